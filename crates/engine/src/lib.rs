@@ -1,1 +1,25 @@
-//! placeholder
+//! voltrs engine: the embedded database API.
+//!
+//! Owns: the [`Database`] (the current catalog version, every partition's storage, the
+//! hashinator) and [`Session`]s (the current database of a connection, shell or slt file).
+//! Must not touch: SQL semantics (that is `voltrs-sql`), sockets, the disk.
+//!
+//! Life of `session.execute_sql(text)`:
+//! 1. `voltrs_sql::parser::parse_script` splits and parses the text.
+//! 2. Each statement runs in order under the database lock, with a transaction timestamp
+//!    and a random seed taken from the engine's unique-id generator (never read from the
+//!    clock inside SQL): queries are bound and executed over the partitions; writes are
+//!    applied with statement atomicity; DDL builds the next catalog version and swaps it in.
+//! 3. The first failing statement stops the script; statements before it stay applied.
+//!
+//! Until the transaction engine arrives, one lock serializes statements; the partitions are
+//! already separate and every scan touches one partition per call, so the site threads of
+//! the next layer take over the same storage shape.
+
+mod database;
+mod session;
+
+pub use database::{Config, Database};
+pub use session::Session;
+pub use voltrs_sql::error::Error;
+pub use voltrs_sql::outcome::{Outcome, ResultColumn, ResultTable};

@@ -1,0 +1,91 @@
+//! The database: catalog, partitions and hashinator behind one lock.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use voltrs_sql::catalog::Catalog;
+use voltrs_storage::{Partition, TableId};
+use voltrs_wire::Hashinator;
+
+use crate::Error;
+use crate::session::Session;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Number of partitions (default: the number of CPU cores).
+    pub partitions: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { partitions: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) }
+    }
+}
+
+pub(crate) struct State {
+    pub catalog: Arc<Catalog>,
+    pub partitions: Vec<Partition>,
+    pub hashinator: Hashinator,
+    last_unique: i64,
+}
+
+impl State {
+    /// A unique, strictly increasing id that is also the transaction timestamp in
+    /// microseconds (monotonic even if the wall clock steps back).
+    pub fn next_unique(&mut self) -> i64 {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        self.last_unique = now.max(self.last_unique + 1);
+        self.last_unique
+    }
+}
+
+impl voltrs_sql::binder::Stats for State {
+    fn row_count(&self, table: TableId) -> usize {
+        let replicated = self.catalog.all_tables().any(|t| t.id == table && t.partition_column.is_none());
+        if replicated {
+            self.partitions.first().and_then(|p| p.table(table)).map_or(0, |t| t.len())
+        } else {
+            self.partitions.iter().filter_map(|p| p.table(table)).map(|t| t.len()).sum()
+        }
+    }
+}
+
+/// An embedded voltrs database. Cloning shares the same data.
+#[derive(Clone)]
+pub struct Database {
+    state: Arc<Mutex<State>>,
+    config: Config,
+}
+
+impl Database {
+    pub fn open(config: Config) -> Result<Database, Error> {
+        if config.partitions == 0 || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize {
+            return Err(Error::Invalid(format!(
+                "partition count {} must be between 1 and {}",
+                config.partitions,
+                voltrs_wire::hashinator::MAX_PARTITIONS
+            )));
+        }
+        let state = State {
+            catalog: Arc::new(Catalog::new()),
+            partitions: (0..config.partitions).map(|_| Partition::default()).collect(),
+            hashinator: Hashinator::new(config.partitions as u32),
+            last_unique: 0,
+        };
+        Ok(Database { state: Arc::new(Mutex::new(state)), config })
+    }
+
+    pub fn session(&self) -> Session {
+        Session::new(self.clone())
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock would poison it; the data is still consistent
+        // at statement boundaries, so keep serving.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

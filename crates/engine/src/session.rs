@@ -1,0 +1,148 @@
+//! Sessions: the per-connection state (current database, options) and statement dispatch.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use voltrs_sql::apply::{WriteInputs, apply_write};
+use voltrs_sql::binder::{Binder, Bound};
+use voltrs_sql::catalog::DEFAULT_DATABASE;
+use voltrs_sql::ddl::{self, DdlContext};
+use voltrs_sql::exec::{ExecContext, execute};
+use voltrs_sql::functions::FuncContext;
+use voltrs_sql::parser::{Statement, parse_script};
+
+use crate::database::{Database, State};
+use crate::{Error, Outcome, ResultTable};
+
+pub struct Session {
+    db: Database,
+    database: String,
+    partition_first_column: bool,
+    timeout: Option<Duration>,
+}
+
+impl Session {
+    pub(crate) fn new(db: Database) -> Session {
+        Session { db, database: DEFAULT_DATABASE.to_string(), partition_first_column: false, timeout: None }
+    }
+
+    /// Partition every table created in this session on its first column where VoltDB's rules
+    /// allow it (UNIQUE keys without that column become ASSUMEUNIQUE). Used by `voltrs-slt`.
+    pub fn set_partition_first_column(&mut self, on: bool) {
+        self.partition_first_column = on;
+    }
+
+    /// Time limit per statement (`None`: no limit).
+    pub fn set_statement_timeout(&mut self, limit: Option<Duration>) {
+        self.timeout = limit;
+    }
+
+    /// The session's current database (`USE`).
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// Runs a `;`-separated script, stopping at the first failing statement.
+    pub fn execute_sql(&mut self, sql: &str) -> Result<Vec<Outcome>, Error> {
+        let statements = parse_script(sql)?;
+        let mut out = Vec::with_capacity(statements.len());
+        for s in statements {
+            out.push(self.execute(&s.statement)?);
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, stmt: &Statement) -> Result<Outcome, Error> {
+        let db = self.db.clone();
+        let mut guard = db.lock();
+        let state: &mut State = &mut guard;
+        let now = state.next_unique();
+        let func = FuncContext { now, seed: now as u64 };
+        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
+        let catalog = state.catalog.clone();
+        let ns = catalog.database(&self.database)?.clone();
+        match stmt {
+            Statement::Query(q) => {
+                let bound = Binder::new(&catalog, &ns, state).bind_query(q)?;
+                let Bound::Query { plan, columns } = bound else {
+                    return Err(Error::Invalid("internal: a query bound to a write".into()));
+                };
+                let ctx = ExecContext {
+                    partitions: &state.partitions,
+                    hashinator: &state.hashinator,
+                    params: &[],
+                    func,
+                    deadline,
+                    subquery_cache: RefCell::new(HashMap::new()),
+                };
+                let rows = execute(&plan, &ctx, None)?;
+                Ok(Outcome::Rows(ResultTable { columns, rows }))
+            }
+            Statement::Insert { insert, upsert } => {
+                let w = Binder::new(&catalog, &ns, state).bind_insert(insert, *upsert)?;
+                self.write(state, &w, func, deadline)
+            }
+            Statement::Update(u) => {
+                let w = Binder::new(&catalog, &ns, state).bind_update(u)?;
+                self.write(state, &w, func, deadline)
+            }
+            Statement::Delete(d) => {
+                let w = Binder::new(&catalog, &ns, state).bind_delete(d)?;
+                self.write(state, &w, func, deadline)
+            }
+            Statement::Truncate { table } => {
+                let t = ns.table(table)?.clone();
+                Ok(Outcome::Modified(voltrs_sql::apply::truncate(&t, &mut state.partitions)))
+            }
+            Statement::Use { name } => {
+                catalog.database(name)?;
+                self.database = name.clone();
+                Ok(Outcome::Done("USE".into()))
+            }
+            ddl_stmt => {
+                let mut next = (*catalog).clone();
+                let mut ctx = DdlContext {
+                    partitions: &mut state.partitions,
+                    hashinator: &state.hashinator,
+                    func,
+                    partition_first_column: self.partition_first_column,
+                };
+                let db_name = self.database.clone();
+                let tag = match ddl_stmt {
+                    Statement::CreateTable(ct) => ddl::create_table(&mut next, &db_name, ct, &mut ctx)?,
+                    Statement::PartitionTable { table, column } => {
+                        ddl::partition_table(&mut next, &db_name, table, column, &mut ctx)?
+                    }
+                    Statement::CreateIndex(ci) => ddl::create_index(&mut next, &db_name, ci, &mut ctx)?,
+                    Statement::Drop { kind, name, if_exists, .. } => {
+                        ddl::drop(&mut next, &db_name, *kind, name, *if_exists, &mut ctx)?
+                    }
+                    Statement::AlterTable(at) => ddl::alter_table(&mut next, &db_name, at, &mut ctx)?,
+                    Statement::CreateDatabase { name, if_not_exists } => {
+                        ddl::create_database(&mut next, name, *if_not_exists)?
+                    }
+                    Statement::DropDatabase { name, if_exists } => {
+                        ddl::drop_database(&mut next, name, *if_exists, &mut ctx)?
+                    }
+                    _ => return Err(Error::Invalid("internal: unhandled statement".into())),
+                };
+                next.version += 1;
+                state.catalog = std::sync::Arc::new(next);
+                Ok(Outcome::Done(tag))
+            }
+        }
+    }
+
+    fn write(
+        &self,
+        state: &mut State,
+        w: &voltrs_sql::binder::BoundWrite,
+        func: FuncContext,
+        deadline: Option<(Instant, u64)>,
+    ) -> Result<Outcome, Error> {
+        let inputs = WriteInputs { hashinator: &state.hashinator, params: &[], func, deadline };
+        let n = apply_write(w, &mut state.partitions, &inputs)?;
+        Ok(Outcome::Modified(n))
+    }
+}

@@ -1,0 +1,522 @@
+//! Applying writes: INSERT, UPSERT, UPDATE, DELETE and TRUNCATE, with statement atomicity.
+//!
+//! 1. Read phase: the source rows (or the target rows and their new images) are computed
+//!    with a read-only [`ExecContext`], so a statement never sees its own writes.
+//! 2. Write phase: every change goes through [`Writer`], which keeps unique keys current
+//!    and records an undo entry (row id and old image).
+//! 3. On any error the undo log is replayed in reverse and the unique maps of the touched
+//!    tables are rebuilt, so a failing statement changes nothing.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use voltrs_storage::{Partition, Row, RowId, Table, TableId, Value};
+use voltrs_wire::Hashinator;
+
+use crate::binder::BoundWrite;
+use crate::catalog::{ColumnDef, DefaultValue, TableDef, UniqueKey};
+use crate::error::{Error, Result};
+use crate::exec::{Env, ExecContext, eval, execute};
+use crate::functions::FuncContext;
+
+/// Inputs a write needs besides the partitions.
+pub struct WriteInputs<'a> {
+    pub hashinator: &'a Hashinator,
+    pub params: &'a [Value],
+    pub func: FuncContext,
+    pub deadline: Option<(Instant, u64)>,
+}
+
+enum Undo {
+    Inserted { p: usize, id: RowId },
+    Deleted { p: usize, id: RowId, row: Row },
+    Updated { p: usize, id: RowId, old: Row },
+}
+
+/// The partition a partition-column value belongs to (NULL goes to partition 0).
+pub fn partition_of(value: &Value, h: &Hashinator) -> usize {
+    (match value {
+        Value::Integer(i) => h.partition_for_integer(*i),
+        Value::Varchar(s) => h.partition_for_str(s),
+        Value::Varbinary(b) => h.partition_for_bytes(b),
+        _ => 0,
+    }) as usize
+}
+
+/// The partitions that hold (a copy of) a row of `table`.
+fn target_partitions(table: &TableDef, row: &[Value], h: &Hashinator, count: usize) -> Vec<usize> {
+    match table.partition_column {
+        Some(c) => vec![partition_of(&row[c], h).min(count.saturating_sub(1))],
+        None => (0..count).collect(),
+    }
+}
+
+/// Computes a row's key for one unique constraint; `None` when the row is not keyed
+/// (a NULL in the key, or the partial-index predicate is not TRUE).
+pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> {
+    let h = Hashinator::new(1);
+    let ctx = ExecContext {
+        partitions: &[],
+        hashinator: &h,
+        params: &[],
+        func: FuncContext { now: 0, seed: 0 },
+        deadline: None,
+        subquery_cache: RefCell::new(HashMap::new()),
+    };
+    let env = Env { row, parent: None };
+    if let Some(p) = &u.predicate {
+        if !matches!(eval(p, &env, &ctx)?, Value::Boolean(true)) {
+            return Ok(None);
+        }
+    }
+    let mut key = Vec::with_capacity(u.exprs.len());
+    for e in &u.exprs {
+        let v = match e.kind {
+            crate::expr::ExprKind::Column(i) => row.get(i).cloned().unwrap_or(Value::Null),
+            _ => eval(e, &env, &ctx)?,
+        };
+        if v.is_null() {
+            return Ok(None);
+        }
+        key.push(v);
+    }
+    Ok(Some(key.into_boxed_slice()))
+}
+
+fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
+    let vals: Vec<String> =
+        key.iter().map(|v| voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into())).collect();
+    let kind = match u.kind {
+        crate::catalog::UniqueKind::PrimaryKey => "PRIMARY KEY",
+        crate::catalog::UniqueKind::Unique => "UNIQUE",
+        crate::catalog::UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
+    };
+    Error::Constraint(format!(
+        "CONSTRAINT VIOLATION: duplicate key ({}) for {kind} constraint \"{}\" on table \"{}\"",
+        vals.join(", "),
+        u.name,
+        table.name
+    ))
+}
+
+/// Rebuilds every unique map of a table partition from its rows.
+pub fn rebuild_unique(def: &TableDef, t: &mut Table) -> Result<()> {
+    let mut maps = vec![voltrs_storage::UniqueIndex::default(); def.uniques.len()];
+    for (id, row) in t.scan() {
+        for (u, m) in def.uniques.iter().zip(maps.iter_mut()) {
+            if let Some(k) = unique_key(u, row)? {
+                if m.map.insert(k.clone(), id).is_some() {
+                    return Err(violation(def, u, &k));
+                }
+            }
+        }
+    }
+    t.unique = maps;
+    Ok(())
+}
+
+/// Checks and converts a full row for storage: column types, NOT NULL.
+pub fn check_row(table: &TableDef, row: Vec<Value>) -> Result<Row> {
+    let mut out = Vec::with_capacity(row.len());
+    for (v, c) in row.into_iter().zip(&table.columns) {
+        let v = crate::cast::coerce_for_column(&v, c.ty, &c.name)?;
+        if v.is_null() && !c.nullable {
+            return Err(Error::Constraint(format!(
+                "CONSTRAINT VIOLATION: column \"{}\" of table \"{}\" is NOT NULL",
+                c.name, table.name
+            )));
+        }
+        out.push(v);
+    }
+    Ok(out.into_boxed_slice())
+}
+
+/// A column's value when an INSERT does not give one.
+pub fn default_value(c: &ColumnDef, now: i64) -> Value {
+    match &c.default {
+        Some(DefaultValue::Value(v)) => v.clone(),
+        Some(DefaultValue::Now) => Value::Timestamp(now),
+        None => Value::Null,
+    }
+}
+
+/// Applies writes to partitions, keeping unique maps and the undo log.
+pub struct Writer<'a> {
+    partitions: &'a mut [Partition],
+    table: &'a TableDef,
+    undo: Vec<Undo>,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(partitions: &'a mut [Partition], table: &'a TableDef) -> Writer<'a> {
+        Writer { partitions, table, undo: Vec::new() }
+    }
+
+    fn storage(&mut self, p: usize) -> Result<&mut Table> {
+        let id = self.table.id;
+        self.partitions
+            .get_mut(p)
+            .and_then(|part| part.table_mut(id))
+            .ok_or_else(|| Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", self.table.name)))
+    }
+
+    /// Finds the row holding a key of unique constraint `u` in partition `p`.
+    fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
+        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
+    }
+
+    pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
+        let def = self.table;
+        let mut keys = Vec::with_capacity(def.uniques.len());
+        for (i, u) in def.uniques.iter().enumerate() {
+            let k = unique_key(u, &row)?;
+            if let Some(k) = &k {
+                if self.find(p, i, k)?.is_some() {
+                    return Err(violation(def, u, k));
+                }
+            }
+            keys.push(k);
+        }
+        let t = self.storage(p)?;
+        if let Some(limit) = def.row_limit {
+            if t.len() as u64 >= limit {
+                return Err(Error::Constraint(format!(
+                    "CONSTRAINT VIOLATION: table \"{}\" would exceed its LIMIT PARTITION ROWS {limit}",
+                    def.name
+                )));
+            }
+        }
+        let id = t.insert(row);
+        for (i, k) in keys.into_iter().enumerate() {
+            if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
+                m.map.insert(k, id);
+            }
+        }
+        self.undo.push(Undo::Inserted { p, id });
+        Ok(())
+    }
+
+    pub fn delete(&mut self, p: usize, id: RowId) -> Result<()> {
+        let def = self.table;
+        let t = self.storage(p)?;
+        let Some(row) = t.delete(id) else { return Ok(()) };
+        for (i, u) in def.uniques.iter().enumerate() {
+            if let Some(k) = unique_key(u, &row)? {
+                if let Some(m) = t.unique.get_mut(i) {
+                    if m.map.get(&k) == Some(&id) {
+                        m.map.remove(&k);
+                    }
+                }
+            }
+        }
+        self.undo.push(Undo::Deleted { p, id, row });
+        Ok(())
+    }
+
+    /// Replaces rows in place: old keys of all rows leave first, then new keys enter, so a
+    /// statement that shifts keys (`SET id = id + 1`) does not collide with itself.
+    pub fn update_many(&mut self, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
+        let def = self.table;
+        for (id, _) in &changes {
+            let t = self.storage(p)?;
+            let Some(old) = t.get(*id).cloned() else { continue };
+            for (i, u) in def.uniques.iter().enumerate() {
+                if let Some(k) = unique_key(u, &old)? {
+                    if let Some(m) = t.unique.get_mut(i) {
+                        if m.map.get(&k) == Some(id) {
+                            m.map.remove(&k);
+                        }
+                    }
+                }
+            }
+        }
+        for (id, new) in changes {
+            let mut keys = Vec::with_capacity(def.uniques.len());
+            for (i, u) in def.uniques.iter().enumerate() {
+                let k = unique_key(u, &new)?;
+                if let Some(k) = &k {
+                    if self.find(p, i, k)?.is_some() {
+                        return Err(violation(def, u, k));
+                    }
+                }
+                keys.push(k);
+            }
+            let t = self.storage(p)?;
+            let Some(old) = t.replace(id, new) else { continue };
+            for (i, k) in keys.into_iter().enumerate() {
+                if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
+                    m.map.insert(k, id);
+                }
+            }
+            self.undo.push(Undo::Updated { p, id, old });
+        }
+        Ok(())
+    }
+
+    /// Undoes everything this writer did.
+    pub fn rollback(mut self) {
+        let mut touched = BTreeSet::new();
+        while let Some(u) = self.undo.pop() {
+            let (p, op) = match u {
+                Undo::Inserted { p, id } => (p, Op::Delete(id)),
+                Undo::Deleted { p, id, row } => (p, Op::Restore(id, row)),
+                Undo::Updated { p, id, old } => (p, Op::Replace(id, old)),
+            };
+            touched.insert(p);
+            if let Ok(t) = self.storage(p) {
+                match op {
+                    Op::Delete(id) => {
+                        t.delete(id);
+                    }
+                    Op::Restore(id, row) => t.restore(id, row),
+                    Op::Replace(id, old) => {
+                        t.replace(id, old);
+                    }
+                }
+            }
+        }
+        let def = self.table;
+        for p in touched {
+            if let Ok(t) = self.storage(p) {
+                // The pre-statement state was consistent, so this cannot find duplicates.
+                let _ = rebuild_unique(def, t);
+            }
+        }
+    }
+}
+
+enum Op {
+    Delete(RowId),
+    Restore(RowId, Row),
+    Replace(RowId, Row),
+}
+
+/// Runs a bound write; returns the number of rows affected.
+pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteInputs) -> Result<u64> {
+    match w {
+        BoundWrite::Insert { table, targets, source, upsert } => insert(table, targets, source, *upsert, partitions, inputs),
+        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
+        BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
+    }
+}
+
+fn read_ctx<'a>(partitions: &'a [Partition], inputs: &'a WriteInputs) -> ExecContext<'a> {
+    ExecContext {
+        partitions,
+        hashinator: inputs.hashinator,
+        params: inputs.params,
+        func: inputs.func,
+        deadline: inputs.deadline,
+        subquery_cache: RefCell::new(HashMap::new()),
+    }
+}
+
+fn insert(
+    table: &Arc<TableDef>,
+    targets: &[usize],
+    source: &crate::plan::Plan,
+    upsert: bool,
+    partitions: &mut [Partition],
+    inputs: &WriteInputs,
+) -> Result<u64> {
+    let rows = execute(source, &read_ctx(partitions, inputs), None)?;
+    let mut full_rows = Vec::with_capacity(rows.len());
+    for src in rows {
+        let mut row: Vec<Value> = table.columns.iter().map(|c| default_value(c, inputs.func.now)).collect();
+        for (v, &t) in src.into_iter().zip(targets) {
+            row[t] = v;
+        }
+        full_rows.push(check_row(table, row)?);
+    }
+    let count = partitions.len();
+    let pk = if upsert { table.uniques.iter().position(|u| u.kind == crate::catalog::UniqueKind::PrimaryKey) } else { None };
+    let mut w = Writer::new(partitions, table);
+    let n = full_rows.len() as u64;
+    let r = (|| {
+        for row in full_rows {
+            for p in target_partitions(table, &row, inputs.hashinator, count) {
+                if let Some(pk) = pk {
+                    let key = unique_key(&table.uniques[pk], &row)?;
+                    if let Some(key) = key {
+                        if let Some(id) = w.find(p, pk, &key)? {
+                            let merged = merge_upsert(&w, p, id, &row, targets, table.columns.len())?;
+                            w.update_many(p, vec![(id, merged)])?;
+                            continue;
+                        }
+                    }
+                }
+                w.insert(p, row.clone())?;
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => Ok(n),
+        Err(e) => {
+            w.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// UPSERT with a column list changes only the listed columns of an existing row.
+fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], width: usize) -> Result<Row> {
+    if targets.len() == width {
+        return Ok(new.clone());
+    }
+    let old = w
+        .partitions
+        .get(p)
+        .and_then(|part| part.table(w.table.id))
+        .and_then(|t| t.get(id))
+        .ok_or_else(|| Error::Invalid("internal: upsert target vanished".into()))?;
+    let mut row = old.to_vec();
+    for &t in targets {
+        row[t] = new[t].clone();
+    }
+    Ok(row.into_boxed_slice())
+}
+
+/// Rows of `table` in partition `p` that pass `filter`.
+fn matching(
+    table: &TableDef,
+    p: usize,
+    filter: Option<&crate::expr::Expr>,
+    ctx: &ExecContext,
+) -> Result<Vec<(RowId, Row)>> {
+    let Some(t) = ctx.partitions.get(p).and_then(|part| part.table(table.id)) else {
+        return Err(Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name)));
+    };
+    let mut out = Vec::new();
+    for (id, row) in t.scan() {
+        let keep = match filter {
+            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
+            None => true,
+        };
+        if keep {
+            out.push((id, row.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn update(
+    table: &Arc<TableDef>,
+    filter: Option<&crate::expr::Expr>,
+    sets: &[(usize, crate::expr::Expr)],
+    partitions: &mut [Partition],
+    inputs: &WriteInputs,
+) -> Result<u64> {
+    let count = partitions.len();
+    // Read phase: new images per partition.
+    let mut plan: Vec<Vec<(RowId, Row)>> = Vec::with_capacity(count);
+    {
+        let ctx = read_ctx(partitions, inputs);
+        for p in 0..count {
+            let mut changes = Vec::new();
+            for (id, row) in matching(table, p, filter, &ctx)? {
+                let mut new = row.to_vec();
+                for (col, e) in sets {
+                    new[*col] = eval(e, &Env { row: &row, parent: None }, &ctx)?;
+                }
+                changes.push((id, check_row(table, new)?));
+            }
+            plan.push(changes);
+        }
+    }
+    let mut n = 0u64;
+    let mut w = Writer::new(partitions, table);
+    let r = (|| {
+        for (p, changes) in plan.into_iter().enumerate() {
+            if table.partition_column.is_none() && p == 0 {
+                n = changes.len() as u64;
+            }
+            let mut stay = Vec::with_capacity(changes.len());
+            let mut moved = Vec::new();
+            for (id, row) in changes {
+                if table.partition_column.is_some() {
+                    n += 1;
+                    let dest = target_partitions(table, &row, inputs.hashinator, count)[0];
+                    if dest != p {
+                        moved.push((id, dest, row));
+                        continue;
+                    }
+                }
+                stay.push((id, row));
+            }
+            for (id, _, _) in &moved {
+                w.delete(p, *id)?;
+            }
+            w.update_many(p, stay)?;
+            for (_, dest, row) in moved {
+                w.insert(dest, row)?;
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => Ok(n),
+        Err(e) => {
+            w.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn delete(
+    table: &Arc<TableDef>,
+    filter: Option<&crate::expr::Expr>,
+    partitions: &mut [Partition],
+    inputs: &WriteInputs,
+) -> Result<u64> {
+    let count = partitions.len();
+    let mut ids: Vec<Vec<RowId>> = Vec::with_capacity(count);
+    {
+        let ctx = read_ctx(partitions, inputs);
+        for p in 0..count {
+            ids.push(matching(table, p, filter, &ctx)?.into_iter().map(|(id, _)| id).collect());
+        }
+    }
+    let n = if table.partition_column.is_some() {
+        ids.iter().map(|v| v.len() as u64).sum()
+    } else {
+        ids.first().map(|v| v.len() as u64).unwrap_or(0)
+    };
+    let mut w = Writer::new(partitions, table);
+    let r = (|| {
+        for (p, list) in ids.into_iter().enumerate() {
+            for id in list {
+                w.delete(p, id)?;
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => Ok(n),
+        Err(e) => {
+            w.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).
+pub fn truncate(table: &TableDef, partitions: &mut [Partition]) -> u64 {
+    let mut n = 0;
+    for (p, part) in partitions.iter_mut().enumerate() {
+        if let Some(t) = part.table_mut(table.id) {
+            let len = t.take_all().len() as u64;
+            if table.partition_column.is_some() || p == 0 {
+                n += len;
+            }
+        }
+    }
+    n
+}
+
+/// Unused-table guard for callers that look a table up by id.
+pub fn has_table(partitions: &[Partition], id: TableId) -> bool {
+    partitions.first().is_some_and(|p| p.table(id).is_some())
+}

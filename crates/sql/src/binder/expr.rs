@@ -1,0 +1,915 @@
+//! Expression binding: sqlparser expressions to typed [`Expr`]s.
+//!
+//! Inside an aggregated query the binder runs in *aggregate mode*: an expression equal to a
+//! GROUP BY key becomes a reference to that key's column of the aggregate output, an
+//! aggregate call becomes a reference to its result column, and any other column reference
+//! is an error naming the column.
+
+use sqlparser::ast;
+use voltrs_storage::{DataType, Value};
+
+use super::{Binder, Scope};
+use crate::catalog::{Catalog, Namespace};
+use crate::error::{Error, Result, invalid, name_err, type_err, unsupported};
+use crate::expr::{BinOp, Expr, ExprKind, Subquery};
+use crate::plan::{AggCall, AggFunc, SortKey, WindowCall, WindowFunc};
+
+/// State of aggregate mode: the bound GROUP BY keys and the aggregates found so far.
+#[derive(Debug, Default)]
+pub(crate) struct AggContext {
+    pub keys: Vec<Expr>,
+    key_text: Vec<String>,
+    pub aggs: Vec<AggCall>,
+    agg_text: Vec<String>,
+}
+
+impl AggContext {
+    pub fn new(keys: Vec<Expr>) -> AggContext {
+        let key_text = keys.iter().map(|k| format!("{k:?}")).collect();
+        AggContext { keys, key_text, aggs: Vec::new(), agg_text: Vec::new() }
+    }
+}
+
+/// Window functions found in a select list; their results follow the `base` input columns.
+#[derive(Debug, Default)]
+pub(crate) struct WindowContext {
+    pub base: usize,
+    pub funcs: Vec<WindowCall>,
+}
+
+/// Binds an expression over a single table's row (DEFAULT values, index keys, CHECK-like
+/// predicates), with no subqueries allowed.
+pub fn bind_standalone_expr(
+    catalog: &Catalog,
+    ns: &Namespace,
+    columns: &[(String, DataType)],
+    table: &str,
+    expr: &ast::Expr,
+) -> Result<Expr> {
+    struct NoStats;
+    impl super::Stats for NoStats {
+        fn row_count(&self, _: voltrs_storage::TableId) -> usize {
+            0
+        }
+    }
+    let mut b = Binder::new(catalog, ns, &NoStats);
+    b.scopes.push(Scope {
+        columns: columns
+            .iter()
+            .map(|(name, ty)| super::ScopeColumn { table: Some(table.to_string()), name: name.clone(), ty: *ty })
+            .collect(),
+    });
+    b.correlated.push(false);
+    let e = b.expr(expr)?;
+    if e.has_subquery() {
+        return invalid("subqueries are not allowed here");
+    }
+    Ok(e)
+}
+
+pub(crate) fn is_aggregate_name(name: &str) -> bool {
+    matches!(name, "COUNT" | "SUM" | "AVG" | "MIN" | "MAX")
+}
+
+fn function_name(f: &ast::Function) -> String {
+    f.name.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase()
+}
+
+/// Whether the expression contains an aggregate call (outside subqueries).
+pub(crate) fn contains_aggregate(e: &ast::Expr) -> bool {
+    let mut found = false;
+    visit(e, &mut |x| {
+        if let ast::Expr::Function(f) = x {
+            if f.over.is_none() && is_aggregate_name(&function_name(f)) {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// Whether the expression contains a window function call.
+pub(crate) fn contains_window(e: &ast::Expr) -> bool {
+    let mut found = false;
+    visit(e, &mut |x| {
+        if let ast::Expr::Function(f) = x {
+            if f.over.is_some() {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// Visits an expression tree (not entering subqueries).
+fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
+    use ast::Expr as E;
+    f(e);
+    match e {
+        E::BinaryOp { left, right, .. } | E::IsDistinctFrom(left, right) | E::IsNotDistinctFrom(left, right) => {
+            visit(left, f);
+            visit(right, f);
+        }
+        E::UnaryOp { expr, .. }
+        | E::Nested(expr)
+        | E::IsNull(expr)
+        | E::IsNotNull(expr)
+        | E::IsTrue(expr)
+        | E::IsFalse(expr)
+        | E::IsNotTrue(expr)
+        | E::IsNotFalse(expr)
+        | E::Cast { expr, .. }
+        | E::Extract { expr, .. }
+        | E::Ceil { expr, .. }
+        | E::Floor { expr, .. }
+        | E::Collate { expr, .. } => visit(expr, f),
+        E::Between { expr, low, high, .. } => {
+            visit(expr, f);
+            visit(low, f);
+            visit(high, f);
+        }
+        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
+            visit(expr, f);
+            visit(pattern, f);
+        }
+        E::In { expr, target, .. } => {
+            visit(expr, f);
+            if let ast::InTarget::List(list) = target {
+                list.iter().for_each(|x| visit(x, f));
+            }
+        }
+        E::Case { operand, conditions, else_result, .. } => {
+            if let Some(o) = operand {
+                visit(o, f);
+            }
+            for c in conditions {
+                visit(&c.condition, f);
+                visit(&c.result, f);
+            }
+            if let Some(e) = else_result {
+                visit(e, f);
+            }
+        }
+        E::Function(func) => {
+            if let ast::FunctionArguments::List(list) = &func.args {
+                for a in &list.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        visit(x, f);
+                    }
+                }
+            }
+        }
+        E::Position { expr, r#in } => {
+            visit(expr, f);
+            visit(r#in, f);
+        }
+        E::Substring { expr, substring_from, substring_for, .. } => {
+            visit(expr, f);
+            if let Some(x) = substring_from {
+                visit(x, f);
+            }
+            if let Some(x) = substring_for {
+                visit(x, f);
+            }
+        }
+        E::Trim { expr, trim_what, .. } => {
+            visit(expr, f);
+            if let Some(x) = trim_what {
+                visit(x, f);
+            }
+        }
+        E::Tuple(items) => items.iter().for_each(|x| visit(x, f)),
+        _ => {}
+    }
+}
+
+fn has_correlated_subquery(e: &Expr) -> bool {
+    let here = match &e.kind {
+        ExprKind::InSubquery { subquery, .. } | ExprKind::Exists { subquery, .. } | ExprKind::ScalarSubquery(subquery) => {
+            subquery.correlated
+        }
+        _ => false,
+    };
+    let mut found = here;
+    e.for_each_child(&mut |c| found |= has_correlated_subquery(c));
+    found
+}
+
+fn bool_operand(e: &Expr, what: &str) -> Result<()> {
+    if matches!(e.ty, DataType::Boolean | DataType::Null) {
+        Ok(())
+    } else {
+        type_err(format!("argument of {what} must be a boolean expression, not {}", e.ty.name()))
+    }
+}
+
+impl Binder<'_> {
+    /// Sets aggregate / window mode for the current query level.
+    pub(crate) fn set_mode(&mut self, agg: Option<AggContext>, window: Option<WindowContext>) {
+        let level = self.scopes.len();
+        if level == 0 {
+            return;
+        }
+        if self.modes.len() < level {
+            self.modes.resize_with(level, Default::default);
+        }
+        self.modes[level - 1] = (agg, window);
+    }
+
+    /// Takes the current level's mode out (leaving plain mode).
+    pub(crate) fn take_mode(&mut self) -> (Option<AggContext>, Option<WindowContext>) {
+        let level = self.scopes.len();
+        if level > 0 && self.modes.len() >= level { std::mem::take(&mut self.modes[level - 1]) } else { (None, None) }
+    }
+
+    fn with_mode<R>(&mut self, f: impl FnOnce(&mut Option<AggContext>, &mut Option<WindowContext>) -> R) -> R {
+        let level = self.scopes.len();
+        if level == 0 {
+            return f(&mut None, &mut None);
+        }
+        if self.modes.len() < level {
+            self.modes.resize_with(level, Default::default);
+        }
+        let (a, w) = &mut self.modes[level - 1];
+        f(a, w)
+    }
+
+    fn in_agg_mode(&mut self) -> bool {
+        self.with_mode(|a, _| a.is_some())
+    }
+
+    /// Binds an expression in the current scope (and mode).
+    pub(crate) fn expr(&mut self, e: &ast::Expr) -> Result<Expr> {
+        self.enter()?;
+        let r = self.expr_in_mode(e);
+        self.leave();
+        r
+    }
+
+    fn expr_in_mode(&mut self, e: &ast::Expr) -> Result<Expr> {
+        let is_call = matches!(e, ast::Expr::Function(f) if f.over.is_some() || is_aggregate_name(&function_name(f)));
+        if !is_call && self.in_agg_mode() && !contains_aggregate(e) && !contains_window(e) {
+            let saved = self.take_mode();
+            let trial = self.expr_plain(e);
+            let keys_match = |b: &Expr, agg: &AggContext| agg.key_text.iter().position(|k| *k == format!("{b:?}"));
+            let agg_ref = saved.0.as_ref();
+            let result = match (&trial, agg_ref) {
+                (Ok(b), Some(agg)) => {
+                    if let Some(i) = keys_match(b, agg) {
+                        Some(Ok(Expr::column(i, b.ty)))
+                    } else if has_correlated_subquery(b) {
+                        Some(unsupported("a correlated subquery in an aggregated query's select list"))
+                    } else if !b.uses_columns() {
+                        Some(Ok(b.clone()))
+                    } else if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                        Some(Err(Error::Invalid(format!(
+                            "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                            e.to_string().to_ascii_uppercase()
+                        ))))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            self.set_mode(saved.0, saved.1);
+            if let Some(r) = result {
+                return r;
+            }
+            if let Err(err) = trial {
+                if !matches!(err, Error::Name(_)) {
+                    return Err(err);
+                }
+            }
+        }
+        self.expr_plain(e)
+    }
+
+    fn expr_plain(&mut self, e: &ast::Expr) -> Result<Expr> {
+        use ast::Expr as E;
+        match e {
+            E::Identifier(id) => self.column_ref(&[id.clone()]),
+            E::CompoundIdentifier(ids) => self.column_ref(ids),
+            E::Value(v) => literal(&v.value, self),
+            E::Nested(inner) => self.expr(inner),
+            E::UnaryOp { op, expr } => self.unary(*op, expr),
+            E::BinaryOp { left, op, right } => {
+                let l = self.expr(left)?;
+                let r = self.expr(right)?;
+                self.binary(op, l, r)
+            }
+            E::IsNull(x) | E::IsNotNull(x) => {
+                let inner = self.expr(x)?;
+                Ok(Expr::new(
+                    ExprKind::IsNull { expr: Box::new(inner), negated: matches!(e, E::IsNotNull(_)) },
+                    DataType::Boolean,
+                ))
+            }
+            E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
+                let inner = self.expr(x)?;
+                bool_operand(&inner, "IS TRUE")?;
+                let want = matches!(e, E::IsTrue(_) | E::IsNotTrue(_));
+                let negated = matches!(e, E::IsNotTrue(_) | E::IsNotFalse(_));
+                Ok(Expr::new(
+                    ExprKind::IsDistinct { left: Box::new(inner), right: Box::new(Expr::boolean(want)), negated: !negated },
+                    DataType::Boolean,
+                ))
+            }
+            E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
+                let l = self.expr(a)?;
+                let r = self.expr(b)?;
+                check_comparable(&l, &r)?;
+                Ok(Expr::new(
+                    ExprKind::IsDistinct {
+                        left: Box::new(l),
+                        right: Box::new(r),
+                        negated: matches!(e, E::IsNotDistinctFrom(..)),
+                    },
+                    DataType::Boolean,
+                ))
+            }
+            E::Between { expr, negated, low, high } => {
+                let x = self.expr(expr)?;
+                let lo = self.expr(low)?;
+                let hi = self.expr(high)?;
+                let ge = self.compare(BinOp::GtEq, x.clone(), lo)?;
+                let le = self.compare(BinOp::LtEq, x, hi)?;
+                let both = Expr::and(ge, le);
+                Ok(if *negated { Expr::new(ExprKind::Not(Box::new(both)), DataType::Boolean) } else { both })
+            }
+            E::Like { negated, any: false, expr, pattern, escape_char } => {
+                let x = self.expr(expr)?;
+                let p = self.expr(pattern)?;
+                for side in [&x, &p] {
+                    if !(side.ty.is_string() || side.ty == DataType::Null) {
+                        return type_err(format!("LIKE needs VARCHAR operands, not {}", side.ty.name()));
+                    }
+                }
+                let escape = match escape_char {
+                    Some(c) => Some(Box::new(self.expr(c)?)),
+                    None => None,
+                };
+                Ok(Expr::new(
+                    ExprKind::Like { expr: Box::new(x), pattern: Box::new(p), escape, negated: *negated },
+                    DataType::Boolean,
+                ))
+            }
+            E::In { expr, target, negated, .. } => self.in_expr(expr, target, *negated),
+            E::Exists { subquery, negated } => {
+                let sub = self.subquery(subquery)?;
+                Ok(Expr::new(ExprKind::Exists { subquery: Box::new(sub), negated: *negated }, DataType::Boolean))
+            }
+            E::Subquery(q) => {
+                let sub = self.subquery(q)?;
+                let types = sub.plan.output_types();
+                if types.len() != 1 {
+                    return invalid(format!("a scalar subquery must return one column, not {}", types.len()));
+                }
+                Ok(Expr::new(ExprKind::ScalarSubquery(Box::new(sub)), types[0]))
+            }
+            E::Case { operand, conditions, else_result, .. } => self.case(operand, conditions, else_result),
+            E::Cast { expr, data_type, .. } => {
+                let x = self.expr(expr)?;
+                let ty = convert_type(data_type)?;
+                Ok(Expr::new(ExprKind::Cast(Box::new(x)), ty))
+            }
+            E::Function(f) => self.function(f),
+            E::Extract { field, expr, .. } => {
+                let field_name = field.to_string().to_ascii_uppercase();
+                let unit = Expr::literal(Value::str(&field_name), DataType::VARCHAR_MAX);
+                let x = self.expr(expr)?;
+                self.call_scalar("EXTRACT", vec![unit, x])
+            }
+            E::Ceil { expr, .. } => {
+                let x = self.expr(expr)?;
+                self.call_scalar("CEILING", vec![x])
+            }
+            E::Floor { expr, .. } => {
+                let x = self.expr(expr)?;
+                self.call_scalar("FLOOR", vec![x])
+            }
+            E::Position { expr, r#in } => {
+                let needle = self.expr(expr)?;
+                let hay = self.expr(r#in)?;
+                self.call_scalar("POSITION", vec![needle, hay])
+            }
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.expr(expr)?];
+                match substring_from {
+                    Some(from) => args.push(self.expr(from)?),
+                    None => args.push(Expr::literal(Value::Integer(1), DataType::Integer)),
+                }
+                if let Some(len) = substring_for {
+                    args.push(self.expr(len)?);
+                }
+                self.call_scalar("SUBSTRING", args)
+            }
+            E::Trim { expr, trim_where, trim_what, .. } => {
+                let name = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => "LTRIM",
+                    Some(ast::TrimWhereField::Trailing) => "RTRIM",
+                    _ => "TRIM",
+                };
+                let mut args = vec![self.expr(expr)?];
+                if let Some(what) = trim_what {
+                    args.push(self.expr(what)?);
+                }
+                self.call_scalar(name, args)
+            }
+            E::TypedString(ts) => {
+                let ty = convert_type(&ts.data_type)?;
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let v = crate::cast::cast(&Value::str(&text), ty)?;
+                Ok(Expr::literal(v, ty))
+            }
+            other => unsupported(format!("expression {other}")),
+        }
+    }
+
+    fn column_ref(&mut self, ids: &[ast::Ident]) -> Result<Expr> {
+        let parts: Vec<String> = ids.iter().map(|i| i.value.to_ascii_uppercase()).collect();
+        let (table, name) = match parts.as_slice() {
+            [name] => (None, name.as_str()),
+            [table, name] => (Some(table.as_str()), name.as_str()),
+            [_db, table, name] => (Some(table.as_str()), name.as_str()),
+            _ => return name_err(format!("invalid column reference {}", parts.join("."))),
+        };
+        let levels = self.scopes.len();
+        for level in (0..levels).rev() {
+            let scope = &self.scopes[level];
+            let mut found: Option<usize> = None;
+            for (i, c) in scope.columns.iter().enumerate() {
+                let table_ok = match table {
+                    Some(t) => c.table.as_deref() == Some(t),
+                    None => true,
+                };
+                if table_ok && c.name == name {
+                    if found.is_some() {
+                        return name_err(format!("column reference \"{}\" is ambiguous", parts.join(".")));
+                    }
+                    found = Some(i);
+                }
+            }
+            if let Some(i) = found {
+                let ty = scope.columns[i].ty;
+                let depth = levels - 1 - level;
+                if depth == 0 {
+                    return Ok(Expr::column(i, ty));
+                }
+                for c in &mut self.correlated[level + 1..] {
+                    *c = true;
+                }
+                return Ok(Expr::new(ExprKind::Outer { depth, index: i }, ty));
+            }
+        }
+        match table {
+            Some(t) if !self.scopes.iter().any(|s| s.columns.iter().any(|c| c.table.as_deref() == Some(t))) => {
+                name_err(format!("object not found: table or alias \"{t}\" is not in the FROM clause"))
+            }
+            _ => name_err(format!("column \"{}\" not found", parts.join("."))),
+        }
+    }
+
+    fn unary(&mut self, op: ast::UnaryOperator, x: &ast::Expr) -> Result<Expr> {
+        use ast::UnaryOperator as U;
+        match op {
+            U::Plus => {
+                let e = self.expr(x)?;
+                if !(e.ty.is_numeric() || e.ty == DataType::Null) {
+                    return type_err(format!("unary + needs a number, not {}", e.ty.name()));
+                }
+                Ok(e)
+            }
+            U::Minus => {
+                // Fold -literal so that the smallest BIGINT can be written.
+                if let ast::Expr::Value(v) = x {
+                    if let ast::Value::Number(n, _) = &v.value {
+                        return number_literal(&format!("-{n}"));
+                    }
+                }
+                let e = self.expr(x)?;
+                if !(e.ty.is_numeric() || e.ty == DataType::Null) {
+                    return type_err(format!("unary - needs a number, not {}", e.ty.name()));
+                }
+                let ty = if e.ty.is_integer() || e.ty == DataType::Null { DataType::BigInt } else { e.ty };
+                Ok(Expr::new(ExprKind::Neg(Box::new(e)), ty))
+            }
+            U::Not => {
+                let e = self.expr(x)?;
+                bool_operand(&e, "NOT")?;
+                Ok(Expr::new(ExprKind::Not(Box::new(e)), DataType::Boolean))
+            }
+            other => unsupported(format!("operator {other}")),
+        }
+    }
+
+    pub(crate) fn binary(&mut self, op: &ast::BinaryOperator, l: Expr, r: Expr) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        let op = match op {
+            B::Plus => BinOp::Add,
+            B::Minus => BinOp::Sub,
+            B::Multiply => BinOp::Mul,
+            B::Divide => BinOp::Div,
+            B::Modulo => BinOp::Mod,
+            B::StringConcat => BinOp::Concat,
+            B::Eq => BinOp::Eq,
+            B::NotEq => BinOp::NotEq,
+            B::Lt => BinOp::Lt,
+            B::LtEq => BinOp::LtEq,
+            B::Gt => BinOp::Gt,
+            B::GtEq => BinOp::GtEq,
+            B::And => BinOp::And,
+            B::Or => BinOp::Or,
+            other => return unsupported(format!("operator {other}")),
+        };
+        if op.is_comparison() {
+            return self.compare(op, l, r);
+        }
+        if matches!(op, BinOp::And | BinOp::Or) {
+            bool_operand(&l, op.symbol())?;
+            bool_operand(&r, op.symbol())?;
+            return Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, DataType::Boolean));
+        }
+        let ty = crate::arith::arith_type(op, l.ty, r.ty)?;
+        Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, ty))
+    }
+
+    /// A comparison, converting a string literal compared with a TIMESTAMP.
+    pub(crate) fn compare(&mut self, op: BinOp, l: Expr, r: Expr) -> Result<Expr> {
+        let (l, r) = coerce_literal_pair(l, r)?;
+        check_comparable(&l, &r)?;
+        Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, DataType::Boolean))
+    }
+
+    fn in_expr(&mut self, x: &ast::Expr, target: &ast::InTarget, negated: bool) -> Result<Expr> {
+        let left = self.expr(x)?;
+        match target {
+            ast::InTarget::List(items) => {
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    let (l, it) = coerce_literal_pair(left.clone(), self.expr(item)?)?;
+                    check_comparable(&l, &it)?;
+                    list.push(it);
+                }
+                if list.is_empty() {
+                    return invalid("IN list must not be empty");
+                }
+                Ok(Expr::new(ExprKind::InList { expr: Box::new(left), list, negated }, DataType::Boolean))
+            }
+            ast::InTarget::Subquery(q) => {
+                let sub = self.subquery(q)?;
+                let types = sub.plan.output_types();
+                if types.len() != 1 {
+                    return invalid(format!("the subquery of IN must return one column, not {}", types.len()));
+                }
+                check_comparable(&left, &Expr::literal(Value::Null, types[0]))?;
+                Ok(Expr::new(
+                    ExprKind::InSubquery { expr: Box::new(left), subquery: Box::new(sub), negated },
+                    DataType::Boolean,
+                ))
+            }
+            _ => unsupported("this form of IN"),
+        }
+    }
+
+    /// Binds a subquery one scope level down.
+    pub(crate) fn subquery(&mut self, q: &ast::Query) -> Result<Subquery> {
+        self.enter()?;
+        let r = self.query(q);
+        self.leave();
+        let (plan, _cols, correlated) = r?;
+        let id = self.next_subquery_id;
+        self.next_subquery_id += 1;
+        Ok(Subquery { plan, correlated, id })
+    }
+
+    fn case(
+        &mut self,
+        operand: &Option<Box<ast::Expr>>,
+        conditions: &[ast::CaseWhen],
+        else_result: &Option<Box<ast::Expr>>,
+    ) -> Result<Expr> {
+        let operand = match operand {
+            Some(o) => Some(Box::new(self.expr(o)?)),
+            None => None,
+        };
+        let mut whens = Vec::with_capacity(conditions.len());
+        let mut ty = DataType::Null;
+        for c in conditions {
+            let cond = self.expr(&c.condition)?;
+            match &operand {
+                Some(o) => check_comparable(o, &cond)?,
+                None => bool_operand(&cond, "WHEN")?,
+            }
+            let result = self.expr(&c.result)?;
+            ty = unify(ty, result.ty, "CASE")?;
+            whens.push((cond, result));
+        }
+        let else_ = match else_result {
+            Some(e) => {
+                let x = self.expr(e)?;
+                ty = unify(ty, x.ty, "CASE")?;
+                Some(Box::new(x))
+            }
+            None => None,
+        };
+        Ok(Expr::new(ExprKind::Case { operand, whens, else_ }, ty))
+    }
+
+    fn function(&mut self, f: &ast::Function) -> Result<Expr> {
+        let name = function_name(f);
+        let (args, distinct, star) = match &f.args {
+            ast::FunctionArguments::None => (Vec::new(), false, false),
+            ast::FunctionArguments::Subquery(_) => return unsupported(format!("subquery as argument of {name}")),
+            ast::FunctionArguments::List(list) => {
+                let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                let mut args = Vec::new();
+                let mut star = false;
+                for a in &list.args {
+                    match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => args.push(e.clone()),
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
+                        other => return unsupported(format!("argument {other} of {name}")),
+                    }
+                }
+                (args, distinct, star)
+            }
+        };
+        if let Some(over) = &f.over {
+            return self.window_call(&name, &args, star, distinct, over);
+        }
+        if is_aggregate_name(&name) {
+            return self.aggregate_call(&name, &args, star, distinct);
+        }
+        if star {
+            return invalid(format!("{name}(*) is not a valid call"));
+        }
+        // Functions whose first argument is a unit keyword (DATEADD(DAY, ...)).
+        let unit_first =
+            matches!(name.as_str(), "DATEADD" | "DATEDIFF" | "TRUNCATE" | "SINCE_EPOCH" | "TO_TIMESTAMP" | "EXTRACT");
+        let mut bound = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            if unit_first && i == 0 {
+                if let ast::Expr::Identifier(id) = a {
+                    bound.push(Expr::literal(Value::str(&id.value.to_ascii_uppercase()), DataType::VARCHAR_MAX));
+                    continue;
+                }
+            }
+            bound.push(self.expr(a)?);
+        }
+        self.call_scalar(&name, bound)
+    }
+
+    pub(crate) fn call_scalar(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr> {
+        let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
+        match crate::functions::resolve(name, &types)? {
+            Some((func, ty)) => Ok(Expr::new(ExprKind::Func { func, args }, ty)),
+            None => name_err(format!("unknown function {name}")),
+        }
+    }
+
+    fn aggregate_call(&mut self, name: &str, args: &[ast::Expr], star: bool, distinct: bool) -> Result<Expr> {
+        if !self.in_agg_mode() {
+            return invalid(format!("aggregate function {name} is not allowed here"));
+        }
+        let (agg, window) = self.take_mode();
+        // Arguments see the input row, not the aggregate output.
+        let arg = if star {
+            if name != "COUNT" {
+                self.set_mode(agg, window);
+                return invalid(format!("{name}(*) is not a valid call"));
+            }
+            None
+        } else {
+            if args.len() != 1 {
+                self.set_mode(agg, window);
+                return invalid(format!("aggregate function {name} takes one argument"));
+            }
+            if contains_aggregate(&args[0]) {
+                self.set_mode(agg, window);
+                return invalid(format!("aggregate calls cannot be nested inside {name}"));
+            }
+            let r = self.expr(&args[0]);
+            match r {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    self.set_mode(agg, window);
+                    return Err(e);
+                }
+            }
+        };
+        let mut agg = agg.unwrap_or_default();
+        let call = match agg_call(name, arg, distinct) {
+            Ok(c) => c,
+            Err(e) => {
+                self.set_mode(Some(agg), window);
+                return Err(e);
+            }
+        };
+        let text = format!("{call:?}");
+        let ty = call.ty;
+        let idx = match agg.agg_text.iter().position(|t| *t == text) {
+            Some(i) => i,
+            None => {
+                agg.aggs.push(call);
+                agg.agg_text.push(text);
+                agg.aggs.len() - 1
+            }
+        };
+        let col = agg.keys.len() + idx;
+        self.set_mode(Some(agg), window);
+        Ok(Expr::column(col, ty))
+    }
+
+    fn window_call(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        star: bool,
+        distinct: bool,
+        over: &ast::WindowType,
+    ) -> Result<Expr> {
+        let ast::WindowType::WindowSpec(spec) = over else {
+            return unsupported("named windows");
+        };
+        if spec.window_frame.is_some() {
+            return unsupported("window frames (ROWS / RANGE)");
+        }
+        if distinct {
+            return unsupported("DISTINCT in a window function");
+        }
+        if self.with_mode(|_, w| w.is_none()) {
+            return invalid(format!("window function {name} is only allowed in the select list"));
+        }
+        let mut partition_by = Vec::new();
+        for p in &spec.partition_by {
+            partition_by.push(self.expr(p)?);
+        }
+        let mut order_by = Vec::new();
+        for o in &spec.order_by {
+            let desc = o.options.sort == Some(ast::OrderBySort::Desc);
+            order_by.push(SortKey { expr: self.expr(&o.expr)?, desc, nulls_first: o.options.nulls_first.unwrap_or(!desc) });
+        }
+        let (func, arg, ty) = match name {
+            "RANK" | "DENSE_RANK" | "ROW_NUMBER" => {
+                if !args.is_empty() || star {
+                    return invalid(format!("{name}() takes no arguments"));
+                }
+                if name != "ROW_NUMBER" && order_by.is_empty() {
+                    return invalid(format!("{name}() needs an ORDER BY in its OVER clause"));
+                }
+                let f = match name {
+                    "RANK" => WindowFunc::Rank,
+                    "DENSE_RANK" => WindowFunc::DenseRank,
+                    _ => WindowFunc::RowNumber,
+                };
+                (f, None, DataType::BigInt)
+            }
+            n if is_aggregate_name(n) => {
+                let arg = if star {
+                    None
+                } else if args.len() == 1 {
+                    Some(self.expr(&args[0])?)
+                } else {
+                    return invalid(format!("{n} takes one argument"));
+                };
+                let call = agg_call(n, arg, false)?;
+                (WindowFunc::Agg(call.func), call.arg, call.ty)
+            }
+            other => return unsupported(format!("window function {other}")),
+        };
+        let index = self.with_mode(|_, w| {
+            let w = w.get_or_insert_with(WindowContext::default);
+            w.funcs.push(WindowCall { func, arg, partition_by, order_by, ty });
+            w.base + w.funcs.len() - 1
+        });
+        Ok(Expr::column(index, ty))
+    }
+}
+
+/// Builds an aggregate call and its result type (VoltDB: SUM of integers is BIGINT, AVG of
+/// integers is the integer type of the argument, COUNT is BIGINT).
+pub(crate) fn agg_call(name: &str, arg: Option<Expr>, distinct: bool) -> Result<AggCall> {
+    let arg_ty = arg.as_ref().map(|a| a.ty).unwrap_or(DataType::BigInt);
+    let numeric = |what: &str| -> Result<()> {
+        if arg_ty.is_numeric() || arg_ty == DataType::Null {
+            Ok(())
+        } else {
+            type_err(format!("{what} needs a numeric argument, not {}", arg_ty.name()))
+        }
+    };
+    let (func, ty) = match (name, &arg) {
+        ("COUNT", None) => (AggFunc::CountStar, DataType::BigInt),
+        ("COUNT", Some(_)) => (AggFunc::Count, DataType::BigInt),
+        ("SUM", _) => {
+            numeric("SUM")?;
+            let ty = if arg_ty.is_integer() || arg_ty == DataType::Null { DataType::BigInt } else { arg_ty };
+            (AggFunc::Sum, ty)
+        }
+        ("AVG", _) => {
+            numeric("AVG")?;
+            (AggFunc::Avg, if arg_ty == DataType::Null { DataType::Float } else { arg_ty })
+        }
+        ("MIN", _) => (AggFunc::Min, arg_ty),
+        ("MAX", _) => (AggFunc::Max, arg_ty),
+        _ => return unsupported(format!("aggregate {name}")),
+    };
+    Ok(AggCall { func, arg, distinct, ty })
+}
+
+fn unify(a: DataType, b: DataType, what: &str) -> Result<DataType> {
+    crate::cast::common_type(a, b)
+        .map_or_else(|| type_err(format!("incompatible types {} and {} in {what}", a.name(), b.name())), Ok)
+}
+
+pub(crate) fn check_comparable(l: &Expr, r: &Expr) -> Result<()> {
+    if crate::cast::common_type(l.ty, r.ty).is_some() || l.ty == r.ty {
+        Ok(())
+    } else {
+        type_err(format!("incompatible data types in comparison: {} and {}", l.ty.name(), r.ty.name()))
+    }
+}
+
+/// A VARCHAR literal compared with a TIMESTAMP becomes a TIMESTAMP literal.
+fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
+    let fix = |lit: Expr, other: &Expr| -> Result<Expr> {
+        if other.ty == DataType::Timestamp && lit.ty.is_string() {
+            if let ExprKind::Literal(v) = &lit.kind {
+                return Ok(Expr::literal(crate::cast::cast(v, DataType::Timestamp)?, DataType::Timestamp));
+            }
+        }
+        Ok(lit)
+    };
+    let l2 = fix(l, &r)?;
+    let r2 = fix(r, &l2)?;
+    Ok((l2, r2))
+}
+
+/// A numeric literal: INTEGER if it fits, else BIGINT, else DECIMAL; with a point DECIMAL;
+/// with an exponent FLOAT.
+pub(crate) fn number_literal(text: &str) -> Result<Expr> {
+    if text.contains(['e', 'E']) {
+        let f: f64 = text.parse().map_err(|_| Error::Type(format!("invalid number {text}")))?;
+        return Ok(Expr::literal(Value::Float(f), DataType::Float));
+    }
+    if !text.contains('.') {
+        if let Ok(i) = text.parse::<i64>() {
+            if i == i64::MIN {
+                return Err(Error::Range(format!("numeric literal {text} is out of range")));
+            }
+            let ty = if i32::try_from(i).is_ok() { DataType::Integer } else { DataType::BigInt };
+            return Ok(Expr::literal(Value::Integer(i), ty));
+        }
+    }
+    let d = voltrs_storage::Decimal::parse(text)?;
+    Ok(Expr::literal(Value::Decimal(d), DataType::Decimal))
+}
+
+fn literal(v: &ast::Value, b: &mut Binder) -> Result<Expr> {
+    use ast::Value as V;
+    Ok(match v {
+        V::Number(n, _) => return number_literal(n),
+        V::SingleQuotedString(s) | V::DoubleQuotedString(s) | V::EscapedStringLiteral(s) | V::NationalStringLiteral(s) => {
+            let len = s.chars().count().max(1) as u32;
+            Expr::literal(Value::str(s), DataType::Varchar { len, bytes: false })
+        }
+        V::HexStringLiteral(h) => {
+            let bytes = voltrs_storage::text::parse_hex(h)
+                .ok_or_else(|| Error::Type(format!("invalid hexadecimal literal X'{h}'")))?;
+            let len = bytes.len().max(1) as u32;
+            Expr::literal(Value::bytes(&bytes), DataType::Varbinary { len })
+        }
+        V::Boolean(x) => Expr::boolean(*x),
+        V::Null => Expr::literal(Value::Null, DataType::Null),
+        V::Placeholder(p) => {
+            let index = if p == "?" {
+                b.params.len()
+            } else {
+                match p.trim_start_matches('$').parse::<usize>() {
+                    Ok(n) if n >= 1 => n - 1,
+                    _ => return invalid(format!("invalid parameter marker {p}")),
+                }
+            };
+            if b.params.len() <= index {
+                b.params.resize(index + 1, DataType::Null);
+            }
+            Expr::new(ExprKind::Param(index), DataType::Null)
+        }
+        other => return unsupported(format!("literal {other}")),
+    })
+}
+
+/// Converts a type written in an expression (CAST) to ours, through the DDL type parser.
+pub(crate) fn convert_type(t: &ast::DataType) -> Result<DataType> {
+    let text = t.to_string();
+    let dialect = sqlparser::dialect::GenericDialect {};
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, &text)
+        .tokenize_with_location()
+        .map_err(|e| Error::Type(format!("unknown type {text}: {}", e.message)))?;
+    let mut p = crate::parser::parser(tokens);
+    let ty = crate::ddl_parser::data_type(&mut p).map_err(|_| Error::Type(format!("unknown type {text}")))?;
+    Ok(ty)
+}

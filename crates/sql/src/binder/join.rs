@@ -1,0 +1,219 @@
+//! The join planner: FROM items plus WHERE conjuncts to a join tree.
+//!
+//! Single-relation predicates are pushed into that relation's scan; equalities between the
+//! joined set and a new relation become hash-join keys; relations join greedily, smallest
+//! estimate first, preferring one connected by an equality (never a cross product that a
+//! later filter cuts down, unless no equality connects the rest). Polynomial in the number
+//! of relations and predicates. The result's columns are in FROM order (the scope layout).
+
+use crate::expr::{BinOp, Expr, ExprKind};
+use crate::plan::{JoinKind, Plan};
+
+/// One FROM item (a table, a derived table, or an outer-join tree kept in syntax order).
+pub(crate) struct Relation {
+    pub plan: Plan,
+    pub width: usize,
+    pub estimate: f64,
+}
+
+/// Builds the join tree. `conjuncts` are bound against the whole scope (all relations'
+/// columns in order); the output rows have that layout.
+pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan {
+    let n = relations.len();
+    let mut offsets = Vec::with_capacity(n);
+    let mut total = 0;
+    for r in &relations {
+        offsets.push(total);
+        total += r.width;
+    }
+    let owner = |col: usize| offsets.iter().rposition(|&o| o <= col).unwrap_or(0);
+    let rels_of = |e: &Expr| -> Vec<usize> {
+        let mut cols = Vec::new();
+        e.columns_used(&mut cols);
+        let mut rels: Vec<usize> = cols.into_iter().map(owner).collect();
+        rels.sort_unstable();
+        rels.dedup();
+        rels
+    };
+
+    let mut rels: Vec<Option<Relation>> = relations.into_iter().map(Some).collect();
+    let mut post: Vec<Expr> = Vec::new();
+    let mut multi: Vec<(Expr, Vec<usize>)> = Vec::new();
+    for c in conjuncts {
+        if correlated(&c) {
+            post.push(c);
+            continue;
+        }
+        let rs = rels_of(&c);
+        match rs.as_slice() {
+            [] => post.push(c),
+            [r] => {
+                let off = offsets[*r];
+                let mut local = c;
+                local.remap_columns(&|i| i - off);
+                if let Some(rel) = rels[*r].as_mut() {
+                    push_filter(rel, local);
+                }
+            }
+            _ => multi.push((c, rs)),
+        }
+    }
+
+    // Greedy order: start from the smallest relation.
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let first = (0..n)
+        .min_by(|&a, &b| est(&rels, a).total_cmp(&est(&rels, b)).then(a.cmp(&b)))
+        .unwrap_or(0);
+    let Some(start) = rels[first].take() else {
+        return Plan::Values { rows: vec![vec![]], types: vec![] };
+    };
+    order.push(first);
+    let mut plan = start.plan;
+    let mut estimate = start.estimate;
+    while order.len() < n {
+        // Prefer a relation connected by an equality to the joined set.
+        let mut best: Option<(usize, bool)> = None;
+        for r in 0..n {
+            if rels[r].is_none() {
+                continue;
+            }
+            let connected = multi.iter().any(|(e, rs)| {
+                rs.contains(&r) && rs.iter().all(|x| *x == r || order.contains(x)) && equi_split(e, &rels_of, r).is_some()
+            });
+            best = match best {
+                None => Some((r, connected)),
+                Some((b, bc)) => {
+                    let better = (connected && !bc) || (connected == bc && est(&rels, r) < est(&rels, b));
+                    if better { Some((r, connected)) } else { Some((b, bc)) }
+                }
+            };
+        }
+        let Some((next, _)) = best else { break };
+        let Some(rel) = rels[next].take() else { break };
+        // Layout of the joined set: relations in `order`, each contiguous.
+        let left_pos = layout(&order, &offsets, rel_widths(&offsets, total));
+        let mut keys = Vec::new();
+        let mut on = Vec::new();
+        let mut remaining = Vec::new();
+        for (e, rs) in multi.drain(..) {
+            if !rs.iter().all(|x| *x == next || order.contains(x)) {
+                remaining.push((e, rs));
+                continue;
+            }
+            if let Some((l, r)) = equi_split(&e, &rels_of, next) {
+                let mut l = l.clone();
+                l.remap_columns(&|i| left_pos[i]);
+                let off = offsets[next];
+                let mut r = r.clone();
+                r.remap_columns(&|i| i - off);
+                keys.push((l, r));
+            } else {
+                on.push(e);
+            }
+        }
+        multi = remaining;
+        order.push(next);
+        let joined_pos = layout(&order, &offsets, rel_widths(&offsets, total));
+        let on = Expr::conjunction(
+            on.into_iter()
+                .map(|mut e| {
+                    e.remap_columns(&|i| joined_pos[i]);
+                    e
+                })
+                .collect(),
+        );
+        estimate = if keys.is_empty() { estimate * rel.estimate } else { estimate.max(rel.estimate) };
+        plan = Plan::Join { left: Box::new(plan), right: Box::new(rel.plan), kind: JoinKind::Inner, keys, on };
+    }
+    let _ = estimate;
+    // Restore FROM order.
+    let pos = layout(&order, &offsets, rel_widths(&offsets, total));
+    if pos.iter().enumerate().any(|(i, p)| i != *p) {
+        let types = plan.output_types();
+        let exprs = pos.iter().map(|&p| Expr::column(p, types.get(p).copied().unwrap_or(voltrs_storage::DataType::Null))).collect();
+        plan = Plan::Project { input: Box::new(plan), exprs };
+    }
+    post.extend(multi.into_iter().map(|(e, _)| e));
+    match Expr::conjunction(post) {
+        Some(predicate) => Plan::Filter { input: Box::new(plan), predicate },
+        None => plan,
+    }
+}
+
+fn est(rels: &[Option<Relation>], r: usize) -> f64 {
+    rels[r].as_ref().map(|x| x.estimate).unwrap_or(f64::MAX)
+}
+
+fn rel_widths(offsets: &[usize], total: usize) -> Vec<usize> {
+    (0..offsets.len()).map(|i| offsets.get(i + 1).copied().unwrap_or(total) - offsets[i]).collect()
+}
+
+/// For each scope column, its position in a row laid out as the relations of `order`.
+fn layout(order: &[usize], offsets: &[usize], widths: Vec<usize>) -> Vec<usize> {
+    let total: usize = widths.iter().sum();
+    let mut pos = vec![usize::MAX; total];
+    let mut at = 0;
+    for &r in order {
+        for k in 0..widths[r] {
+            pos[offsets[r] + k] = at;
+            at += 1;
+        }
+    }
+    // Columns of relations not yet joined are never referenced; keep them harmless.
+    for p in pos.iter_mut() {
+        if *p == usize::MAX {
+            *p = 0;
+        }
+    }
+    pos
+}
+
+/// If `e` is `a = b` with one side over the joined set only and the other over `new` only,
+/// returns (joined side, new side).
+fn equi_split<'e>(e: &'e Expr, rels_of: &dyn Fn(&Expr) -> Vec<usize>, new: usize) -> Option<(&'e Expr, &'e Expr)> {
+    let ExprKind::Binary { op: BinOp::Eq, left, right } = &e.kind else { return None };
+    if left.has_subquery() || right.has_subquery() {
+        return None;
+    }
+    let lr = rels_of(left);
+    let rr = rels_of(right);
+    if lr.is_empty() || rr.is_empty() {
+        return None;
+    }
+    if rr == [new] && !lr.contains(&new) {
+        Some((left, right))
+    } else if lr == [new] && !rr.contains(&new) {
+        Some((right, left))
+    } else {
+        None
+    }
+}
+
+fn push_filter(rel: &mut Relation, pred: Expr) {
+    rel.estimate = (rel.estimate * 0.25).max(1.0);
+    match &mut rel.plan {
+        Plan::Scan { filter, .. } => {
+            *filter = Some(match filter.take() {
+                Some(f) => Expr::and(f, pred),
+                None => pred,
+            });
+        }
+        other => {
+            let input = std::mem::replace(other, Plan::Values { rows: vec![], types: vec![] });
+            *other = Plan::Filter { input: Box::new(input), predicate: pred };
+        }
+    }
+}
+
+/// Whether the predicate holds a correlated subquery (it needs the full scope row).
+fn correlated(e: &Expr) -> bool {
+    let here = match &e.kind {
+        ExprKind::InSubquery { subquery, .. } | ExprKind::Exists { subquery, .. } | ExprKind::ScalarSubquery(subquery) => {
+            subquery.correlated
+        }
+        _ => false,
+    };
+    let mut found = here;
+    e.for_each_child(&mut |c| found |= correlated(c));
+    found
+}

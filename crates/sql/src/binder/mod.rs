@@ -1,0 +1,125 @@
+//! The binder: turns parsed statements into typed, name-resolved plans.
+//!
+//! 1. Names resolve against the session's database in the catalog (case-insensitive).
+//! 2. A query's FROM clause becomes a [`Scope`]: the columns of every FROM item in order.
+//!    Expressions bind to positions in that scope; names of enclosing queries bind to
+//!    `Outer { depth }` references, which mark the subquery correlated.
+//! 3. The FROM items and the WHERE conjuncts go to the join planner ([`join`]), which
+//!    pushes single-table predicates into scans, turns equalities into hash-join keys and
+//!    picks a greedy join order.
+//! 4. GROUP BY, aggregates, HAVING, window functions, the select list, DISTINCT, ORDER BY
+//!    and LIMIT are stacked on top ([`select`]).
+
+mod dml;
+mod expr;
+mod join;
+mod select;
+
+use std::sync::Arc;
+
+use voltrs_storage::{DataType, TableId};
+
+use crate::catalog::{Catalog, Namespace, TableDef};
+use crate::error::{Error, Result};
+use crate::outcome::ResultColumn;
+use crate::plan::Plan;
+
+pub use dml::BoundWrite;
+pub use expr::bind_standalone_expr;
+
+/// Row-count estimates for the join planner.
+pub trait Stats {
+    fn row_count(&self, table: TableId) -> usize;
+}
+
+/// A statement ready to execute.
+#[derive(Debug, Clone)]
+pub enum Bound {
+    Query { plan: Plan, columns: Vec<ResultColumn> },
+    Write(BoundWrite),
+}
+
+/// One column visible to expressions.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeColumn {
+    /// The FROM item's name or alias (upper-case), if any.
+    pub table: Option<String>,
+    pub name: String,
+    pub ty: DataType,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    pub columns: Vec<ScopeColumn>,
+}
+
+/// A named query from a WITH clause.
+#[derive(Clone)]
+pub(crate) struct CteDef {
+    pub name: String,
+    pub query: sqlparser::ast::Query,
+    pub columns: Vec<String>,
+}
+
+pub struct Binder<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) ns: &'a Namespace,
+    pub(crate) stats: &'a dyn Stats,
+    /// Scopes of the queries being bound, outermost first.
+    pub(crate) scopes: Vec<Scope>,
+    /// Per scope level: whether the query at that level references an enclosing level.
+    pub(crate) correlated: Vec<bool>,
+    pub(crate) ctes: Vec<CteDef>,
+    pub(crate) next_subquery_id: usize,
+    /// Types of `?` / `$n` parameters seen so far (Null = not yet known).
+    pub params: Vec<DataType>,
+    pub(crate) depth: usize,
+    /// Aggregate and window mode per scope level (see [`expr`]).
+    pub(crate) modes: Vec<(Option<expr::AggContext>, Option<expr::WindowContext>)>,
+}
+
+/// Deepest expression or query nesting the binder accepts.
+pub const MAX_BIND_DEPTH: usize = 128;
+
+impl<'a> Binder<'a> {
+    pub fn new(catalog: &'a Catalog, ns: &'a Namespace, stats: &'a dyn Stats) -> Binder<'a> {
+        Binder {
+            catalog,
+            ns,
+            stats,
+            scopes: Vec::new(),
+            correlated: Vec::new(),
+            ctes: Vec::new(),
+            next_subquery_id: 0,
+            params: Vec::new(),
+            depth: 0,
+            modes: Vec::new(),
+        }
+    }
+
+    pub fn bind_query(&mut self, query: &sqlparser::ast::Query) -> Result<Bound> {
+        let (plan, columns, _) = self.query(query)?;
+        Ok(Bound::Query { plan, columns })
+    }
+
+    pub(crate) fn table(&self, name: &str) -> Result<Arc<TableDef>> {
+        self.ns.table(name).cloned()
+    }
+
+    pub(crate) fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_BIND_DEPTH {
+            return Err(Error::Invalid(format!("statement nested too deeply (limit {MAX_BIND_DEPTH})")));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    pub(crate) fn current_scope(&self) -> &Scope {
+        static EMPTY: Scope = Scope { columns: Vec::new() };
+        self.scopes.last().unwrap_or(&EMPTY)
+    }
+}

@@ -1,0 +1,681 @@
+//! Query binding: SELECT blocks, set operations, VALUES, CTEs, ORDER BY and LIMIT.
+
+use sqlparser::ast;
+use voltrs_storage::{DataType, Value};
+
+use super::expr::{AggContext, WindowContext, contains_aggregate, contains_window};
+use super::join::{Relation, plan_joins};
+use super::{Binder, CteDef, Scope, ScopeColumn};
+use crate::error::{Error, Result, invalid, name_err, unsupported};
+use crate::expr::{Expr, ExprKind};
+use crate::outcome::ResultColumn;
+use crate::plan::{JoinKind, Plan, SetOpKind, SortKey};
+
+/// Window results are numbered from this sentinel while binding, then renumbered once the
+/// width of the window's input (group keys + aggregates) is known.
+const WINDOW_SENTINEL: usize = 1 << 40;
+
+impl Binder<'_> {
+    /// Binds a query one level below the current one. Returns its plan, its columns and
+    /// whether it references an enclosing query.
+    pub(crate) fn query(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>, bool)> {
+        let cte_mark = self.ctes.len();
+        self.scopes.push(Scope::default());
+        self.correlated.push(false);
+        let level = self.scopes.len();
+        let r = self.query_body(q);
+        self.modes.truncate(level - 1);
+        self.scopes.pop();
+        let correlated = self.correlated.pop().unwrap_or(false);
+        self.ctes.truncate(cte_mark);
+        let (plan, cols) = r?;
+        Ok((plan, cols, correlated))
+    }
+
+    /// Binds a query at the *current* level (derived tables and CTE references, which the
+    /// executor runs inside this query's plan and so share its enclosing-row chain).
+    pub(crate) fn query_same_level(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>)> {
+        let scope = self.scopes.pop();
+        let corr = self.correlated.pop();
+        let mode = if self.modes.len() > self.scopes.len() { self.modes.pop() } else { None };
+        let r = self.query(q);
+        if let Some(m) = mode {
+            self.modes.push(m);
+        }
+        if let Some(s) = scope {
+            self.scopes.push(s);
+        }
+        let outer_ref = matches!(r, Ok((_, _, true)));
+        if let Some(c) = corr {
+            self.correlated.push(c || outer_ref);
+        }
+        r.map(|(p, c, _)| (p, c))
+    }
+
+    fn query_body(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>)> {
+        if let Some(with) = &q.with {
+            if with.recursive {
+                return unsupported("WITH RECURSIVE");
+            }
+            for cte in &with.cte_tables {
+                self.ctes.push(CteDef {
+                    name: cte.alias.name.value.to_ascii_uppercase(),
+                    query: (*cte.query).clone(),
+                    columns: cte.alias.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect(),
+                });
+            }
+        }
+        if q.fetch.is_some() || !q.locks.is_empty() {
+            return unsupported("FETCH / FOR UPDATE");
+        }
+        let order_by = match &q.order_by {
+            Some(ob) => match &ob.kind {
+                ast::OrderByKind::Expressions(v) => v.as_slice(),
+                ast::OrderByKind::All(_) => return unsupported("ORDER BY ALL"),
+            },
+            None => &[],
+        };
+        let (limit, offset) = self.limit_clause(q.limit_clause.as_ref())?;
+        match q.body.as_ref() {
+            ast::SetExpr::Select(s) => self.select(s, order_by, limit, offset),
+            body => {
+                let (mut plan, cols) = self.set_expr(body)?;
+                if !order_by.is_empty() {
+                    let mut keys = Vec::new();
+                    for o in order_by {
+                        let i = output_position(&o.expr, &cols)?
+                            .ok_or_else(|| Error::Invalid(format!("ORDER BY {} must name a result column", o.expr)))?;
+                        keys.push(sort_key(Expr::column(i, cols[i].ty), &o.options));
+                    }
+                    plan = Plan::Sort { input: Box::new(plan), keys };
+                }
+                if limit.is_some() || offset.is_some() {
+                    plan = Plan::Limit { input: Box::new(plan), limit, offset };
+                }
+                Ok((plan, cols))
+            }
+        }
+    }
+
+    fn limit_clause(&mut self, lc: Option<&ast::LimitClause>) -> Result<(Option<Expr>, Option<Expr>)> {
+        let (limit, offset) = match lc {
+            None => (None, None),
+            Some(ast::LimitClause::LimitOffset { limit, offset, limit_by }) => {
+                if !limit_by.is_empty() {
+                    return unsupported("LIMIT BY");
+                }
+                (limit.as_ref(), offset.as_ref().map(|o| &o.value))
+            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+        };
+        let l = limit.map(|e| self.constant(e, "LIMIT")).transpose()?;
+        let o = offset.map(|e| self.constant(e, "OFFSET")).transpose()?;
+        Ok((l, o))
+    }
+
+    /// A constant integer expression (LIMIT, OFFSET, TOP).
+    fn constant(&mut self, e: &ast::Expr, what: &str) -> Result<Expr> {
+        let saved = std::mem::take(&mut self.scopes);
+        let r = (|| {
+            self.scopes.push(Scope::default());
+            self.correlated.push(false);
+            let r = self.expr(e);
+            self.scopes.pop();
+            self.correlated.pop();
+            r
+        })();
+        self.scopes = saved;
+        let x = r?;
+        if !(x.ty.is_integer() || x.ty == DataType::Null) {
+            return invalid(format!("{what} must be an integer, not {}", x.ty.name()));
+        }
+        Ok(x)
+    }
+
+    fn set_expr(&mut self, body: &ast::SetExpr) -> Result<(Plan, Vec<ResultColumn>)> {
+        match body {
+            ast::SetExpr::Select(s) => self.select(s, &[], None, None),
+            ast::SetExpr::Query(q) => self.query_same_level(q),
+            ast::SetExpr::Values(v) => self.values(v),
+            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                let (l, lcols) = self.set_expr(left)?;
+                let (r, rcols) = self.set_expr(right)?;
+                if lcols.len() != rcols.len() {
+                    return invalid(format!(
+                        "each side of {op} must have the same number of columns ({} and {})",
+                        lcols.len(),
+                        rcols.len()
+                    ));
+                }
+                let mut types = Vec::with_capacity(lcols.len());
+                for (a, b) in lcols.iter().zip(&rcols) {
+                    let t = crate::cast::common_type(a.ty, b.ty).ok_or_else(|| {
+                        Error::Type(format!("incompatible column types {} and {} in {op}", a.ty.name(), b.ty.name()))
+                    })?;
+                    types.push(t);
+                }
+                let l = cast_columns(l, &lcols, &types);
+                let r = cast_columns(r, &rcols, &types);
+                let kind = match op {
+                    ast::SetOperator::Union => SetOpKind::Union,
+                    ast::SetOperator::Intersect => SetOpKind::Intersect,
+                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOpKind::Except,
+                };
+                let all = match set_quantifier {
+                    ast::SetQuantifier::All => true,
+                    ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
+                    other => return unsupported(format!("{op} {other}")),
+                };
+                let cols = lcols.iter().zip(types).map(|(c, ty)| ResultColumn { name: c.name.clone(), ty }).collect();
+                Ok((Plan::SetOp { op: kind, all, left: Box::new(l), right: Box::new(r) }, cols))
+            }
+            other => unsupported(format!("query form {other}")),
+        }
+    }
+
+    pub(crate) fn values(&mut self, v: &ast::Values) -> Result<(Plan, Vec<ResultColumn>)> {
+        let mut rows = Vec::with_capacity(v.rows.len());
+        let mut types: Vec<DataType> = Vec::new();
+        for row in &v.rows {
+            let mut out = Vec::with_capacity(row.len());
+            for e in row.iter() {
+                out.push(self.expr(e)?);
+            }
+            if types.is_empty() {
+                types = out.iter().map(|e| e.ty).collect();
+            } else if out.len() != types.len() {
+                return invalid("every VALUES row must have the same number of values");
+            } else {
+                for (t, e) in types.iter_mut().zip(&out) {
+                    *t = crate::cast::common_type(*t, e.ty).ok_or_else(|| {
+                        Error::Type(format!("incompatible types {} and {} in VALUES", t.name(), e.ty.name()))
+                    })?;
+                }
+            }
+            rows.push(out);
+        }
+        let cols =
+            types.iter().enumerate().map(|(i, t)| ResultColumn { name: format!("C{}", i + 1), ty: *t }).collect();
+        Ok((Plan::Values { rows, types }, cols))
+    }
+
+    fn select(
+        &mut self,
+        s: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+        mut limit: Option<Expr>,
+        offset: Option<Expr>,
+    ) -> Result<(Plan, Vec<ResultColumn>)> {
+        if s.into.is_some() || !s.lateral_views.is_empty() || s.prewhere.is_some() || s.qualify.is_some() {
+            return unsupported("this SELECT clause");
+        }
+        if let Some(top) = &s.top {
+            let n = match &top.quantity {
+                Some(ast::TopQuantity::Constant(n)) => *n as i64,
+                Some(ast::TopQuantity::Expr(e)) => match e {
+                    ast::Expr::Value(v) => match &v.value {
+                        ast::Value::Number(n, _) => n.parse().map_err(|_| Error::Invalid("TOP needs an integer".into()))?,
+                        _ => return invalid("TOP needs an integer"),
+                    },
+                    _ => return invalid("TOP needs an integer"),
+                },
+                None => return invalid("TOP needs a count"),
+            };
+            limit = Some(Expr::literal(Value::Integer(n), DataType::BigInt));
+        }
+        // FROM and WHERE.
+        let (mut plan, scope) = self.from_where(&s.from, s.selection.as_ref())?;
+        let level = self.scopes.len();
+        if let Some(slot) = self.scopes.last_mut() {
+            *slot = scope;
+        }
+
+        let group_exprs: Vec<ast::Expr> = match &s.group_by {
+            ast::GroupByExpr::Expressions(v, mods) if mods.is_empty() => v.clone(),
+            ast::GroupByExpr::Expressions(..) => return unsupported("GROUP BY modifiers"),
+            ast::GroupByExpr::All(_) => return unsupported("GROUP BY ALL"),
+        };
+        let items = &s.projection;
+        let item_exprs: Vec<&ast::Expr> = items
+            .iter()
+            .filter_map(|i| match i {
+                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+                _ => None,
+            })
+            .collect();
+        let aggregated = !group_exprs.is_empty()
+            || s.having.is_some()
+            || item_exprs.iter().any(|e| contains_aggregate(e))
+            || order_by.iter().any(|o| contains_aggregate(&o.expr));
+        let windowed = item_exprs.iter().any(|e| contains_window(e));
+
+        if aggregated {
+            let mut keys = Vec::with_capacity(group_exprs.len());
+            for g in &group_exprs {
+                let target = match positional(g, items)? {
+                    Some(e) => e,
+                    None => g.clone(),
+                };
+                if contains_aggregate(&target) {
+                    return invalid("aggregate functions are not allowed in GROUP BY");
+                }
+                keys.push(self.expr(&target)?);
+            }
+            self.set_mode(Some(AggContext::new(keys)), None);
+        }
+        if windowed {
+            let (agg, _) = self.take_mode();
+            self.set_mode(agg, Some(WindowContext { base: WINDOW_SENTINEL, funcs: Vec::new() }));
+        }
+
+        // HAVING, the select list and ORDER BY, in the current mode.
+        let having = match &s.having {
+            Some(h) => Some(self.expr(h)?),
+            None => None,
+        };
+        let mut exprs: Vec<Expr> = Vec::new();
+        let mut cols: Vec<ResultColumn> = Vec::new();
+        for item in items {
+            match item {
+                ast::SelectItem::Wildcard(_) => self.star(None, &mut exprs, &mut cols)?,
+                ast::SelectItem::QualifiedWildcard(kind, _) => {
+                    let name = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                            n.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase()
+                        }
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => e.to_string().to_ascii_uppercase(),
+                    };
+                    self.star(Some(&name), &mut exprs, &mut cols)?
+                }
+                ast::SelectItem::UnnamedExpr(e) => {
+                    let x = self.expr(e)?;
+                    let name = match e {
+                        ast::Expr::Identifier(id) => id.value.to_ascii_uppercase(),
+                        ast::Expr::CompoundIdentifier(ids) => {
+                            ids.last().map(|i| i.value.to_ascii_uppercase()).unwrap_or_default()
+                        }
+                        _ => format!("C{}", cols.len() + 1),
+                    };
+                    cols.push(ResultColumn { name, ty: x.ty });
+                    exprs.push(x);
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    let x = self.expr(expr)?;
+                    cols.push(ResultColumn { name: alias.value.to_ascii_uppercase(), ty: x.ty });
+                    exprs.push(x);
+                }
+                ast::SelectItem::ExprWithAliases { .. } => return unsupported("multiple aliases"),
+            }
+        }
+        let visible = exprs.len();
+        let distinct = match &s.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => return unsupported("DISTINCT ON"),
+        };
+        let mut keys = Vec::with_capacity(order_by.len());
+        for o in order_by {
+            let idx = match output_position(&o.expr, &cols)? {
+                Some(i) => i,
+                None => {
+                    let x = self.expr(&o.expr)?;
+                    let text = format!("{x:?}");
+                    match exprs[..visible].iter().position(|e| format!("{e:?}") == text) {
+                        Some(i) => i,
+                        None => {
+                            if distinct {
+                                return invalid("for SELECT DISTINCT, ORDER BY expressions must appear in the select list");
+                            }
+                            exprs.push(x);
+                            exprs.len() - 1
+                        }
+                    }
+                }
+            };
+            let ty = exprs[idx].ty;
+            keys.push(sort_key(Expr::column(idx, ty), &o.options));
+        }
+
+        // Assemble: aggregate, HAVING, window, project, distinct, sort, limit, trim.
+        let (agg, window) = self.take_mode();
+        let _ = level;
+        if let Some(agg) = agg {
+            plan = Plan::Aggregate { input: Box::new(plan), group_by: agg.keys, aggs: agg.aggs };
+            if let Some(h) = having {
+                plan = Plan::Filter { input: Box::new(plan), predicate: h };
+            }
+        } else if having.is_some() {
+            return invalid("HAVING needs GROUP BY or aggregates");
+        }
+        if let Some(w) = window {
+            let base = plan.width();
+            for e in exprs.iter_mut() {
+                e.remap_columns(&|i| if i >= WINDOW_SENTINEL { base + (i - WINDOW_SENTINEL) } else { i });
+            }
+            plan = Plan::Window { input: Box::new(plan), funcs: w.funcs };
+        }
+        plan = Plan::Project { input: Box::new(plan), exprs };
+        if distinct {
+            plan = Plan::Distinct { input: Box::new(plan) };
+        }
+        if !keys.is_empty() {
+            plan = Plan::Sort { input: Box::new(plan), keys };
+        }
+        if limit.is_some() || offset.is_some() {
+            plan = Plan::Limit { input: Box::new(plan), limit, offset };
+        }
+        let width = plan.width();
+        if width > visible {
+            let exprs = cols.iter().enumerate().map(|(i, c)| Expr::column(i, c.ty)).collect();
+            plan = Plan::Project { input: Box::new(plan), exprs };
+        }
+        Ok((plan, cols))
+    }
+
+    fn star(&mut self, table: Option<&str>, exprs: &mut Vec<Expr>, cols: &mut Vec<ResultColumn>) -> Result<()> {
+        let scope = self.current_scope().clone();
+        let mut any = false;
+        for (i, c) in scope.columns.iter().enumerate() {
+            if table.is_some() && c.table.as_deref() != table {
+                continue;
+            }
+            any = true;
+            let e = self.expr(&ast::Expr::CompoundIdentifier(vec![
+                ast::Ident::new(c.table.clone().unwrap_or_default()),
+                ast::Ident::new(c.name.clone()),
+            ]));
+            let e = match e {
+                Ok(e) => e,
+                Err(_) => Expr::column(i, c.ty),
+            };
+            cols.push(ResultColumn { name: c.name.clone(), ty: c.ty });
+            exprs.push(e);
+        }
+        if !any {
+            return match table {
+                Some(t) => name_err(format!("object not found: table or alias \"{t}\" is not in the FROM clause")),
+                None => invalid("SELECT * needs a FROM clause"),
+            };
+        }
+        Ok(())
+    }
+
+    /// Binds FROM and WHERE into a plan whose rows have the returned scope's layout.
+    fn from_where(&mut self, from: &[ast::TableWithJoins], selection: Option<&ast::Expr>) -> Result<(Plan, Scope)> {
+        let mut relations = Vec::new();
+        let mut scope = Scope::default();
+        let mut pending_on: Vec<ast::Expr> = Vec::new();
+        for twj in from {
+            let outer = twj.joins.iter().any(|j| !is_inner(&j.join_operator));
+            if outer {
+                let (rel, cols) = self.join_tree(twj)?;
+                scope.columns.extend(cols);
+                relations.push(rel);
+            } else {
+                let (rel, cols) = self.table_factor(&twj.relation)?;
+                scope.columns.extend(cols);
+                relations.push(rel);
+                for j in &twj.joins {
+                    let (rel, cols) = self.table_factor(&j.relation)?;
+                    scope.columns.extend(cols);
+                    relations.push(rel);
+                    match constraint(&j.join_operator) {
+                        Some(ast::JoinConstraint::On(e)) => pending_on.push(e.clone()),
+                        Some(ast::JoinConstraint::None) | None => {}
+                        Some(_) => return unsupported("JOIN ... USING / NATURAL"),
+                    }
+                }
+            }
+        }
+        if let Some(slot) = self.scopes.last_mut() {
+            *slot = scope.clone();
+        }
+        let mut conjuncts = Vec::new();
+        for e in pending_on.iter().chain(selection) {
+            if contains_aggregate(e) {
+                return invalid("aggregate functions are not allowed in WHERE or ON");
+            }
+            let x = self.expr(e)?;
+            if !matches!(x.ty, DataType::Boolean | DataType::Null) {
+                return Err(Error::Type(format!("WHERE / ON needs a boolean expression, not {}", x.ty.name())));
+            }
+            x.into_conjuncts(&mut conjuncts);
+        }
+        if relations.is_empty() {
+            let plan = Plan::Values { rows: vec![vec![]], types: vec![] };
+            let plan = match Expr::conjunction(conjuncts) {
+                Some(p) => Plan::Filter { input: Box::new(plan), predicate: p },
+                None => plan,
+            };
+            return Ok((plan, scope));
+        }
+        Ok((plan_joins(relations, conjuncts), scope))
+    }
+
+    /// An outer-join chain, built in syntax order.
+    fn join_tree(&mut self, twj: &ast::TableWithJoins) -> Result<(Relation, Vec<ScopeColumn>)> {
+        let (first, mut cols) = self.table_factor(&twj.relation)?;
+        let mut plan = first.plan;
+        let mut estimate = first.estimate;
+        for j in &twj.joins {
+            let (rel, rcols) = self.table_factor(&j.relation)?;
+            let left_width = cols.len();
+            cols.extend(rcols);
+            let kind = match &j.join_operator {
+                ast::JoinOperator::Left(_) | ast::JoinOperator::LeftOuter(_) => JoinKind::Left,
+                ast::JoinOperator::Right(_) | ast::JoinOperator::RightOuter(_) => JoinKind::Right,
+                ast::JoinOperator::FullOuter(_) => JoinKind::Full,
+                op if is_inner(op) => JoinKind::Inner,
+                _ => return unsupported("this kind of JOIN"),
+            };
+            let on = match constraint(&j.join_operator) {
+                Some(ast::JoinConstraint::On(e)) => {
+                    // Bind ON against the columns joined so far.
+                    let saved = self.scopes.last().cloned();
+                    if let Some(slot) = self.scopes.last_mut() {
+                        *slot = Scope { columns: cols.clone() };
+                    }
+                    let r = self.expr(e);
+                    if let (Some(slot), Some(s)) = (self.scopes.last_mut(), saved) {
+                        *slot = s;
+                    }
+                    Some(r?)
+                }
+                Some(ast::JoinConstraint::None) | None => None,
+                Some(_) => return unsupported("JOIN ... USING / NATURAL"),
+            };
+            let (keys, on) = split_keys(on, left_width);
+            estimate += rel.estimate;
+            plan = Plan::Join { left: Box::new(plan), right: Box::new(rel.plan), kind, keys, on };
+        }
+        Ok((Relation { plan, width: cols.len(), estimate }, cols))
+    }
+
+    fn table_factor(&mut self, tf: &ast::TableFactor) -> Result<(Relation, Vec<ScopeColumn>)> {
+        match tf {
+            ast::TableFactor::Table { name, alias, args, .. } => {
+                if args.is_some() {
+                    return unsupported("table functions");
+                }
+                let tname = name.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase();
+                let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase()).unwrap_or_else(|| tname.clone());
+                if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == tname).cloned() {
+                    let (plan, cols) = self.query_same_level(&cte.query)?;
+                    let names: Vec<String> = if cte.columns.is_empty() {
+                        cols.iter().map(|c| c.name.clone()).collect()
+                    } else if cte.columns.len() == cols.len() {
+                        cte.columns.clone()
+                    } else {
+                        return invalid(format!("WITH {} names {} columns but its query has {}", cte.name, cte.columns.len(), cols.len()));
+                    };
+                    let scope_cols = names
+                        .into_iter()
+                        .zip(&cols)
+                        .map(|(n, c)| ScopeColumn { table: Some(alias_name.clone()), name: n, ty: c.ty })
+                        .collect::<Vec<_>>();
+                    let width = scope_cols.len();
+                    return Ok((Relation { plan, width, estimate: 1000.0 }, scope_cols));
+                }
+                let table = self.table(&tname)?;
+                let cols: Vec<ScopeColumn> = table
+                    .columns
+                    .iter()
+                    .map(|c| ScopeColumn { table: Some(alias_name.clone()), name: c.name.clone(), ty: c.ty })
+                    .collect();
+                let estimate = self.stats.row_count(table.id).max(1) as f64;
+                let width = cols.len();
+                Ok((Relation { plan: Plan::Scan { table, filter: None }, width, estimate }, cols))
+            }
+            ast::TableFactor::Derived { lateral, subquery, alias, .. } => {
+                if *lateral {
+                    return unsupported("LATERAL");
+                }
+                let (plan, cols) = self.query_same_level(subquery)?;
+                let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase());
+                let renames: Vec<String> = alias
+                    .as_ref()
+                    .map(|a| a.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect())
+                    .unwrap_or_default();
+                if !renames.is_empty() && renames.len() != cols.len() {
+                    return invalid("the alias names a different number of columns than the subquery returns");
+                }
+                let scope_cols: Vec<ScopeColumn> = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ScopeColumn {
+                        table: alias_name.clone(),
+                        name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
+                        ty: c.ty,
+                    })
+                    .collect();
+                let width = scope_cols.len();
+                Ok((Relation { plan, width, estimate: 1000.0 }, scope_cols))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, alias } => {
+                let (rel, mut cols) = self.join_tree(table_with_joins)?;
+                if let Some(a) = alias {
+                    let n = a.name.value.to_ascii_uppercase();
+                    for c in &mut cols {
+                        c.table = Some(n.clone());
+                    }
+                }
+                Ok((rel, cols))
+            }
+            other => unsupported(format!("FROM item {other}")),
+        }
+    }
+}
+
+fn is_inner(op: &ast::JoinOperator) -> bool {
+    matches!(op, ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_))
+}
+
+fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
+    use ast::JoinOperator as J;
+    match op {
+        J::Join(c) | J::Inner(c) | J::Left(c) | J::LeftOuter(c) | J::Right(c) | J::RightOuter(c) | J::FullOuter(c)
+        | J::CrossJoin(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Splits an outer join's ON into hash keys (left column = right column equalities) and the rest.
+fn split_keys(on: Option<Expr>, left_width: usize) -> (Vec<(Expr, Expr)>, Option<Expr>) {
+    let Some(on) = on else { return (Vec::new(), None) };
+    let mut parts = Vec::new();
+    on.into_conjuncts(&mut parts);
+    let mut keys = Vec::new();
+    let mut rest = Vec::new();
+    for p in parts {
+        let split = match &p.kind {
+            ExprKind::Binary { op: crate::expr::BinOp::Eq, left, right } if !p.has_subquery() => {
+                let side = |e: &Expr| {
+                    let mut c = Vec::new();
+                    e.columns_used(&mut c);
+                    if c.is_empty() {
+                        0
+                    } else if c.iter().all(|i| *i < left_width) {
+                        1
+                    } else if c.iter().all(|i| *i >= left_width) {
+                        2
+                    } else {
+                        3
+                    }
+                };
+                match (side(left), side(right)) {
+                    (1, 2) => Some(((**left).clone(), (**right).clone())),
+                    (2, 1) => Some(((**right).clone(), (**left).clone())),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match split {
+            Some((l, mut r)) => {
+                r.remap_columns(&|i| i - left_width);
+                keys.push((l, r));
+            }
+            None => rest.push(p),
+        }
+    }
+    (keys, Expr::conjunction(rest))
+}
+
+fn cast_columns(plan: Plan, cols: &[ResultColumn], types: &[DataType]) -> Plan {
+    if cols.iter().zip(types).all(|(c, t)| c.ty == *t) {
+        return plan;
+    }
+    let exprs = cols
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(i, (c, t))| {
+            let col = Expr::column(i, c.ty);
+            if c.ty == *t { col } else { Expr::new(ExprKind::Cast(Box::new(col)), *t) }
+        })
+        .collect();
+    Plan::Project { input: Box::new(plan), exprs }
+}
+
+fn sort_key(expr: Expr, o: &ast::OrderByOptions) -> SortKey {
+    let desc = o.sort == Some(ast::OrderBySort::Desc);
+    SortKey { expr, desc, nulls_first: o.nulls_first.unwrap_or(!desc) }
+}
+
+/// `ORDER BY 2` or `ORDER BY name` naming a result column.
+fn output_position(e: &ast::Expr, cols: &[ResultColumn]) -> Result<Option<usize>> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let i: usize = n.parse().map_err(|_| Error::Invalid(format!("ORDER BY position {n} is not valid")))?;
+                if i == 0 || i > cols.len() {
+                    return invalid(format!("ORDER BY position {i} is not in the select list"));
+                }
+                Ok(Some(i - 1))
+            }
+            _ => Ok(None),
+        },
+        ast::Expr::Identifier(id) => {
+            let name = id.value.to_ascii_uppercase();
+            let hits: Vec<usize> = cols.iter().enumerate().filter(|(_, c)| c.name == name).map(|(i, _)| i).collect();
+            Ok(if hits.len() == 1 { Some(hits[0]) } else { None })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `GROUP BY 1` → the first select item's expression.
+fn positional(g: &ast::Expr, items: &[ast::SelectItem]) -> Result<Option<ast::Expr>> {
+    if let ast::Expr::Value(v) = g {
+        if let ast::Value::Number(n, _) = &v.value {
+            let i: usize = n.parse().map_err(|_| Error::Invalid(format!("GROUP BY position {n} is not valid")))?;
+            return match items.get(i.wrapping_sub(1)) {
+                Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
+                    Ok(Some(e.clone()))
+                }
+                _ => invalid(format!("GROUP BY position {i} is not in the select list")),
+            };
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,143 @@
+//! The catalog: databases (namespaces) of tables and indexes. Immutable and versioned:
+//! DDL builds the next [`Catalog`] and the engine swaps the `Arc`, so planning can read a
+//! catalog without locks while the next version is being built.
+//!
+//! Names are case-insensitive and stored upper-case, as VoltDB reports them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use voltrs_storage::{DataType, TableId, Value};
+
+use crate::error::{Result, name_err};
+use crate::expr::Expr;
+
+/// The database every session starts in.
+pub const DEFAULT_DATABASE: &str = "VOLTRS";
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub version: u64,
+    pub databases: BTreeMap<String, Arc<Namespace>>,
+    pub next_table_id: TableId,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Namespace {
+    pub name: String,
+    pub tables: BTreeMap<String, Arc<TableDef>>,
+    /// Every index by name (unique ones also appear as a [`UniqueKey`] of their table).
+    pub indexes: BTreeMap<String, IndexDef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    pub id: TableId,
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
+    /// The partition column; `None` for a replicated table.
+    pub partition_column: Option<usize>,
+    /// Unique keys, in the order of the storage's unique maps: constraints first, then
+    /// unique indexes.
+    pub uniques: Vec<UniqueKey>,
+    /// `LIMIT PARTITION ROWS n`.
+    pub row_limit: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: DataType,
+    pub nullable: bool,
+    pub default: Option<DefaultValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    Value(Value),
+    /// `DEFAULT NOW` / `CURRENT_TIMESTAMP`: the transaction's timestamp.
+    Now,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueKind {
+    PrimaryKey,
+    Unique,
+    /// Promised globally unique by the user; checked within each partition only.
+    AssumeUnique,
+}
+
+#[derive(Debug, Clone)]
+pub struct UniqueKey {
+    pub name: String,
+    pub kind: UniqueKind,
+    /// Key expressions over the table's row (plain columns for constraints).
+    pub exprs: Vec<Expr>,
+    /// Partial index predicate: only rows that satisfy it are keyed.
+    pub predicate: Option<Expr>,
+    /// Set when the key comes from CREATE INDEX (dropped with DROP INDEX).
+    pub index: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexDef {
+    pub name: String,
+    pub table: String,
+    pub unique: Option<UniqueKind>,
+    pub exprs: Vec<Expr>,
+    /// The key as written, for listings.
+    pub text: Vec<String>,
+    pub predicate: Option<Expr>,
+}
+
+impl Catalog {
+    pub fn new() -> Catalog {
+        let mut databases = BTreeMap::new();
+        databases.insert(
+            DEFAULT_DATABASE.to_string(),
+            Arc::new(Namespace { name: DEFAULT_DATABASE.to_string(), ..Namespace::default() }),
+        );
+        Catalog { version: 1, databases, next_table_id: 1 }
+    }
+
+    pub fn database(&self, name: &str) -> Result<&Arc<Namespace>> {
+        match self.databases.get(name) {
+            Some(ns) => Ok(ns),
+            None => name_err(format!("database \"{name}\" does not exist")),
+        }
+    }
+
+    /// Every table of every database (for storage bookkeeping).
+    pub fn all_tables(&self) -> impl Iterator<Item = &Arc<TableDef>> {
+        self.databases.values().flat_map(|ns| ns.tables.values())
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog::new()
+    }
+}
+
+impl Namespace {
+    pub fn table(&self, name: &str) -> Result<&Arc<TableDef>> {
+        match self.tables.get(name) {
+            Some(t) => Ok(t),
+            None => name_err(format!("object not found: table \"{name}\" does not exist")),
+        }
+    }
+}
+
+impl TableDef {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn primary_key(&self) -> Option<&UniqueKey> {
+        self.uniques.iter().find(|u| u.kind == UniqueKind::PrimaryKey)
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.partition_column.is_some()
+    }
+}

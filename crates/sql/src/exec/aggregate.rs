@@ -1,0 +1,204 @@
+//! Grouped aggregation, and the accumulators shared with window functions.
+
+use std::collections::{HashMap, HashSet};
+
+use voltrs_storage::{DataType, Decimal, Value};
+
+use super::{Env, ExecContext, Row, Ticker, eval, internal};
+use crate::error::{Error, Result};
+use crate::plan::{AggCall, AggFunc};
+
+/// Groups `rows` by the `group_by` values (NULLs group together) and computes `aggs` per
+/// group. Groups come out in the order they were first seen. Without `group_by`, exactly one
+/// row comes out even for no input.
+pub(super) fn aggregate(
+    rows: Vec<Row>,
+    group_by: &[crate::expr::Expr],
+    aggs: &[AggCall],
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Vec<Row>> {
+    let mut ticker = Ticker::new(ctx);
+    let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
+    if group_by.is_empty() {
+        groups.push((
+            Vec::new(),
+            aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
+        ));
+    }
+    for row in &rows {
+        ticker.tick()?;
+        let env = Env { row, parent: outer };
+        let gi = if group_by.is_empty() {
+            0
+        } else {
+            let key = group_by
+                .iter()
+                .map(|e| eval(e, &env, ctx))
+                .collect::<Result<Vec<Value>>>()?;
+            match index.get(&key) {
+                Some(&gi) => gi,
+                None => {
+                    let gi = groups.len();
+                    index.insert(key.clone(), gi);
+                    groups.push((
+                        key,
+                        aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
+                    ));
+                    gi
+                }
+            }
+        };
+        let Some((_, accs)) = groups.get_mut(gi) else {
+            return internal("aggregate group index out of range");
+        };
+        for (acc, call) in accs.iter_mut().zip(aggs) {
+            let arg = match &call.arg {
+                Some(e) => Some(eval(e, &env, ctx)?),
+                None => None,
+            };
+            acc.add(arg.as_ref())?;
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (key, accs) in groups {
+        let mut row = key;
+        for (acc, call) in accs.iter().zip(aggs) {
+            row.push(acc.finish(call.ty)?);
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// The running state of one aggregate function.
+#[derive(Debug, Clone)]
+pub(super) struct Acc {
+    func: AggFunc,
+    /// Rows (COUNT(*)) or non-NULL values seen.
+    count: i64,
+    sum: Sum,
+    best: Option<Value>,
+    /// Values already aggregated, for DISTINCT.
+    seen: Option<HashSet<Value>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Sum {
+    Empty,
+    Int(i64),
+    Dec(Decimal),
+    Float(f64),
+}
+
+impl Acc {
+    pub(super) fn new(func: AggFunc, distinct: bool) -> Acc {
+        Acc {
+            func,
+            count: 0,
+            sum: Sum::Empty,
+            best: None,
+            seen: distinct.then(HashSet::new),
+        }
+    }
+
+    /// Adds one input: the argument's value, or `None` for COUNT(*).
+    pub(super) fn add(&mut self, v: Option<&Value>) -> Result<()> {
+        if self.func == AggFunc::CountStar {
+            self.count += 1;
+            return Ok(());
+        }
+        let Some(v) = v else {
+            return internal(format!("{:?} aggregate without an argument", self.func));
+        };
+        if v.is_null() {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(v.clone())
+        {
+            return Ok(());
+        }
+        self.count += 1;
+        match self.func {
+            AggFunc::CountStar | AggFunc::Count => {}
+            AggFunc::Sum | AggFunc::Avg => self.sum = self.sum.add(v)?,
+            AggFunc::Min => {
+                if self.best.as_ref().is_none_or(|b| v < b) {
+                    self.best = Some(v.clone());
+                }
+            }
+            AggFunc::Max => {
+                if self.best.as_ref().is_none_or(|b| v > b) {
+                    self.best = Some(v.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value so far, as `ty` (SUM and AVG are converted to it).
+    pub(super) fn finish(&self, ty: DataType) -> Result<Value> {
+        match self.func {
+            AggFunc::CountStar | AggFunc::Count => Ok(Value::Integer(self.count)),
+            AggFunc::Min | AggFunc::Max => Ok(self.best.clone().unwrap_or(Value::Null)),
+            AggFunc::Sum => {
+                let v = match self.sum {
+                    Sum::Empty => return Ok(Value::Null),
+                    Sum::Int(i) => Value::Integer(i),
+                    Sum::Dec(d) => Value::Decimal(d),
+                    Sum::Float(f) => Value::Float(f),
+                };
+                crate::cast::cast(&v, ty)
+            }
+            AggFunc::Avg => {
+                let n = self.count;
+                let v = match self.sum {
+                    Sum::Empty => return Ok(Value::Null),
+                    _ if n == 0 => return Ok(Value::Null),
+                    // Integer input: VoltDB's integer average truncates toward zero.
+                    Sum::Int(s) if ty.is_integer() => Value::Integer(s / n),
+                    Sum::Int(s) if ty == DataType::Decimal => {
+                        Value::Decimal(Decimal::from_i64(s).checked_div(Decimal::from_i64(n))?)
+                    }
+                    Sum::Int(s) => Value::Float(s as f64 / n as f64),
+                    Sum::Dec(d) => Value::Decimal(d.checked_div(Decimal::from_i64(n))?),
+                    Sum::Float(f) => Value::Float(f / n as f64),
+                };
+                crate::cast::cast(&v, ty)
+            }
+        }
+    }
+}
+
+impl Sum {
+    fn add(self, v: &Value) -> Result<Sum> {
+        Ok(match (self, v) {
+            (Sum::Empty, Value::Integer(i)) => Sum::Int(*i),
+            (Sum::Empty, Value::Decimal(d)) => Sum::Dec(*d),
+            (Sum::Empty, Value::Float(f)) => Sum::Float(*f),
+            (Sum::Int(a), Value::Integer(b)) => match a.checked_add(*b) {
+                Some(s) => Sum::Int(s),
+                None => {
+                    return Err(Error::Range(
+                        "numeric overflow in SUM/AVG: the sum exceeds BIGINT".to_string(),
+                    ));
+                }
+            },
+            (Sum::Int(a), Value::Decimal(b)) => Sum::Dec(Decimal::from_i64(a).checked_add(*b)?),
+            (Sum::Dec(a), Value::Integer(b)) => Sum::Dec(a.checked_add(Decimal::from_i64(*b))?),
+            (Sum::Dec(a), Value::Decimal(b)) => Sum::Dec(a.checked_add(*b)?),
+            (Sum::Int(a), Value::Float(b)) => Sum::Float(a as f64 + b),
+            (Sum::Dec(a), Value::Float(b)) => Sum::Float(a.to_f64() + b),
+            (Sum::Float(a), Value::Integer(_) | Value::Decimal(_) | Value::Float(_)) => {
+                Sum::Float(a + v.as_f64().unwrap_or(f64::NAN))
+            }
+            (_, other) => {
+                return Err(Error::Type(format!(
+                    "SUM and AVG need a numeric argument, got {other:?}"
+                )));
+            }
+        })
+    }
+}

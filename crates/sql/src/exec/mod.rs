@@ -1,0 +1,290 @@
+//! The executor: runs [`Plan`]s and evaluates [`Expr`]s.
+//!
+//! Execution is materializing: every plan node produces its whole output as a `Vec<Row>`.
+//! Output order is deterministic for every node (hash tables are only used for lookups,
+//! never iterated to produce output).
+//!
+//! Layout: this file holds the contract types, the node dispatch and the simple nodes;
+//! [`eval`](self::eval) evaluates expressions, and the other modules hold one kind of node
+//! each (joins, aggregation, window functions, sorting, set operations).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::time::Instant;
+
+use voltrs_storage::{Partition, Value};
+use voltrs_wire::Hashinator;
+
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::functions::FuncContext;
+use crate::plan::Plan;
+
+mod aggregate;
+mod eval;
+mod join;
+mod like;
+mod set_op;
+mod sort;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+/// A row flowing between plan nodes.
+pub type Row = Vec<Value>;
+
+/// Everything a read needs: the partitions (touched one per call), the statement's
+/// parameters and determinism inputs, and the time limit.
+pub struct ExecContext<'a> {
+    pub partitions: &'a [Partition],
+    pub hashinator: &'a Hashinator,
+    pub params: &'a [Value],
+    pub func: FuncContext,
+    /// When the statement must stop with `Error::Timeout`.
+    pub deadline: Option<(Instant, u64)>,
+    /// Results of uncorrelated subqueries, by `Subquery::id`, computed once per statement.
+    pub subquery_cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+}
+
+/// The rows an expression sees: the current row and the enclosing queries' rows.
+#[derive(Clone, Copy)]
+pub struct Env<'r> {
+    pub row: &'r [Value],
+    pub parent: Option<&'r Env<'r>>,
+}
+
+/// Runs a plan to completion; `outer` is the enclosing query's row chain (for correlated
+/// subqueries), `None` at the top level.
+pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Vec<Row>> {
+    match plan {
+        Plan::Scan { table, filter } => scan(table, filter.as_ref(), ctx, outer),
+        Plan::Values { rows, .. } => {
+            let env = Env {
+                row: &[],
+                parent: outer,
+            };
+            rows.iter()
+                .map(|exprs| exprs.iter().map(|e| eval(e, &env, ctx)).collect())
+                .collect()
+        }
+        Plan::Filter { input, predicate } => {
+            let rows = execute(input, ctx, outer)?;
+            let mut ticker = Ticker::new(ctx);
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                ticker.tick()?;
+                if is_true(&eval(
+                    predicate,
+                    &Env {
+                        row: &row,
+                        parent: outer,
+                    },
+                    ctx,
+                )?) {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Plan::Project { input, exprs } => {
+            let rows = execute(input, ctx, outer)?;
+            let mut ticker = Ticker::new(ctx);
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                ticker.tick()?;
+                let env = Env { row, parent: outer };
+                out.push(
+                    exprs
+                        .iter()
+                        .map(|e| eval(e, &env, ctx))
+                        .collect::<Result<Row>>()?,
+                );
+            }
+            Ok(out)
+        }
+        Plan::Join {
+            left,
+            right,
+            kind,
+            keys,
+            on,
+        } => join::join(left, right, *kind, keys, on.as_ref(), ctx, outer),
+        Plan::Aggregate {
+            input,
+            group_by,
+            aggs,
+        } => {
+            let rows = execute(input, ctx, outer)?;
+            aggregate::aggregate(rows, group_by, aggs, ctx, outer)
+        }
+        Plan::Window { input, funcs } => {
+            let rows = execute(input, ctx, outer)?;
+            window::window(rows, funcs, ctx, outer)
+        }
+        Plan::Sort { input, keys } => {
+            let rows = execute(input, ctx, outer)?;
+            sort::sort(rows, keys, ctx, outer)
+        }
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+        } => {
+            let limit = match limit {
+                Some(e) => constant_count(e, "LIMIT", ctx, outer)?,
+                None => None,
+            };
+            let offset = match offset {
+                Some(e) => constant_count(e, "OFFSET", ctx, outer)?.unwrap_or(0),
+                None => 0,
+            };
+            if limit == Some(0) {
+                return Ok(Vec::new());
+            }
+            let rows = execute(input, ctx, outer)?;
+            let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+            let take = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+            Ok(rows.into_iter().skip(skip).take(take).collect())
+        }
+        Plan::Distinct { input } => Ok(distinct(execute(input, ctx, outer)?)),
+        Plan::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => {
+            let l = execute(left, ctx, outer)?;
+            let r = execute(right, ctx, outer)?;
+            Ok(set_op::set_op(*op, *all, l, r))
+        }
+    }
+}
+
+/// Evaluates an expression. Comparisons and logic return `Value::Boolean` or `Value::Null`.
+pub fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
+    eval::eval(expr, env, ctx)
+}
+
+/// Reads a table: every partition of a partitioned table, partition 0's copy of a
+/// replicated one.
+fn scan(
+    table: &crate::catalog::TableDef,
+    filter: Option<&Expr>,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Vec<Row>> {
+    let parts: &[Partition] = if table.partition_column.is_some() {
+        ctx.partitions
+    } else {
+        match ctx.partitions.get(..1) {
+            Some(first) => first,
+            None => return internal("no partitions to read a replicated table from"),
+        }
+    };
+    let mut ticker = Ticker::new(ctx);
+    let mut out = Vec::new();
+    for (p, partition) in parts.iter().enumerate() {
+        let Some(stored) = partition.table(table.id) else {
+            return internal(format!(
+                "table {} (id {}) is missing in partition {p}",
+                table.name, table.id
+            ));
+        };
+        for (_, row) in stored.scan() {
+            ticker.tick()?;
+            if let Some(f) = filter
+                && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
+            {
+                continue;
+            }
+            out.push(row.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates a LIMIT or OFFSET expression: `None` for NULL, an error when negative.
+fn constant_count(
+    expr: &Expr,
+    what: &str,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Option<i64>> {
+    let n = match eval(
+        expr,
+        &Env {
+            row: &[],
+            parent: outer,
+        },
+        ctx,
+    )? {
+        Value::Null => return Ok(None),
+        Value::Integer(i) => i,
+        Value::Decimal(d) => match d.to_i64_exact() {
+            Some(i) => i,
+            None => return Err(Error::Type(format!("{what} must be an integer, got {d}"))),
+        },
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => f as i64,
+        other => {
+            return Err(Error::Type(format!(
+                "{what} must be an integer, got {other:?}"
+            )));
+        }
+    };
+    if n < 0 {
+        return Err(Error::Invalid(format!(
+            "{what} must not be negative, got {n}"
+        )));
+    }
+    Ok(Some(n))
+}
+
+/// Keeps the first occurrence of every row, in input order.
+fn distinct(rows: Vec<Row>) -> Vec<Row> {
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<&[Value]> = HashSet::with_capacity(rows.len());
+        rows.iter().map(|r| seen.insert(r.as_slice())).collect()
+    };
+    rows.into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
+        .collect()
+}
+
+/// Whether a predicate result is SQL TRUE (NULL and FALSE both reject).
+fn is_true(v: &Value) -> bool {
+    matches!(v, Value::Boolean(true))
+}
+
+/// An internal error: the plan is inconsistent (a bug elsewhere, never user input).
+fn internal<T>(msg: impl std::fmt::Display) -> Result<T> {
+    Err(Error::Invalid(format!("internal: {msg}")))
+}
+
+/// Checks the statement's deadline cheaply: on the first tick, then every 1024 ticks.
+struct Ticker {
+    deadline: Option<(Instant, u64)>,
+    count: u32,
+}
+
+impl Ticker {
+    fn new(ctx: &ExecContext) -> Ticker {
+        Ticker {
+            deadline: ctx.deadline,
+            count: 0,
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self) -> Result<()> {
+        if let Some((at, ms)) = self.deadline {
+            if self.count & 1023 == 0 && Instant::now() > at {
+                return Err(Error::Timeout(ms));
+            }
+            self.count = self.count.wrapping_add(1);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,202 @@
+//! The SQL front: splits a script into statements and parses each one.
+//!
+//! 1. The whole script is tokenized once with sqlparser's tokenizer (GenericDialect), which
+//!    knows quoting and comments, and split on top-level `;`.
+//! 2. Statements sqlparser cannot parse the VoltDB way (`CREATE TABLE` with VoltDB column
+//!    extras, `PARTITION TABLE`, `CREATE [ASSUMEUNIQUE] INDEX`, `ALTER TABLE`, `DROP`,
+//!    `TRUNCATE`, `CREATE/DROP DATABASE`, `USE`) are parsed here with sqlparser's parser
+//!    primitives ([`crate::ddl_parser`]); `UPSERT` becomes an INSERT with a flag.
+//! 3. Everything else (queries and DML) goes to sqlparser's `parse_statement`.
+//!
+//! Errors carry the 1-based line and column of the offending token within the script.
+
+use sqlparser::ast;
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+use crate::ddl_parser::{self, AlterTable, CreateIndex, CreateTable};
+use crate::error::{Error, Result};
+
+/// Deepest expression nesting accepted (hostile SQL gets an error, not a stack overflow).
+pub const MAX_DEPTH: usize = 200;
+
+/// A parsed statement, still unbound (names not resolved).
+#[derive(Debug, Clone)]
+pub enum Statement {
+    Query(Box<ast::Query>),
+    Insert { insert: Box<ast::Insert>, upsert: bool },
+    Update(Box<ast::Statement>),
+    Delete(Box<ast::Statement>),
+    CreateTable(CreateTable),
+    PartitionTable { table: String, column: String },
+    CreateIndex(CreateIndex),
+    Drop { kind: DropKind, name: String, if_exists: bool, cascade: bool },
+    Truncate { table: String },
+    AlterTable(AlterTable),
+    CreateDatabase { name: String, if_not_exists: bool },
+    DropDatabase { name: String, if_exists: bool },
+    Use { name: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropKind {
+    Table,
+    Index,
+    View,
+}
+
+/// One statement of a script with its source text.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub statement: Statement,
+    pub text: String,
+}
+
+/// Parses a `;`-separated script.
+pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
+    let dialect = GenericDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| Error::Syntax {
+        message: e.message.clone(),
+        line: e.location.line,
+        column: e.location.column,
+    })?;
+    let mut out = Vec::new();
+    for stmt_tokens in split_statements(tokens) {
+        let text = source_text(sql, &stmt_tokens);
+        let statement = parse_one(stmt_tokens)?;
+        out.push(Parsed { statement, text });
+    }
+    Ok(out)
+}
+
+fn is_blank(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(_))
+}
+
+/// Splits tokens on top-level semicolons, dropping empty statements.
+fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<TokenWithSpan> = Vec::new();
+    for t in tokens {
+        match t.token {
+            Token::SemiColon => {
+                if cur.iter().any(|t| !is_blank(&t.token)) {
+                    out.push(std::mem::take(&mut cur));
+                } else {
+                    cur.clear();
+                }
+            }
+            Token::EOF => {}
+            _ => cur.push(t),
+        }
+    }
+    if cur.iter().any(|t| !is_blank(&t.token)) {
+        out.push(cur);
+    }
+    out
+}
+
+/// The statement's text, cut from the script by its token positions.
+fn source_text(sql: &str, tokens: &[TokenWithSpan]) -> String {
+    let words: Vec<String> = tokens.iter().map(|t| t.token.to_string()).collect();
+    let joined = words.concat();
+    let trimmed = joined.trim();
+    if trimmed.is_empty() { sql.trim().to_string() } else { trimmed.to_string() }
+}
+
+/// The upper-case leading words of a statement (up to `n`).
+fn leading_words(tokens: &[TokenWithSpan], n: usize) -> Vec<String> {
+    tokens
+        .iter()
+        .filter(|t| !is_blank(&t.token))
+        .take(n)
+        .map(|t| match &t.token {
+            Token::Word(w) => w.value.to_ascii_uppercase(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+pub(crate) fn parser(tokens: Vec<TokenWithSpan>) -> Parser<'static> {
+    static DIALECT: GenericDialect = GenericDialect {};
+    Parser::new(&DIALECT).with_recursion_limit(MAX_DEPTH).with_tokens_with_locations(tokens)
+}
+
+fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
+    let words = leading_words(&tokens, 3);
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let end = tokens.last().map(|t| t.span.end).unwrap_or(sqlparser::tokenizer::Location::new(1, 1));
+    tokens.push(TokenWithSpan::new(Token::EOF, sqlparser::tokenizer::Span::new(end, end)));
+    match (w(0), w(1)) {
+        ("CREATE", "TABLE") => ddl_parser::create_table(parser(tokens)).map(Statement::CreateTable),
+        ("CREATE", "INDEX") | ("CREATE", "UNIQUE") | ("CREATE", "ASSUMEUNIQUE") if w(1) == "INDEX" || w(2) == "INDEX" => {
+            ddl_parser::create_index(parser(tokens)).map(Statement::CreateIndex)
+        }
+        ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => ddl_parser::database_statement(parser(tokens)),
+        ("PARTITION", _) => ddl_parser::partition(parser(tokens)),
+        ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => ddl_parser::drop(parser(tokens)),
+        ("TRUNCATE", _) => ddl_parser::truncate(parser(tokens)),
+        ("ALTER", "TABLE") => ddl_parser::alter_table(parser(tokens)).map(Statement::AlterTable),
+        ("UPSERT", _) => {
+            if let Some(first) = tokens.iter_mut().find(|t| !is_blank(&t.token)) {
+                first.token = Token::make_keyword("INSERT");
+            }
+            match generic(tokens)? {
+                ast::Statement::Insert(insert) => Ok(Statement::Insert { insert: Box::new(insert), upsert: true }),
+                _ => Err(Error::Syntax { message: "expected UPSERT INTO".into(), line: 1, column: 1 }),
+            }
+        }
+        _ => match generic(tokens)? {
+            ast::Statement::Query(q) => Ok(Statement::Query(q)),
+            ast::Statement::Insert(insert) => Ok(Statement::Insert { insert: Box::new(insert), upsert: false }),
+            s @ ast::Statement::Update { .. } => Ok(Statement::Update(Box::new(s))),
+            s @ ast::Statement::Delete(_) => Ok(Statement::Delete(Box::new(s))),
+            other => {
+                let text = other.to_string();
+                let head: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                Err(Error::Unsupported(format!("statement {head} ...")))
+            }
+        },
+    }
+}
+
+fn generic(tokens: Vec<TokenWithSpan>) -> Result<ast::Statement> {
+    let mut p = parser(tokens);
+    let stmt = p.parse_statement().map_err(syntax)?;
+    let next = p.peek_token();
+    if next.token != Token::EOF {
+        return Err(Error::Syntax {
+            message: format!("unexpected '{}' after the end of the statement", next.token),
+            line: next.span.start.line,
+            column: next.span.start.column,
+        });
+    }
+    Ok(stmt)
+}
+
+/// Turns a sqlparser error into ours, lifting "at Line: l, Column: c" into fields.
+pub(crate) fn syntax(e: ParserError) -> Error {
+    let msg = match e {
+        ParserError::TokenizerError(s) | ParserError::ParserError(s) => s,
+        ParserError::RecursionLimitExceeded => {
+            return Error::Syntax {
+                message: format!("expression nested too deeply (limit {MAX_DEPTH})"),
+                line: 1,
+                column: 1,
+            };
+        }
+    };
+    if let Some(pos) = msg.rfind(" at Line: ") {
+        let (message, loc) = msg.split_at(pos);
+        let nums: Vec<u64> = loc
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        if let [line, column] = nums[..] {
+            return Error::Syntax { message: message.to_string(), line, column };
+        }
+    }
+    Error::Syntax { message: msg, line: 0, column: 0 }
+}
