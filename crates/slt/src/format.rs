@@ -36,7 +36,10 @@ pub fn format_value(value: &Value, letter: Option<char>) -> String {
 /// Formats a row with the query's type letters, one letter per column.
 pub fn format_row(row: &[Value], types: &str) -> Vec<String> {
     let letters: Vec<char> = types.chars().collect();
-    row.iter().enumerate().map(|(i, v)| format_value(v, letters.get(i).copied())).collect()
+    row.iter()
+        .enumerate()
+        .map(|(i, v)| format_value(v, letters.get(i).copied()))
+        .collect()
 }
 
 /// `T` rules: text form, `(empty)` for the empty string, `@` for every byte outside `' '..='~'`.
@@ -47,7 +50,15 @@ pub fn format_text(value: &Value) -> String {
     if text.is_empty() {
         return "(empty)".to_string();
     }
-    text.bytes().map(|b| if (b' '..=b'~').contains(&b) { b as char } else { '@' }).collect()
+    text.bytes()
+        .map(|b| {
+            if (b' '..=b'~').contains(&b) {
+                b as char
+            } else {
+                '@'
+            }
+        })
+        .collect()
 }
 
 /// `%.3f` as SQLite's printf writes it (`-0.0` prints as `0.000`, infinities as `Inf`).
@@ -55,7 +66,11 @@ pub fn format_real(f: f64) -> String {
     if f.is_nan() {
         "NaN".to_string()
     } else if f.is_infinite() {
-        if f > 0.0 { "Inf".to_string() } else { "-Inf".to_string() }
+        if f > 0.0 {
+            "Inf".to_string()
+        } else {
+            "-Inf".to_string()
+        }
     } else if f == 0.0 {
         "0.000".to_string()
     } else {
@@ -147,7 +162,11 @@ pub fn text_to_integer(s: &str) -> i64 {
         ("", _) => 0,
         (p, true) => p.parse::<i64>().unwrap_or_else(|_| {
             // Too many digits: saturate like SQLite.
-            if p.starts_with('-') { i64::MIN } else { i64::MAX }
+            if p.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            }
         }),
         (p, false) => p.parse::<f64>().map_or(0, |f| f as i64),
     }
@@ -185,7 +204,11 @@ pub fn md5_hex(values: &[String]) -> String {
         hasher.update(v.as_bytes());
         hasher.update(b"\n");
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The hashed form of a result: `K values hashing to <md5>`.
@@ -229,16 +252,25 @@ mod tests {
         assert_eq!(format_value(&Value::Float(2.9), Some('I')), "2");
         assert_eq!(format_value(&Value::Float(-2.9), Some('I')), "-2");
         assert_eq!(format_value(&Value::Float(f64::NAN), Some('I')), "0");
-        assert_eq!(format_value(&Value::Float(1e300), Some('I')), i64::MAX.to_string());
+        assert_eq!(
+            format_value(&Value::Float(1e300), Some('I')),
+            i64::MAX.to_string()
+        );
         assert_eq!(format_value(&dec("-12.75"), Some('I')), "-12");
-        assert_eq!(format_value(&dec("99999999999999999.5"), Some('I')), "99999999999999999");
+        assert_eq!(
+            format_value(&dec("99999999999999999.5"), Some('I')),
+            "99999999999999999"
+        );
         assert_eq!(format_value(&Value::str("  17abc"), Some('I')), "17");
         assert_eq!(format_value(&Value::str("-3.9"), Some('I')), "-3");
         assert_eq!(format_value(&Value::str("1e3"), Some('I')), "1000");
         assert_eq!(format_value(&Value::str("abc"), Some('I')), "0");
         assert_eq!(format_value(&Value::str(""), Some('I')), "0");
         assert_eq!(format_value(&Value::str("."), Some('I')), "0");
-        assert_eq!(format_value(&Value::str("99999999999999999999"), Some('I')), i64::MAX.to_string());
+        assert_eq!(
+            format_value(&Value::str("99999999999999999999"), Some('I')),
+            i64::MAX.to_string()
+        );
         assert_eq!(format_value(&Value::Boolean(true), Some('I')), "1");
         assert_eq!(format_value(&Value::Boolean(false), Some('I')), "0");
     }
@@ -260,7 +292,10 @@ mod tests {
     fn text_letter() {
         assert_eq!(format_value(&Value::str(""), Some('T')), "(empty)");
         assert_eq!(format_value(&Value::str("a b"), Some('T')), "a b");
-        assert_eq!(format_value(&Value::str("tab\there"), Some('T')), "tab@here");
+        assert_eq!(
+            format_value(&Value::str("tab\there"), Some('T')),
+            "tab@here"
+        );
         // Per byte, as the C driver: a two-byte character gives two `@`.
         assert_eq!(format_value(&Value::str("é"), Some('T')), "@@");
         assert_eq!(format_value(&Value::Integer(5), Some('T')), "5");
@@ -269,9 +304,21 @@ mod tests {
 
     #[test]
     fn own_type_when_no_letter() {
-        let row = vec![Value::Integer(1), Value::Float(2.5), Value::str(""), Value::Boolean(true), Value::Null];
-        assert_eq!(format_row(&row, "T"), vec!["1", "2.500", "(empty)", "1", "NULL"]);
-        assert_eq!(format_row(&row, ""), vec!["1", "2.500", "(empty)", "1", "NULL"]);
+        let row = vec![
+            Value::Integer(1),
+            Value::Float(2.5),
+            Value::str(""),
+            Value::Boolean(true),
+            Value::Null,
+        ];
+        assert_eq!(
+            format_row(&row, "T"),
+            vec!["1", "2.500", "(empty)", "1", "NULL"]
+        );
+        assert_eq!(
+            format_row(&row, ""),
+            vec!["1", "2.500", "(empty)", "1", "NULL"]
+        );
     }
 
     #[test]
@@ -281,24 +328,42 @@ mod tests {
             vec!["10".to_string(), "a".to_string()],
             vec!["2".to_string(), "a".to_string()],
         ];
-        assert_eq!(sort_and_flatten(rows.clone(), SortMode::NoSort), vec!["2", "b", "10", "a", "2", "a"]);
+        assert_eq!(
+            sort_and_flatten(rows.clone(), SortMode::NoSort),
+            vec!["2", "b", "10", "a", "2", "a"]
+        );
         // Strings, not numbers: "10" < "2".
-        assert_eq!(sort_and_flatten(rows.clone(), SortMode::RowSort), vec!["10", "a", "2", "a", "2", "b"]);
-        assert_eq!(sort_and_flatten(rows, SortMode::ValueSort), vec!["10", "2", "2", "a", "a", "b"]);
+        assert_eq!(
+            sort_and_flatten(rows.clone(), SortMode::RowSort),
+            vec!["10", "a", "2", "a", "2", "b"]
+        );
+        assert_eq!(
+            sort_and_flatten(rows, SortMode::ValueSort),
+            vec!["10", "2", "2", "a", "a", "b"]
+        );
     }
 
     #[test]
     fn hashing() {
         // md5("") and md5("1\n2\n") (checked with md5sum).
         assert_eq!(md5_hex(&[]), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(md5_hex(&["1".to_string(), "2".to_string()]), "6ddb4095eb719e2a9f0a3f95677d24e0");
-        assert_eq!(hash_line(&["a".to_string()]), "1 values hashing to 60b725f10c9c85c70d97880dfe8191b3");
+        assert_eq!(
+            md5_hex(&["1".to_string(), "2".to_string()]),
+            "6ddb4095eb719e2a9f0a3f95677d24e0"
+        );
+        assert_eq!(
+            hash_line(&["a".to_string()]),
+            "1 values hashing to 60b725f10c9c85c70d97880dfe8191b3"
+        );
         assert_eq!(
             parse_hash_line("30 values hashing to 3C13DEE48D9356AE19AF2515E05E6B54"),
             Some((30, "3c13dee48d9356ae19af2515e05e6b54".to_string()))
         );
         assert_eq!(parse_hash_line("30 values hashing to xyz"), None);
         assert_eq!(parse_hash_line("30"), None);
-        assert_eq!(parse_hash_line("1 values hashing to 3c13dee48d9356ae19af2515e05e6b54 extra"), None);
+        assert_eq!(
+            parse_hash_line("1 values hashing to 3c13dee48d9356ae19af2515e05e6b54 extra"),
+            None
+        );
     }
 }

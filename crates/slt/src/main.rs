@@ -17,7 +17,8 @@ use std::time::Duration;
 use voltrs_slt::parser::parse;
 use voltrs_slt::runner::{self, Options};
 
-const USAGE: &str = "usage: voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] \
+const USAGE: &str =
+    "usage: voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] \
 [--verbose] [--parse-only] FILE...
 
   --partitions N            partitions of each file's database (default: number of cores)
@@ -48,7 +49,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>, Str
             None => (arg.clone(), None),
         };
         let mut value = |what: &str| -> Result<String, String> {
-            inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs {what}"))
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs {what}"))
         };
         match name.as_str() {
             "--" => only_files = true,
@@ -73,7 +77,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>, Str
             _ => return Err(format!("unknown option: {arg}")),
         }
     }
-    Ok(Some(Cli { options, parse_only, files }))
+    Ok(Some(Cli {
+        options,
+        parse_only,
+        files,
+    }))
 }
 
 /// `--parse-only`: counts per file; fails only on unreadable files.
@@ -93,7 +101,10 @@ fn parse_only(files: &[String], out: &mut dyn Write) -> bool {
         statements += s;
         queries += q;
         let plan = runner::plan(script);
-        let halt = plan.halted_at.map(|l| format!(", halt at line {l}")).unwrap_or_default();
+        let halt = plan
+            .halted_at
+            .map(|l| format!(", halt at line {l}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{path}: {s} statements, {q} queries; {} to run, {} skipped, {} unknown{halt}",
@@ -125,7 +136,11 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if cli.parse_only {
-        return if parse_only(&cli.files, &mut out) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if parse_only(&cli.files, &mut out) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
     runner::install_panic_hook();
     let (mut passed, mut failed) = (0, 0);
@@ -136,7 +151,11 @@ fn main() -> ExitCode {
     }
     let _ = writeln!(out, "{passed} passed, {failed} failed");
     let _ = out.flush();
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 #[cfg(test)]
@@ -149,15 +168,24 @@ mod tests {
 
     #[test]
     fn options() {
-        let cli = parse_args(args(&["--partitions", "3", "--timeout=2.5", "--verbose", "a.test", "b.test"]))
-            .expect("valid")
-            .expect("not help");
+        let cli = parse_args(args(&[
+            "--partitions",
+            "3",
+            "--timeout=2.5",
+            "--verbose",
+            "a.test",
+            "b.test",
+        ]))
+        .expect("valid")
+        .expect("not help");
         assert_eq!(cli.options.partitions, 3);
         assert_eq!(cli.options.timeout, Duration::from_millis(2500));
         assert!(cli.options.verbose);
         assert!(!cli.options.partition_first_column);
         assert_eq!(cli.files, args(&["a.test", "b.test"]));
-        let cli = parse_args(args(&["--partition-first-column", "--", "--odd.test"])).expect("valid").expect("x");
+        let cli = parse_args(args(&["--partition-first-column", "--", "--odd.test"]))
+            .expect("valid")
+            .expect("x");
         assert!(cli.options.partition_first_column);
         assert_eq!(cli.options.timeout, Duration::from_secs(30));
         assert_eq!(cli.files, args(&["--odd.test"]));

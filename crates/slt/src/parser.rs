@@ -158,12 +158,18 @@ pub struct Script {
 impl Script {
     /// Number of `statement` records (whatever their conditions).
     pub fn statement_count(&self) -> usize {
-        self.records.iter().filter(|r| matches!(r.kind, RecordKind::Statement { .. })).count()
+        self.records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Statement { .. }))
+            .count()
     }
 
     /// Number of `query` records (whatever their conditions).
     pub fn query_count(&self) -> usize {
-        self.records.iter().filter(|r| matches!(r.kind, RecordKind::Query { .. })).count()
+        self.records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Query { .. }))
+            .count()
     }
 }
 
@@ -182,8 +188,15 @@ fn lines(text: &str) -> Vec<Line<'_>> {
         if trimmed.starts_with('#') {
             continue;
         }
-        let text = if line.trim().is_empty() { None } else { Some(line) };
-        out.push(Line { number: i + 1, text });
+        let text = if line.trim().is_empty() {
+            None
+        } else {
+            Some(line)
+        };
+        out.push(Line {
+            number: i + 1,
+            text,
+        });
     }
     out
 }
@@ -211,8 +224,10 @@ pub fn parse(text: &str) -> Script {
         while i < lines.len() && lines[i].text.is_some() {
             i += 1;
         }
-        let block: Vec<(usize, &str)> =
-            lines[start..i].iter().filter_map(|l| l.text.map(|t| (l.number, t))).collect();
+        let block: Vec<(usize, &str)> = lines[start..i]
+            .iter()
+            .filter_map(|l| l.text.map(|t| (l.number, t)))
+            .collect();
         if let Some(record) = parse_block(&block) {
             records.push(record);
         }
@@ -238,7 +253,11 @@ fn parse_block(block: &[(usize, &str)]) -> Option<Record> {
     let (line, header) = *block.get(at)?;
     let body = &block[at + 1..];
     let kind = parse_record(header, body);
-    Some(Record { line, conditions, kind })
+    Some(Record {
+        line,
+        conditions,
+        kind,
+    })
 }
 
 /// Splits the body at the first `----` line: (SQL lines, result lines if `----` was present).
@@ -315,8 +334,14 @@ fn parse_statement(header: &str, tokens: &[&str], body: &[(usize, &str)]) -> Rec
             Some(n) => StatementExpect::Count(n),
             None => return RecordKind::Malformed(format!("bad statement count: {header}")),
         },
-        Some("error") => StatementExpect::Error(error_expect(rest_after_tokens(header, 2), results.clone())),
-        _ => return RecordKind::Malformed(format!("statement must be ok, count or error: {header}")),
+        Some("error") => {
+            StatementExpect::Error(error_expect(rest_after_tokens(header, 2), results.clone()))
+        }
+        _ => {
+            return RecordKind::Malformed(format!(
+                "statement must be ok, count or error: {header}"
+            ));
+        }
     };
     if matches!(expect, StatementExpect::Ok | StatementExpect::Count(_))
         && results.is_some_and(|r| !r.is_empty())
@@ -337,7 +362,13 @@ fn parse_query(header: &str, tokens: &[&str], body: &[(usize, &str)]) -> RecordK
     };
     if types == "error" {
         let expect = QueryExpect::Error(error_expect(rest_after_tokens(header, 2), results));
-        return RecordKind::Query { sql, types: String::new(), sort: None, label: None, expect };
+        return RecordKind::Query {
+            sql,
+            types: String::new(),
+            sort: None,
+            label: None,
+            expect,
+        };
     }
     if !types.chars().all(|c| c.is_ascii_alphabetic()) {
         return RecordKind::Malformed(format!("bad query type string: {header}"));
@@ -354,7 +385,11 @@ fn parse_query(header: &str, tokens: &[&str], body: &[(usize, &str)]) -> RecordK
             None => label = Some(tok.to_string()),
         }
     }
-    let lines = results.unwrap_or_default().into_iter().map(str::to_string).collect();
+    let lines = results
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     RecordKind::Query {
         sql,
         types: types.to_string(),
@@ -383,11 +418,17 @@ mod tests {
         assert_eq!(s.records[1].line, 4);
         assert_eq!(
             s.records[0].kind,
-            RecordKind::Statement { sql: "CREATE TABLE t(a INTEGER)".into(), expect: StatementExpect::Ok }
+            RecordKind::Statement {
+                sql: "CREATE TABLE t(a INTEGER)".into(),
+                expect: StatementExpect::Ok
+            }
         );
         assert_eq!(
             s.records[1].kind,
-            RecordKind::Statement { sql: "bad".into(), expect: StatementExpect::Error(ErrorExpect::Any) }
+            RecordKind::Statement {
+                sql: "bad".into(),
+                expect: StatementExpect::Error(ErrorExpect::Any)
+            }
         );
         assert_eq!(
             s.records[2].kind,
@@ -398,7 +439,10 @@ mod tests {
         );
         assert_eq!(
             s.records[3].kind,
-            RecordKind::Statement { sql: "DELETE FROM t".into(), expect: StatementExpect::Count(3) }
+            RecordKind::Statement {
+                sql: "DELETE FROM t".into(),
+                expect: StatementExpect::Count(3)
+            }
         );
         assert_eq!(s.statement_count(), 4);
         assert_eq!(s.query_count(), 0);
@@ -445,7 +489,10 @@ mod tests {
         match &k[3] {
             RecordKind::Query { sort, expect, .. } => {
                 assert_eq!(*sort, Some(SortMode::ValueSort));
-                assert_eq!(*expect, QueryExpect::Results(vec!["30 values hashing to abc".into()]));
+                assert_eq!(
+                    *expect,
+                    QueryExpect::Results(vec!["30 values hashing to abc".into()])
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -453,7 +500,9 @@ mod tests {
 
     #[test]
     fn query_error_and_label_without_sort() {
-        let k = kinds("query error divide by zero\nSELECT 1/0\n\nquery I my-label\nSELECT 1\n----\n1\n");
+        let k = kinds(
+            "query error divide by zero\nSELECT 1/0\n\nquery I my-label\nSELECT 1\n----\n1\n",
+        );
         assert_eq!(
             k[0],
             RecordKind::Query {
@@ -482,20 +531,30 @@ mod tests {
         assert_eq!(s.records.len(), 2);
         assert_eq!(
             s.records[0].conditions,
-            vec![Condition::SkipIf("postgresql".into()), Condition::OnlyIf("mysql".into())]
+            vec![
+                Condition::SkipIf("postgresql".into()),
+                Condition::OnlyIf("mysql".into())
+            ]
         );
         assert_eq!(s.records[0].line, 3);
-        assert_eq!(s.records[1].conditions, vec![Condition::OnlyIf("voltrs".into())]);
+        assert_eq!(
+            s.records[1].conditions,
+            vec![Condition::OnlyIf("voltrs".into())]
+        );
         assert_eq!(s.records[1].kind, RecordKind::Halt);
     }
 
     #[test]
     fn comments_are_dropped_everywhere() {
-        let s = parse("# header\n\nstatement ok\n# inside\nSELECT 1\n  # indented\n\nquery I\nSELECT 2\n----\n# c\n2\n");
+        let s = parse(
+            "# header\n\nstatement ok\n# inside\nSELECT 1\n  # indented\n\nquery I\nSELECT 2\n----\n# c\n2\n",
+        );
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.records[0].sql(), Some("SELECT 1"));
         match &s.records[1].kind {
-            RecordKind::Query { expect, .. } => assert_eq!(*expect, QueryExpect::Results(vec!["2".into()])),
+            RecordKind::Query { expect, .. } => {
+                assert_eq!(*expect, QueryExpect::Results(vec!["2".into()]))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -506,8 +565,14 @@ mod tests {
             "control resultmode rowwise\n\ncontrol sortmode rowsort\n\ncontrol substitution on\n\n\
              sleep 1s\n\nstatement maybe\nSELECT 1\n\nquery I\n\nhash-threshold x\n\nstatement ok\nSELECT 1\n----\n1\n",
         );
-        assert_eq!(k[0], RecordKind::Control(Control::ResultMode(ResultMode::RowWise)));
-        assert_eq!(k[1], RecordKind::Control(Control::SortMode(SortMode::RowSort)));
+        assert_eq!(
+            k[0],
+            RecordKind::Control(Control::ResultMode(ResultMode::RowWise))
+        );
+        assert_eq!(
+            k[1],
+            RecordKind::Control(Control::SortMode(SortMode::RowSort))
+        );
         assert_eq!(k[2], RecordKind::Unknown("control substitution on".into()));
         assert_eq!(k[3], RecordKind::Unknown("sleep 1s".into()));
         assert!(matches!(k[4], RecordKind::Malformed(_)));

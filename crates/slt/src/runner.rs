@@ -121,7 +121,11 @@ pub struct State {
 
 impl Default for State {
     fn default() -> Self {
-        State { hash_threshold: 8, sort_default: SortMode::NoSort, result_mode: ResultMode::ValueWise }
+        State {
+            hash_threshold: 8,
+            sort_default: SortMode::NoSort,
+            result_mode: ResultMode::ValueWise,
+        }
     }
 }
 
@@ -147,7 +151,11 @@ pub struct Mismatch {
 
 impl Mismatch {
     fn new(reason: impl Into<String>) -> Mismatch {
-        Mismatch { reason: reason.into(), expected: Vec::new(), actual: Vec::new() }
+        Mismatch {
+            reason: reason.into(),
+            expected: Vec::new(),
+            actual: Vec::new(),
+        }
     }
 }
 
@@ -203,7 +211,10 @@ pub fn check_error(expect: &ErrorExpect, message: &str) -> Result<(), Mismatch> 
 }
 
 /// Checks a statement's result.
-pub fn check_statement(expect: &StatementExpect, result: &Result<Vec<Outcome>, String>) -> Result<(), Mismatch> {
+pub fn check_statement(
+    expect: &StatementExpect,
+    result: &Result<Vec<Outcome>, String>,
+) -> Result<(), Mismatch> {
     match (expect, result) {
         (StatementExpect::Ok, Ok(_)) => Ok(()),
         (StatementExpect::Ok | StatementExpect::Count(_), Err(msg)) => Err(Mismatch {
@@ -229,9 +240,17 @@ pub fn check_statement(expect: &StatementExpect, result: &Result<Vec<Outcome>, S
 }
 
 /// Formats, sorts and flattens a result table: (values, column count, row count).
-pub fn result_values(table: &ResultTable, types: &str, sort: SortMode) -> (Vec<String>, usize, usize) {
+pub fn result_values(
+    table: &ResultTable,
+    types: &str,
+    sort: SortMode,
+) -> (Vec<String>, usize, usize) {
     let rows: Vec<Vec<String>> = table.rows.iter().map(|r| format_row(r, types)).collect();
-    let ncols = if table.columns.is_empty() { rows.first().map_or(0, Vec::len) } else { table.columns.len() };
+    let ncols = if table.columns.is_empty() {
+        rows.first().map_or(0, Vec::len)
+    } else {
+        table.columns.len()
+    };
     let nrows = rows.len();
     (sort_and_flatten(rows, sort), ncols, nrows)
 }
@@ -250,7 +269,10 @@ pub fn results_match(expected: &[String], values: &[String], ncols: usize) -> bo
         return count == values.len() && hash == md5_hex(values);
     }
     if expected.len() == values.len() {
-        return expected.iter().zip(values).all(|(e, v)| e.trim_end() == v.trim_end());
+        return expected
+            .iter()
+            .zip(values)
+            .all(|(e, v)| e.trim_end() == v.trim_end());
     }
     if ncols > 0 && expected.len() * ncols == values.len() {
         return expected
@@ -319,14 +341,26 @@ pub fn check_query(
     }
     let mut reason = "wrong result".to_string();
     if !types.is_empty() && types.chars().count() != ncols {
-        reason.push_str(&format!(" ({} type letter(s) for {ncols} column(s))", types.chars().count()));
+        reason.push_str(&format!(
+            " ({} type letter(s) for {ncols} column(s))",
+            types.chars().count()
+        ));
     }
-    Err(Mismatch { reason, expected: expected.clone(), actual: show_actual(expected, &values, ncols, state) })
+    Err(Mismatch {
+        reason,
+        expected: expected.clone(),
+        actual: show_actual(expected, &values, ncols, state),
+    })
 }
 
 /// Runs one planned record. Updates `state` for `hash-threshold` and `control` records.
 /// A record whose wall time exceeds `timeout` fails even when its result is right.
-pub fn run_record(exec: &mut dyn Executor, state: &mut State, record: &Record, timeout: Duration) -> ItemResult {
+pub fn run_record(
+    exec: &mut dyn Executor,
+    state: &mut State,
+    record: &Record,
+    timeout: Duration,
+) -> ItemResult {
     let fail = |m: Mismatch| {
         ItemResult::Failed(Failure {
             line: record.line,
@@ -336,39 +370,35 @@ pub fn run_record(exec: &mut dyn Executor, state: &mut State, record: &Record, t
             actual: m.actual,
         })
     };
-    let (sql, check): (&str, Box<dyn Fn(&Result<Vec<Outcome>, String>) -> Result<(), Mismatch>>) =
-        match &record.kind {
-            RecordKind::HashThreshold(n) => {
-                state.hash_threshold = *n;
-                return ItemResult::Setting;
-            }
-            RecordKind::Control(Control::ResultMode(m)) => {
-                state.result_mode = *m;
-                return ItemResult::Setting;
-            }
-            RecordKind::Control(Control::SortMode(m)) => {
-                state.sort_default = *m;
-                return ItemResult::Setting;
-            }
-            RecordKind::Halt | RecordKind::Unknown(_) => return ItemResult::Setting,
-            RecordKind::Malformed(msg) => return fail(Mismatch::new(format!("malformed record: {msg}"))),
-            RecordKind::Statement { sql, expect } => {
-                let expect = expect.clone();
-                (sql, Box::new(move |r| check_statement(&expect, r)))
-            }
-            RecordKind::Query { sql, types, sort, expect, .. } => {
-                let st = *state;
-                let sort = sort.unwrap_or(st.sort_default);
-                let (types, expect) = (types.clone(), expect.clone());
-                (sql, Box::new(move |r| check_query(&types, sort, &expect, r, &st)))
-            }
-        };
+    let sql = match &record.kind {
+        RecordKind::HashThreshold(n) => {
+            state.hash_threshold = *n;
+            return ItemResult::Setting;
+        }
+        RecordKind::Control(Control::ResultMode(m)) => {
+            state.result_mode = *m;
+            return ItemResult::Setting;
+        }
+        RecordKind::Control(Control::SortMode(m)) => {
+            state.sort_default = *m;
+            return ItemResult::Setting;
+        }
+        RecordKind::Halt | RecordKind::Unknown(_) => return ItemResult::Setting,
+        RecordKind::Malformed(msg) => {
+            return fail(Mismatch::new(format!("malformed record: {msg}")));
+        }
+        RecordKind::Statement { sql, .. } | RecordKind::Query { sql, .. } => sql,
+    };
     let start = Instant::now();
     let result = exec.execute(sql);
     let elapsed = start.elapsed();
     if elapsed > timeout {
         return fail(Mismatch {
-            reason: format!("timed out: took {:.1}s (limit {:.1}s)", elapsed.as_secs_f64(), timeout.as_secs_f64()),
+            reason: format!(
+                "timed out: took {:.1}s (limit {:.1}s)",
+                elapsed.as_secs_f64(),
+                timeout.as_secs_f64()
+            ),
             expected: Vec::new(),
             actual: match &result {
                 Ok(o) => describe_all(o),
@@ -376,7 +406,23 @@ pub fn run_record(exec: &mut dyn Executor, state: &mut State, record: &Record, t
             },
         });
     }
-    match check(&result) {
+    let checked = match &record.kind {
+        RecordKind::Statement { expect, .. } => check_statement(expect, &result),
+        RecordKind::Query {
+            types,
+            sort,
+            expect,
+            ..
+        } => check_query(
+            types,
+            sort.unwrap_or(state.sort_default),
+            expect,
+            &result,
+            state,
+        ),
+        _ => Ok(()),
+    };
+    match checked {
         Ok(()) => ItemResult::Passed,
         Err(m) => fail(m),
     }
@@ -441,10 +487,16 @@ fn push_lines(out: &mut String, title: &str, lines: &[String]) {
     }
     out.push_str(&format!("    {title}:\n"));
     for line in lines.iter().take(MAX_SHOWN_LINES) {
-        out.push_str(&format!("      {}\n", truncate_chars(line, MAX_SHOWN_CHARS)));
+        out.push_str(&format!(
+            "      {}\n",
+            truncate_chars(line, MAX_SHOWN_CHARS)
+        ));
     }
     if lines.len() > MAX_SHOWN_LINES {
-        out.push_str(&format!("      ... ({} more line(s))\n", lines.len() - MAX_SHOWN_LINES));
+        out.push_str(&format!(
+            "      ... ({} more line(s))\n",
+            lines.len() - MAX_SHOWN_LINES
+        ));
     }
 }
 
@@ -486,7 +538,10 @@ pub fn install_panic_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "(non-string panic payload)".to_string());
-            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
             LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
         } else {
             default(info);
@@ -496,11 +551,17 @@ pub fn install_panic_hook() {
 
 /// The message of the worker's last panic (recorded by the hook of [`install_panic_hook`]).
 fn take_panic_message() -> String {
-    LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".into())
+    LAST_PANIC
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_else(|| "panic".into())
 }
 
 fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
-    let opened = catch_unwind(|| Database::open(Config { partitions: opts.partitions }));
+    let opened = catch_unwind(|| {
+        Database::open(Config {
+            partitions: opts.partitions,
+        })
+    });
     let db = match opened {
         Ok(Ok(db)) => db,
         Ok(Err(e)) => {
@@ -508,7 +569,10 @@ fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
             return;
         }
         Err(_) => {
-            let _ = tx.send(Event::OpenFailed(format!("panicked: {}", take_panic_message())));
+            let _ = tx.send(Event::OpenFailed(format!(
+                "panicked: {}",
+                take_panic_message()
+            )));
             return;
         }
     };
@@ -517,17 +581,19 @@ fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
     session.set_statement_timeout(Some(opts.timeout));
     let mut state = State::default();
     for item in &items {
-        let result = catch_unwind(AssertUnwindSafe(|| run_record(&mut session, &mut state, item, opts.timeout)))
-            .unwrap_or_else(|_| {
-                let msg = take_panic_message();
-                ItemResult::Failed(Failure {
-                    line: item.line,
-                    sql: item.sql().unwrap_or("").to_string(),
-                    reason: format!("engine panicked: {msg}"),
-                    expected: Vec::new(),
-                    actual: Vec::new(),
-                })
-            });
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            run_record(&mut session, &mut state, item, opts.timeout)
+        }))
+        .unwrap_or_else(|_| {
+            let msg = take_panic_message();
+            ItemResult::Failed(Failure {
+                line: item.line,
+                sql: item.sql().unwrap_or("").to_string(),
+                reason: format!("engine panicked: {msg}"),
+                expected: Vec::new(),
+                actual: Vec::new(),
+            })
+        });
         if tx.send(Event::Item(result)).is_err() {
             return;
         }
@@ -564,7 +630,10 @@ impl Tally<'_> {
     fn fail_many(&mut self, count: usize, line: Option<usize>, reason: &str) {
         self.summary.failed += count;
         let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-        let text = format!("{}{at}: {reason} ({count} record(s) counted as failed)\n", self.path);
+        let text = format!(
+            "{}{at}: {reason} ({count} record(s) counted as failed)\n",
+            self.path
+        );
         self.print(&text);
     }
 }
@@ -575,23 +644,39 @@ pub fn run_file(path: &str, opts: &Options, out: &mut dyn Write) -> FileSummary 
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
-            let summary = FileSummary { failed: 1, elapsed: start.elapsed(), ..FileSummary::default() };
+            let summary = FileSummary {
+                failed: 1,
+                elapsed: start.elapsed(),
+                ..FileSummary::default()
+            };
             let _ = writeln!(out, "{path}: cannot read: {e}");
             let _ = writeln!(out, "{}", summary.line(path));
             return summary;
         }
     };
     let plan = plan(crate::parser::parse(&text));
-    let mut tally = Tally { path, verbose: opts.verbose, summary: FileSummary::default(), printed: 0, out };
+    let mut tally = Tally {
+        path,
+        verbose: opts.verbose,
+        summary: FileSummary::default(),
+        printed: 0,
+        out,
+    };
     tally.summary.skipped = plan.skipped;
     for (i, (line, text)) in plan.unknown.iter().enumerate() {
         if opts.verbose || i < MAX_PRINTED_FAILURES {
-            let msg = format!("{path}:{line}: unknown record skipped: {}\n", truncate_chars(text, MAX_SHOWN_CHARS));
+            let msg = format!(
+                "{path}:{line}: unknown record skipped: {}\n",
+                truncate_chars(text, MAX_SHOWN_CHARS)
+            );
             tally.print(&msg);
         }
     }
     if plan.unknown.len() > MAX_PRINTED_FAILURES && !opts.verbose {
-        let msg = format!("{path}: ... {} more unknown record(s)\n", plan.unknown.len() - MAX_PRINTED_FAILURES);
+        let msg = format!(
+            "{path}: ... {} more unknown record(s)\n",
+            plan.unknown.len() - MAX_PRINTED_FAILURES
+        );
         tally.print(&msg);
     }
 
@@ -605,7 +690,10 @@ pub fn run_file(path: &str, opts: &Options, out: &mut dyn Write) -> FileSummary 
         .name(WORKER_NAME.to_string())
         .stack_size(64 << 20)
         .spawn(move || worker(items, worker_opts, tx));
-    let watchdog = opts.timeout.saturating_mul(2).saturating_add(Duration::from_secs(10));
+    let watchdog = opts
+        .timeout
+        .saturating_mul(2)
+        .saturating_add(Duration::from_secs(10));
     let remaining_tests = |from: usize| tests_at[from..].iter().filter(|t| **t).count();
     let mut done = 0;
     match spawned {
@@ -682,13 +770,20 @@ mod tests {
 
     fn table(cols: usize, rows: Vec<Vec<Value>>) -> ResultTable {
         ResultTable {
-            columns: (0..cols).map(|i| ResultColumn { name: format!("C{i}"), ty: DataType::BigInt }).collect(),
+            columns: (0..cols)
+                .map(|i| ResultColumn {
+                    name: format!("C{i}"),
+                    ty: DataType::BigInt,
+                })
+                .collect(),
             rows,
         }
     }
 
     fn ints(rows: &[&[i64]]) -> Vec<Vec<Value>> {
-        rows.iter().map(|r| r.iter().map(|v| Value::Integer(*v)).collect()).collect()
+        rows.iter()
+            .map(|r| r.iter().map(|v| Value::Integer(*v)).collect())
+            .collect()
     }
 
     fn lines(s: &[&str]) -> Vec<String> {
@@ -705,7 +800,10 @@ mod tests {
         assert!(!applies(&[Condition::SkipIf("postgresql".into())]));
         assert!(!applies(&[Condition::OnlyIf("mysql".into())]));
         assert!(applies(&[Condition::OnlyIf("voltrs".into())]));
-        assert!(!applies(&[Condition::OnlyIf("voltrs".into()), Condition::SkipIf("voltdb".into())]));
+        assert!(!applies(&[
+            Condition::OnlyIf("voltrs".into()),
+            Condition::SkipIf("voltdb".into())
+        ]));
     }
 
     #[test]
@@ -725,7 +823,9 @@ mod tests {
 
     #[test]
     fn applying_conditional_halt_stops() {
-        let plan = plan(parse("statement ok\nA\n\nonlyif voltdb # us\nhalt\n\nstatement ok\nB\n"));
+        let plan = plan(parse(
+            "statement ok\nA\n\nonlyif voltdb # us\nhalt\n\nstatement ok\nB\n",
+        ));
         assert_eq!(plan.items.len(), 1);
         assert_eq!(plan.halted_at, Some(5));
     }
@@ -783,7 +883,10 @@ mod tests {
         assert!(check_query("II", SortMode::RowSort, &rowwise, &ok, &st).is_ok());
 
         // More than the threshold: shown hashed; expected hashed compares count and md5.
-        let big = table(1, ints(&[&[5], &[4], &[3], &[2], &[1], &[0], &[9], &[8], &[7]]));
+        let big = table(
+            1,
+            ints(&[&[5], &[4], &[3], &[2], &[1], &[0], &[9], &[8], &[7]]),
+        );
         let sorted = lines(&["0", "1", "2", "3", "4", "5", "7", "8", "9"]);
         let big_ok = Ok(vec![Outcome::Rows(big)]);
         let hashed = QueryExpect::Results(vec![hash_line(&sorted)]);
@@ -798,7 +901,12 @@ mod tests {
         let st = State::default();
         let expect = QueryExpect::Results(lines(&["1"]));
         let err: Result<Vec<Outcome>, String> = Err("boom".into());
-        assert_eq!(check_query("I", SortMode::NoSort, &expect, &err, &st).unwrap_err().reason, "query failed");
+        assert_eq!(
+            check_query("I", SortMode::NoSort, &expect, &err, &st)
+                .unwrap_err()
+                .reason,
+            "query failed"
+        );
         let no_rows = Ok(vec![Outcome::Modified(1)]);
         assert!(check_query("I", SortMode::NoSort, &expect, &no_rows, &st).is_err());
         let qe = QueryExpect::Error(ErrorExpect::Regex("bo+m".into()));
@@ -807,9 +915,21 @@ mod tests {
         assert!(check_query("", SortMode::NoSort, &qe, &one, &st).is_err());
         // Empty result: expected section absent or empty.
         let none = Ok(vec![Outcome::Rows(table(1, vec![]))]);
-        assert!(check_query("I", SortMode::NoSort, &QueryExpect::Results(vec![]), &none, &st).is_ok());
+        assert!(
+            check_query(
+                "I",
+                SortMode::NoSort,
+                &QueryExpect::Results(vec![]),
+                &none,
+                &st
+            )
+            .is_ok()
+        );
         // The last result set of a multi-statement script counts.
-        let multi = Ok(vec![Outcome::Done("CREATE TABLE".into()), Outcome::Rows(table(1, ints(&[&[1]])))]);
+        let multi = Ok(vec![
+            Outcome::Done("CREATE TABLE".into()),
+            Outcome::Rows(table(1, ints(&[&[1]]))),
+        ]);
         assert!(check_query("I", SortMode::NoSort, &expect, &multi, &st).is_ok());
     }
 
@@ -835,7 +955,9 @@ mod tests {
             "hash-threshold 0\n\ncontrol sortmode rowsort\n\nstatement ok\nCREATE\n\nstatement error syntax error\nBAD\n\n\
              query I\nSELECT 1\n----\n1\n\nquery I\nSELECT 1\n----\n2\n\nstatement ok\n",
         );
-        let mut fake = Fake { delay: Duration::ZERO };
+        let mut fake = Fake {
+            delay: Duration::ZERO,
+        };
         let mut state = State::default();
         let results: Vec<ItemResult> = script
             .records
@@ -865,16 +987,31 @@ mod tests {
     #[test]
     fn slow_record_fails() {
         let script = parse("query I\nSELECT 1\n----\n1\n");
-        let mut fake = Fake { delay: Duration::from_millis(30) };
+        let mut fake = Fake {
+            delay: Duration::from_millis(30),
+        };
         let mut state = State::default();
-        let r = run_record(&mut fake, &mut state, &script.records[0], Duration::from_millis(1));
+        let r = run_record(
+            &mut fake,
+            &mut state,
+            &script.records[0],
+            Duration::from_millis(1),
+        );
         assert!(matches!(r, ItemResult::Failed(f) if f.reason.starts_with("timed out")));
     }
 
     #[test]
     fn summary_line_and_truncation() {
-        let s = FileSummary { passed: 3, failed: 1, skipped: 2, elapsed: Duration::from_millis(1250) };
-        assert_eq!(s.line("a.test"), "a.test: 3 passed, 1 failed, 2 skipped (1.2s)");
+        let s = FileSummary {
+            passed: 3,
+            failed: 1,
+            skipped: 2,
+            elapsed: Duration::from_millis(1250),
+        };
+        assert_eq!(
+            s.line("a.test"),
+            "a.test: 3 passed, 1 failed, 2 skipped (1.2s)"
+        );
         assert_eq!(truncate_chars("abcdef", 3), "abc...");
         assert_eq!(truncate_chars("abc", 3), "abc");
     }
@@ -882,7 +1019,11 @@ mod tests {
     #[test]
     fn unreadable_file_counts_as_failed() {
         let mut out = Vec::new();
-        let s = run_file("/nonexistent/definitely/missing.test", &Options::default(), &mut out);
+        let s = run_file(
+            "/nonexistent/definitely/missing.test",
+            &Options::default(),
+            &mut out,
+        );
         assert_eq!(s.failed, 1);
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("cannot read"));

@@ -14,7 +14,10 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!("voltrs-slt-engine-{}-{name}.slt", std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "voltrs-slt-engine-{}-{name}.slt",
+            std::process::id()
+        ));
         std::fs::write(&path, text).expect("write temporary file");
         TempFile(path)
     }
@@ -134,7 +137,12 @@ THIS IS NEVER RUN
 ";
 
 fn options(partition_first_column: bool) -> Options {
-    Options { partitions: 2, partition_first_column, timeout: Duration::from_secs(30), verbose: true }
+    Options {
+        partitions: 2,
+        partition_first_column,
+        timeout: Duration::from_secs(30),
+        verbose: true,
+    }
 }
 
 #[test]
@@ -180,14 +188,20 @@ INSERT INTO t VALUES(2)
     let summary = run_file(file.path(), &options(false), &mut out);
     let text = String::from_utf8_lossy(&out);
     assert_eq!((summary.passed, summary.failed), (2, 5), "{text}");
-    assert!(text.contains(&format!("{}:7: wrong result", file.path())), "{text}");
+    assert!(
+        text.contains(&format!("{}:7: wrong result", file.path())),
+        "{text}"
+    );
 }
 
 #[test]
 fn binary_exit_status() {
     let file = TempFile::new("exit", SCRIPT);
     let exe = env!("CARGO_BIN_EXE_voltrs-slt");
-    let out = Command::new(exe).args(["--partitions", "2", file.path()]).output().expect("run voltrs-slt");
+    let out = Command::new(exe)
+        .args(["--partitions", "2", file.path()])
+        .output()
+        .expect("run voltrs-slt");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.ends_with("18 passed, 0 failed\n"), "{stdout}");

@@ -77,7 +77,8 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!("voltrs-slt-{}-{name}.slt", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("voltrs-slt-{}-{name}.slt", std::process::id()));
         std::fs::write(&path, text).expect("write temporary file");
         TempFile(path)
     }
@@ -94,7 +95,12 @@ impl Drop for TempFile {
 }
 
 fn rows(cols: usize, rows: Vec<Vec<Value>>) -> Result<Vec<Outcome>, String> {
-    let columns = (0..cols).map(|i| ResultColumn { name: format!("C{i}"), ty: DataType::BigInt }).collect();
+    let columns = (0..cols)
+        .map(|i| ResultColumn {
+            name: format!("C{i}"),
+            ty: DataType::BigInt,
+        })
+        .collect();
     Ok(vec![Outcome::Rows(ResultTable { columns, rows })])
 }
 
@@ -104,13 +110,31 @@ struct Fake;
 impl Executor for Fake {
     fn execute(&mut self, sql: &str) -> Result<Vec<Outcome>, String> {
         match sql {
-            "CREATE TABLE t(a INTEGER, b VARCHAR(10))" => Ok(vec![Outcome::Done("CREATE TABLE".into())]),
-            "SELECT * FROM missing" => Err("no such table: MISSING".into()),
-            "SELECT a, b\n  FROM t" => {
-                rows(2, vec![vec![Value::Integer(2), Value::str("")], vec![Value::Integer(1), Value::str("x")]])
+            "CREATE TABLE t(a INTEGER, b VARCHAR(10))" => {
+                Ok(vec![Outcome::Done("CREATE TABLE".into())])
             }
-            "SELECT a FROM t3" => rows(1, [5, 3, 1, 4, 2].iter().map(|v| vec![Value::Integer(*v)]).collect()),
-            "SELECT b FROM t2" => rows(1, ["c", "a", "b"].iter().map(|v| vec![Value::str(v)]).collect()),
+            "SELECT * FROM missing" => Err("no such table: MISSING".into()),
+            "SELECT a, b\n  FROM t" => rows(
+                2,
+                vec![
+                    vec![Value::Integer(2), Value::str("")],
+                    vec![Value::Integer(1), Value::str("x")],
+                ],
+            ),
+            "SELECT a FROM t3" => rows(
+                1,
+                [5, 3, 1, 4, 2]
+                    .iter()
+                    .map(|v| vec![Value::Integer(*v)])
+                    .collect(),
+            ),
+            "SELECT b FROM t2" => rows(
+                1,
+                ["c", "a", "b"]
+                    .iter()
+                    .map(|v| vec![Value::str(v)])
+                    .collect(),
+            ),
             "SELECT 1.5" => rows(1, vec![vec![Value::Float(1.5)]]),
             "INSERT INTO t VALUES(3, 'z')" => Ok(vec![Outcome::Modified(1)]),
             other => Err(format!("unexpected SQL: {other}")),
@@ -128,8 +152,14 @@ fn parses_and_plans_the_file() {
 
     let skipped = &script.records[3];
     assert_eq!(skipped.line, 11);
-    assert_eq!(skipped.conditions, vec![Condition::SkipIf("postgresql".into())]);
-    assert_eq!(script.records[4].conditions, vec![Condition::OnlyIf("mysql".into())]);
+    assert_eq!(
+        skipped.conditions,
+        vec![Condition::SkipIf("postgresql".into())]
+    );
+    assert_eq!(
+        script.records[4].conditions,
+        vec![Condition::OnlyIf("mysql".into())]
+    );
     assert_eq!(
         script.records[2].kind,
         RecordKind::Statement {
@@ -138,7 +168,9 @@ fn parses_and_plans_the_file() {
         }
     );
     match &script.records[5].kind {
-        RecordKind::Query { sql, types, sort, .. } => {
+        RecordKind::Query {
+            sql, types, sort, ..
+        } => {
             assert_eq!(sql, "SELECT a, b\n  FROM t");
             assert_eq!(types, "IT");
             assert_eq!(*sort, Some(SortMode::RowSort));
@@ -165,7 +197,12 @@ fn runs_the_file_against_a_fake_engine() {
     let mut fake = Fake;
     let mut passed = 0;
     for record in &plan.items {
-        match run_record(&mut fake, &mut state, record, std::time::Duration::from_secs(10)) {
+        match run_record(
+            &mut fake,
+            &mut state,
+            record,
+            std::time::Duration::from_secs(10),
+        ) {
             ItemResult::Passed => passed += 1,
             ItemResult::Setting => {}
             ItemResult::Failed(f) => panic!("line {} failed: {f:?}", f.line),
@@ -180,7 +217,10 @@ fn binary_reports_record_counts() {
     let file = TempFile::new("binary", SCRIPT);
     let exe = env!("CARGO_BIN_EXE_voltrs-slt");
 
-    let out = Command::new(exe).args(["--parse-only", file.path()]).output().expect("run voltrs-slt");
+    let out = Command::new(exe)
+        .args(["--parse-only", file.path()])
+        .output()
+        .expect("run voltrs-slt");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
@@ -189,7 +229,10 @@ fn binary_reports_record_counts() {
     );
 
     // Pass/fail depends on the engine; the counts do not.
-    let out = Command::new(exe).args(["--timeout", "20", file.path()]).output().expect("run voltrs-slt");
+    let out = Command::new(exe)
+        .args(["--timeout", "20", file.path()])
+        .output()
+        .expect("run voltrs-slt");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary = stdout
         .lines()
@@ -202,14 +245,20 @@ fn binary_reports_record_counts() {
     assert_eq!(numbers[0] + numbers[1], 7, "{summary}");
     assert_eq!(numbers[2], 2, "{summary}");
     let last = stdout.lines().last().unwrap_or("");
-    assert_eq!(last, format!("{} passed, {} failed", numbers[0], numbers[1]));
+    assert_eq!(
+        last,
+        format!("{} passed, {} failed", numbers[0], numbers[1])
+    );
     assert_eq!(out.status.success(), numbers[1] == 0);
 }
 
 #[test]
 fn binary_rejects_missing_files_and_bad_options() {
     let exe = env!("CARGO_BIN_EXE_voltrs-slt");
-    let out = Command::new(exe).arg("/nonexistent/voltrs-slt/missing.test").output().expect("run");
+    let out = Command::new(exe)
+        .arg("/nonexistent/voltrs-slt/missing.test")
+        .output()
+        .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     assert!(stdout.contains("cannot read"), "{stdout}");
@@ -217,6 +266,9 @@ fn binary_rejects_missing_files_and_bad_options() {
 
     let out = Command::new(exe).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(exe).args(["--timeout", "abc", "x.test"]).output().expect("run");
+    let out = Command::new(exe)
+        .args(["--timeout", "abc", "x.test"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }

@@ -43,10 +43,12 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
         }
     }
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
-    b.chunks_exact(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    b.chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }
 
 /// Whether `s` fits VARCHAR(len) (characters) or VARCHAR(len BYTES).
@@ -56,19 +58,25 @@ fn fits_varchar(s: &str, len: u32, bytes: bool) -> bool {
 }
 
 fn in_integer_range(i: i64, ty: DataType) -> bool {
-    ty.integer_range().is_some_and(|(min, max)| i >= min && i <= max)
+    ty.integer_range()
+        .is_some_and(|(min, max)| i >= min && i <= max)
 }
 
 /// Truncates a double toward zero into an i64; `None` for NaN, infinities and values
 /// outside (i64::MIN, i64::MAX].
 fn f64_to_i64_trunc(f: f64) -> Option<i64> {
+    // 2^63, exactly representable.
+    const LIMIT: f64 = -(i64::MIN as f64);
     let t = f.trunc();
     // -2^63 is the BIGINT NULL and 2^63 does not fit: both are out of range.
-    (t > -9.223_372_036_854_775_808e18 && t < 9.223_372_036_854_775_808e18).then_some(t as i64)
+    (t > -LIMIT && t < LIMIT).then_some(t as i64)
 }
 
 fn invalid_for_cast<T>(s: &str, to: DataType) -> Result<T> {
-    type_err(format!("invalid character value for cast: '{s}' to {}", to.name()))
+    type_err(format!(
+        "invalid character value for cast: '{s}' to {}",
+        to.name()
+    ))
 }
 
 fn cannot_cast<T>(v: &Value, to: DataType) -> Result<T> {
@@ -79,7 +87,12 @@ fn parse_i64_text(s: &str, to: DataType) -> Result<i64> {
     use std::num::IntErrorKind;
     match s.trim().parse::<i64>() {
         Ok(i) => Ok(i),
-        Err(e) if matches!(e.kind(), IntErrorKind::PosOverflow | IntErrorKind::NegOverflow) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
+            ) =>
+        {
             range_err(format!("value {} out of range for {}", s.trim(), to.name()))
         }
         Err(_) => invalid_for_cast(s, to),
@@ -88,7 +101,9 @@ fn parse_i64_text(s: &str, to: DataType) -> Result<i64> {
 
 fn parse_f64_text(s: &str) -> Result<f64> {
     let t = s.trim();
-    let numeric_chars = t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
+    let numeric_chars = t
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
     match t.parse::<f64>() {
         Ok(f) if numeric_chars && f.is_finite() => Ok(f),
         Ok(_) if numeric_chars => range_err(format!("value {t} out of range for FLOAT")),
@@ -98,9 +113,10 @@ fn parse_f64_text(s: &str) -> Result<f64> {
 
 fn parse_decimal_text(s: &str) -> Result<Decimal> {
     Decimal::parse(s.trim()).map_err(|e| match Error::from(e) {
-        Error::Type(_) => {
-            Error::Type(format!("invalid character value for cast: '{s}' to {}", DataType::Decimal.name()))
-        }
+        Error::Type(_) => Error::Type(format!(
+            "invalid character value for cast: '{s}' to {}",
+            DataType::Decimal.name()
+        )),
         other => other,
     })
 }
@@ -122,17 +138,25 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
                 Value::Boolean(b) => i64::from(*b),
                 _ => return cannot_cast(v, t),
             };
-            if in_integer_range(i, t) { Ok(Value::Integer(i)) } else { Err(out_of_range(v, t)) }
+            if in_integer_range(i, t) {
+                Ok(Value::Integer(i))
+            } else {
+                Err(out_of_range(v, t))
+            }
         }
         DataType::Float => match v {
-            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
+            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => {
+                Ok(Value::Float(v.as_f64().unwrap_or(0.0)))
+            }
             Value::Varchar(s) => Ok(Value::Float(parse_f64_text(s)?)),
             _ => cannot_cast(v, to),
         },
         DataType::Decimal => match v {
             Value::Integer(i) => Ok(Value::Decimal(Decimal::from_i64(*i))),
             Value::Decimal(d) => Ok(Value::Decimal(*d)),
-            Value::Float(f) => Decimal::from_f64(*f).map(Value::Decimal).map_err(|_| out_of_range(v, to)),
+            Value::Float(f) => Decimal::from_f64(*f)
+                .map(Value::Decimal)
+                .map_err(|_| out_of_range(v, to)),
             Value::Varchar(s) => Ok(Value::Decimal(parse_decimal_text(s)?)),
             _ => cannot_cast(v, to),
         },
@@ -146,7 +170,11 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
                 }
                 other => render(other).unwrap_or_default(),
             };
-            if fits_varchar(&s, len, bytes) { Ok(Value::str(&s)) } else { range_err(format!("value too long for {to}")) }
+            if fits_varchar(&s, len, bytes) {
+                Ok(Value::str(&s))
+            } else {
+                range_err(format!("value too long for {to}"))
+            }
         }
         DataType::Varbinary { len } => {
             let b: Vec<u8> = match v {
@@ -157,14 +185,24 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
                 },
                 _ => return cannot_cast(v, to),
             };
-            if b.len() <= len as usize { Ok(Value::bytes(&b)) } else { range_err(format!("value too long for {to}")) }
+            if b.len() <= len as usize {
+                Ok(Value::bytes(&b))
+            } else {
+                range_err(format!("value too long for {to}"))
+            }
         }
         DataType::Timestamp => match v {
             Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
-            Value::Varchar(s) => parse_timestamp(s).map(Value::Timestamp).map_err(|e| match Error::from(e) {
-                Error::Type(_) => Error::Type(format!("invalid character value for cast: '{s}' to TIMESTAMP")),
-                other => other,
-            }),
+            Value::Varchar(s) => {
+                parse_timestamp(s)
+                    .map(Value::Timestamp)
+                    .map_err(|e| match Error::from(e) {
+                        Error::Type(_) => Error::Type(format!(
+                            "invalid character value for cast: '{s}' to TIMESTAMP"
+                        )),
+                        other => other,
+                    })
+            }
             _ => cannot_cast(v, to),
         },
         DataType::Boolean => match v {
@@ -185,10 +223,23 @@ fn out_of_range(v: &Value, to: DataType) -> Error {
 /// Strings are accepted for TIMESTAMP (parsed) and VARBINARY (hex) columns, integers for
 /// TIMESTAMP columns (microseconds).
 pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value> {
-    let incompatible =
-        || type_err(format!("incompatible type {} for column \"{column}\" of type {ty}", value_type_name(v)));
-    let out_of_range = || range_err(format!("value {} out of range for column \"{column}\" of type {ty}", show_value(v)));
-    let too_long = || range_err(format!("value too long for column \"{column}\" of type {ty}"));
+    let incompatible = || {
+        type_err(format!(
+            "incompatible type {} for column \"{column}\" of type {ty}",
+            value_type_name(v)
+        ))
+    };
+    let out_of_range = || {
+        range_err(format!(
+            "value {} out of range for column \"{column}\" of type {ty}",
+            show_value(v)
+        ))
+    };
+    let too_long = || {
+        range_err(format!(
+            "value too long for column \"{column}\" of type {ty}"
+        ))
+    };
     if v.is_null() {
         return Ok(Value::Null);
     }
@@ -203,17 +254,25 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
                     Some(i) => i,
                     None => return out_of_range(),
                 },
-                Value::Decimal(d) if d.raw() % DECIMAL_ONE != 0 => return fraction_err(v, ty, column),
+                Value::Decimal(d) if d.raw() % DECIMAL_ONE != 0 => {
+                    return fraction_err(v, ty, column);
+                }
                 Value::Decimal(d) => match d.to_i64_trunc() {
                     Some(i) => i,
                     None => return out_of_range(),
                 },
                 _ => return incompatible(),
             };
-            if in_integer_range(i, t) { Ok(Value::Integer(i)) } else { out_of_range() }
+            if in_integer_range(i, t) {
+                Ok(Value::Integer(i))
+            } else {
+                out_of_range()
+            }
         }
         DataType::Float => match v {
-            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
+            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => {
+                Ok(Value::Float(v.as_f64().unwrap_or(0.0)))
+            }
             _ => incompatible(),
         },
         DataType::Decimal => match v {
@@ -243,17 +302,27 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
                 },
                 _ => return incompatible(),
             };
-            if b.len() <= len as usize { Ok(Value::bytes(&b)) } else { too_long() }
+            if b.len() <= len as usize {
+                Ok(Value::bytes(&b))
+            } else {
+                too_long()
+            }
         }
         DataType::Timestamp => match v {
             Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
-            Value::Varchar(s) => parse_timestamp(s).map(Value::Timestamp).map_err(|e| match Error::from(e) {
-                Error::Type(_) => {
-                    Error::Type(format!("invalid TIMESTAMP value '{s}' for column \"{column}\" of type {ty}"))
-                }
-                Error::Range(_) => Error::Range(format!("value '{s}' out of range for column \"{column}\" of type {ty}")),
-                other => other,
-            }),
+            Value::Varchar(s) => {
+                parse_timestamp(s)
+                    .map(Value::Timestamp)
+                    .map_err(|e| match Error::from(e) {
+                        Error::Type(_) => Error::Type(format!(
+                            "invalid TIMESTAMP value '{s}' for column \"{column}\" of type {ty}"
+                        )),
+                        Error::Range(_) => Error::Range(format!(
+                            "value '{s}' out of range for column \"{column}\" of type {ty}"
+                        )),
+                        other => other,
+                    })
+            }
             _ => incompatible(),
         },
         DataType::Boolean => match v {
@@ -265,7 +334,10 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
 }
 
 fn fraction_err<T>(v: &Value, ty: DataType, column: &str) -> Result<T> {
-    type_err(format!("value {} is not an integer for column \"{column}\" of type {ty}", show_value(v)))
+    type_err(format!(
+        "value {} is not an integer for column \"{column}\" of type {ty}",
+        show_value(v)
+    ))
 }
 
 fn integer_rank(t: DataType) -> u8 {
@@ -292,198 +364,18 @@ pub fn common_type(a: DataType, b: DataType) -> Option<DataType> {
         }
         (T::Float, y) | (y, T::Float) if y.is_numeric() => T::Float,
         (T::Decimal, y) | (y, T::Decimal) if y.is_numeric() => T::Decimal,
-        (T::Varchar { len: l1, bytes: b1 }, T::Varchar { len: l2, bytes: b2 }) => {
-            T::Varchar { len: l1.max(l2), bytes: b1 && b2 }
-        }
+        (T::Varchar { len: l1, bytes: b1 }, T::Varchar { len: l2, bytes: b2 }) => T::Varchar {
+            len: l1.max(l2),
+            bytes: b1 && b2,
+        },
         (T::Varbinary { len: l1 }, T::Varbinary { len: l2 }) => T::Varbinary { len: l1.max(l2) },
-        (T::Timestamp, T::Timestamp | T::Varchar { .. }) | (T::Varchar { .. }, T::Timestamp) => T::Timestamp,
+        (T::Timestamp, T::Timestamp | T::Varchar { .. }) | (T::Varchar { .. }, T::Timestamp) => {
+            T::Timestamp
+        }
         (T::Boolean, T::Boolean) => T::Boolean,
         _ => return None,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use voltrs_storage::text::hex_upper;
-
-    fn vc(len: u32) -> DataType {
-        DataType::Varchar { len, bytes: false }
-    }
-    fn vcb(len: u32) -> DataType {
-        DataType::Varchar { len, bytes: true }
-    }
-    fn dec(s: &str) -> Value {
-        Value::Decimal(Decimal::parse(s).unwrap())
-    }
-    fn kind(r: Result<Value>) -> &'static str {
-        r.unwrap_err().kind()
-    }
-
-    #[test]
-    fn integer_ranges() {
-        let t = DataType::TinyInt;
-        assert_eq!(cast(&Value::Integer(127), t).unwrap(), Value::Integer(127));
-        assert_eq!(cast(&Value::Integer(-127), t).unwrap(), Value::Integer(-127));
-        assert_eq!(kind(cast(&Value::Integer(128), t)), "range");
-        assert_eq!(kind(cast(&Value::Integer(-128), t)), "range");
-        assert_eq!(kind(cast(&Value::Integer(i64::MIN), DataType::BigInt)), "range");
-        assert_eq!(kind(cast(&Value::Integer(40_000), DataType::SmallInt)), "range");
-        let max = Value::Integer(i32::MAX as i64);
-        assert_eq!(cast(&max, DataType::Integer).unwrap(), max);
-    }
-
-    #[test]
-    fn fractions_truncate_toward_zero() {
-        assert_eq!(cast(&Value::Float(2.9), DataType::Integer).unwrap(), Value::Integer(2));
-        assert_eq!(cast(&Value::Float(-2.9), DataType::Integer).unwrap(), Value::Integer(-2));
-        assert_eq!(cast(&Value::Float(127.5), DataType::TinyInt).unwrap(), Value::Integer(127));
-        assert_eq!(cast(&dec("-7.999"), DataType::BigInt).unwrap(), Value::Integer(-7));
-        assert_eq!(kind(cast(&Value::Float(1e19), DataType::BigInt)), "range");
-        assert_eq!(kind(cast(&Value::Float(-9.223_372_036_854_775_808e18), DataType::BigInt)), "range");
-        assert_eq!(kind(cast(&Value::Float(f64::NAN), DataType::BigInt)), "range");
-        assert_eq!(kind(cast(&dec("128.5"), DataType::TinyInt)), "range");
-    }
-
-    #[test]
-    fn strings_to_numbers() {
-        assert_eq!(cast(&Value::str(" 42 "), DataType::Integer).unwrap(), Value::Integer(42));
-        assert_eq!(cast(&Value::str("-7"), DataType::TinyInt).unwrap(), Value::Integer(-7));
-        let e = cast(&Value::str("abc"), DataType::Integer).unwrap_err();
-        assert_eq!(e, Error::Type("invalid character value for cast: 'abc' to INTEGER".into()));
-        assert_eq!(kind(cast(&Value::str("1.5"), DataType::Integer)), "type");
-        assert_eq!(kind(cast(&Value::str(""), DataType::BigInt)), "type");
-        assert_eq!(kind(cast(&Value::str("200"), DataType::TinyInt)), "range");
-        assert_eq!(kind(cast(&Value::str("99999999999999999999"), DataType::BigInt)), "range");
-        assert_eq!(cast(&Value::str("2.5e1"), DataType::Float).unwrap(), Value::Float(25.0));
-        assert_eq!(kind(cast(&Value::str("inf"), DataType::Float)), "type");
-        assert_eq!(kind(cast(&Value::str("1e999"), DataType::Float)), "range");
-        assert_eq!(cast(&Value::str("1.25"), DataType::Decimal).unwrap(), dec("1.25"));
-        assert_eq!(kind(cast(&Value::str("x1"), DataType::Decimal)), "type");
-    }
-
-    #[test]
-    fn numbers_to_numbers() {
-        assert_eq!(cast(&Value::Integer(3), DataType::Float).unwrap(), Value::Float(3.0));
-        assert_eq!(cast(&Value::Integer(3), DataType::Decimal).unwrap(), dec("3"));
-        assert_eq!(cast(&dec("2.5"), DataType::Float).unwrap(), Value::Float(2.5));
-        assert_eq!(cast(&Value::Float(0.5), DataType::Decimal).unwrap(), dec("0.5"));
-        assert_eq!(kind(cast(&Value::Float(f64::INFINITY), DataType::Decimal)), "range");
-        assert_eq!(cast(&Value::Boolean(true), DataType::Integer).unwrap(), Value::Integer(1));
-        assert_eq!(cast(&Value::Boolean(false), DataType::TinyInt).unwrap(), Value::Integer(0));
-    }
-
-    #[test]
-    fn to_varchar_checks_length() {
-        assert_eq!(cast(&Value::Integer(-12), vc(3)).unwrap(), Value::str("-12"));
-        assert_eq!(kind(cast(&Value::Integer(-123), vc(3))), "range");
-        assert_eq!(cast(&dec("1.5"), DataType::VARCHAR_MAX).unwrap(), Value::str("1.500000000000"));
-        assert_eq!(cast(&Value::Float(1.5), DataType::VARCHAR_MAX).unwrap(), Value::str("1.5"));
-        let e = cast(&Value::str("abcd"), vc(3)).unwrap_err();
-        assert_eq!(e, Error::Range("value too long for VARCHAR(3)".into()));
-        assert_eq!(cast(&Value::str("ééé"), vc(3)).unwrap(), Value::str("ééé"));
-        assert_eq!(kind(cast(&Value::str("éé"), vcb(3))), "range");
-        assert_eq!(cast(&Value::str("éa"), vcb(3)).unwrap(), Value::str("éa"));
-        assert_eq!(cast(&Value::bytes(&[0xAB, 1]), DataType::VARCHAR_MAX).unwrap(), Value::str("AB01"));
-        assert_eq!(cast(&Value::Timestamp(0), DataType::VARCHAR_MAX).unwrap(), Value::str("1970-01-01 00:00:00.000000"));
-    }
-
-    #[test]
-    fn timestamps_and_binary() {
-        let ts = cast(&Value::str("2024-02-29 12:00:00"), DataType::Timestamp).unwrap();
-        assert_eq!(ts, Value::Timestamp(1_709_208_000_000_000));
-        assert_eq!(cast(&ts, DataType::BigInt).unwrap(), Value::Integer(1_709_208_000_000_000));
-        assert_eq!(kind(cast(&ts, DataType::Integer)), "range");
-        assert_eq!(cast(&Value::Integer(5), DataType::Timestamp).unwrap(), Value::Timestamp(5));
-        let e = cast(&Value::str("yesterday"), DataType::Timestamp).unwrap_err();
-        assert_eq!(e, Error::Type("invalid character value for cast: 'yesterday' to TIMESTAMP".into()));
-        assert_eq!(kind(cast(&Value::Float(1.0), DataType::Timestamp)), "type");
-        let vb = DataType::Varbinary { len: 2 };
-        assert_eq!(cast(&Value::str("0aFF"), vb).unwrap(), Value::bytes(&[0x0A, 0xFF]));
-        assert_eq!(kind(cast(&Value::str("0aF"), vb)), "type");
-        assert_eq!(kind(cast(&Value::str("zz"), vb)), "type");
-        assert_eq!(kind(cast(&Value::str("010203"), vb)), "range");
-        assert_eq!(kind(cast(&Value::Integer(1), vb)), "type");
-    }
-
-    #[test]
-    fn null_and_untyped_target() {
-        assert!(cast(&Value::Null, DataType::Integer).unwrap().is_null());
-        assert_eq!(cast(&Value::str("x"), DataType::Null).unwrap(), Value::str("x"));
-        assert!(coerce_for_column(&Value::Null, DataType::TinyInt, "A").unwrap().is_null());
-    }
-
-    #[test]
-    fn column_integer_rules() {
-        let t = DataType::TinyInt;
-        assert_eq!(coerce_for_column(&Value::Integer(127), t, "A").unwrap(), Value::Integer(127));
-        let e = coerce_for_column(&Value::Integer(128), t, "A").unwrap_err();
-        assert_eq!(e, Error::Range("value 128 out of range for column \"A\" of type TINYINT".into()));
-        assert_eq!(kind(coerce_for_column(&Value::Integer(-128), t, "A")), "range");
-        assert_eq!(coerce_for_column(&Value::Float(5.0), t, "A").unwrap(), Value::Integer(5));
-        assert_eq!(coerce_for_column(&dec("-5"), t, "A").unwrap(), Value::Integer(-5));
-        assert_eq!(kind(coerce_for_column(&Value::Float(5.5), t, "A")), "type");
-        assert_eq!(kind(coerce_for_column(&dec("5.5"), t, "A")), "type");
-        assert_eq!(kind(coerce_for_column(&dec("500"), t, "A")), "range");
-        assert_eq!(kind(coerce_for_column(&Value::Float(1e300), DataType::BigInt, "A")), "range");
-        let e = coerce_for_column(&Value::str("5"), DataType::Integer, "A").unwrap_err();
-        assert_eq!(e, Error::Type("incompatible type VARCHAR for column \"A\" of type INTEGER".into()));
-        assert_eq!(kind(coerce_for_column(&Value::Timestamp(0), DataType::BigInt, "A")), "type");
-    }
-
-    #[test]
-    fn column_string_rules() {
-        let e = coerce_for_column(&Value::str("abcdef"), vc(5), "A").unwrap_err();
-        assert_eq!(e, Error::Range("value too long for column \"A\" of type VARCHAR(5)".into()));
-        assert_eq!(coerce_for_column(&Value::str("ééé"), vc(3), "A").unwrap(), Value::str("ééé"));
-        let e = coerce_for_column(&Value::str("éé"), vcb(3), "A").unwrap_err();
-        assert_eq!(e, Error::Range("value too long for column \"A\" of type VARCHAR(3 BYTES)".into()));
-        assert_eq!(kind(coerce_for_column(&Value::Integer(1), vc(5), "A")), "type");
-        let vb = DataType::Varbinary { len: 2 };
-        assert_eq!(coerce_for_column(&Value::str("ABCD"), vb, "B").unwrap(), Value::bytes(&[0xAB, 0xCD]));
-        assert_eq!(kind(coerce_for_column(&Value::bytes(&[1, 2, 3]), vb, "B")), "range");
-        assert_eq!(kind(coerce_for_column(&Value::str("XYZW"), vb, "B")), "type");
-    }
-
-    #[test]
-    fn column_other_rules() {
-        let ts = DataType::Timestamp;
-        assert_eq!(coerce_for_column(&Value::str("1970-01-01 00:00:01"), ts, "T").unwrap(), Value::Timestamp(1_000_000));
-        assert_eq!(coerce_for_column(&Value::Integer(7), ts, "T").unwrap(), Value::Timestamp(7));
-        assert_eq!(kind(coerce_for_column(&Value::str("soon"), ts, "T")), "type");
-        assert_eq!(kind(coerce_for_column(&Value::Float(1.0), ts, "T")), "type");
-        assert_eq!(coerce_for_column(&Value::Integer(2), DataType::Decimal, "D").unwrap(), dec("2"));
-        assert_eq!(coerce_for_column(&Value::Integer(2), DataType::Float, "F").unwrap(), Value::Float(2.0));
-        assert_eq!(kind(coerce_for_column(&Value::Float(f64::NAN), DataType::Decimal, "D")), "range");
-        assert_eq!(kind(coerce_for_column(&Value::str("1"), DataType::Float, "F")), "type");
-    }
-
-    #[test]
-    fn common_types() {
-        use DataType::*;
-        assert_eq!(common_type(TinyInt, Integer), Some(Integer));
-        assert_eq!(common_type(BigInt, SmallInt), Some(BigInt));
-        assert_eq!(common_type(Integer, Decimal), Some(Decimal));
-        assert_eq!(common_type(Decimal, Float), Some(Float));
-        assert_eq!(common_type(Float, TinyInt), Some(Float));
-        assert_eq!(common_type(vc(3), vc(10)), Some(vc(10)));
-        assert_eq!(common_type(vcb(3), vcb(10)), Some(vcb(10)));
-        assert_eq!(common_type(vcb(3), vc(2)), Some(vc(3)));
-        assert_eq!(common_type(Null, vc(3)), Some(vc(3)));
-        assert_eq!(common_type(Null, Null), Some(Null));
-        assert_eq!(common_type(Timestamp, vc(30)), Some(Timestamp));
-        assert_eq!(common_type(Timestamp, Timestamp), Some(Timestamp));
-        assert_eq!(common_type(Integer, vc(3)), None);
-        assert_eq!(common_type(Timestamp, BigInt), None);
-        assert_eq!(common_type(Varbinary { len: 1 }, vc(3)), None);
-    }
-
-    #[test]
-    fn hex() {
-        assert_eq!(parse_hex(""), Some(vec![]));
-        assert_eq!(parse_hex("00fFa1"), Some(vec![0, 255, 0xA1]));
-        assert_eq!(parse_hex("é1"), None);
-        assert_eq!(parse_hex("abc"), None);
-        assert_eq!(hex_upper(&[0xDE, 0xAD]), "DEAD");
-    }
-}
+mod tests;

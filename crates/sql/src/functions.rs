@@ -58,7 +58,10 @@ pub enum Func {
     /// NULLIF(a, b), comparing in the given type.
     NullIf(DataType),
     /// DECODE(expr, search, result, ..., [default]).
-    Decode { compare: DataType, result: DataType },
+    Decode {
+        compare: DataType,
+        result: DataType,
+    },
     Substring,
     CharLength,
     OctetLength,
@@ -180,7 +183,10 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<Option<(Func, DataT
         "PI" => Func::Pi,
         "COALESCE" => Func::Coalesce(DataType::Null),
         "NULLIF" => Func::NullIf(DataType::Null),
-        "DECODE" => Func::Decode { compare: DataType::Null, result: DataType::Null },
+        "DECODE" => Func::Decode {
+            compare: DataType::Null,
+            result: DataType::Null,
+        },
         other => match strings::lookup(other).or_else(|| datetime::lookup(other)) {
             Some(f) => f,
             None => return Ok(None),
@@ -215,7 +221,11 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<Option<(Func, DataT
         }
         Func::NullIf(_) => {
             let compare = unify(name, args.iter().copied())?;
-            let result = if args[0] == DataType::Null { args[1] } else { args[0] };
+            let result = if args[0] == DataType::Null {
+                args[1]
+            } else {
+                args[0]
+            };
             (Func::NullIf(compare), result)
         }
         Func::Decode { .. } => {
@@ -223,7 +233,7 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<Option<(Func, DataT
             let searches = (0..pairs).map(|i| args[1 + 2 * i]);
             let compare = unify(name, std::iter::once(args[0]).chain(searches))?;
             let results = (0..pairs).map(|i| args[2 + 2 * i]);
-            let default = (args.len() % 2 == 0).then(|| args[args.len() - 1]);
+            let default = args.len().is_multiple_of(2).then(|| args[args.len() - 1]);
             let result = unify(name, results.chain(default))?;
             (Func::Decode { compare, result }, result)
         }
@@ -283,7 +293,11 @@ fn is_ts(t: DataType) -> bool {
 
 /// The result type of a function returning its numeric argument's type.
 fn same_numeric(t: DataType) -> DataType {
-    if t == DataType::Null { DataType::BigInt } else { t }
+    if t == DataType::Null {
+        DataType::BigInt
+    } else {
+        t
+    }
 }
 
 fn unify(name: &str, types: impl Iterator<Item = DataType>) -> Result<DataType> {
@@ -291,7 +305,13 @@ fn unify(name: &str, types: impl Iterator<Item = DataType>) -> Result<DataType> 
     for t in types {
         acc = match common_type(acc, t) {
             Some(c) => c,
-            None => return type_err(format!("function {name}: incompatible argument types {} and {}", acc.name(), t.name())),
+            None => {
+                return type_err(format!(
+                    "function {name}: incompatible argument types {} and {}",
+                    acc.name(),
+                    t.name()
+                ));
+            }
         };
     }
     Ok(acc)
@@ -305,7 +325,11 @@ fn arg(args: &[Value], i: usize) -> &Value {
 }
 
 fn wrong_arg<T>(func: Func, v: &Value) -> Result<T> {
-    type_err(format!("function {} does not accept {}", func.name(), value_type_name(v)))
+    type_err(format!(
+        "function {} does not accept {}",
+        func.name(),
+        value_type_name(v)
+    ))
 }
 
 /// An integer argument (DECIMAL and FLOAT truncate toward zero); `None` for NULL.
@@ -334,7 +358,11 @@ fn str_arg(func: Func, v: &Value) -> Result<Option<&str>> {
 pub fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Value> {
     let (min, max) = func.arity();
     if args.len() < min || args.len() > max {
-        return Err(Error::Invalid(format!("function {} called with {} arguments", func.name(), args.len())));
+        return Err(Error::Invalid(format!(
+            "function {} called with {} arguments",
+            func.name(),
+            args.len()
+        )));
     }
     let a0 = arg(args, 0);
     match func {
@@ -353,7 +381,8 @@ pub fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Value> {
             if a0.is_null() || b.is_null() {
                 return Ok(a0.clone());
             }
-            let equal = cast(a0, compare)?.sql_cmp(&cast(b, compare)?) == Some(std::cmp::Ordering::Equal);
+            let equal =
+                cast(a0, compare)?.sql_cmp(&cast(b, compare)?) == Some(std::cmp::Ordering::Equal);
             Ok(if equal { Value::Null } else { a0.clone() })
         }
         Func::Decode { compare, result } => decode(args, compare, result),
@@ -372,9 +401,12 @@ pub fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Value> {
 }
 
 fn decimal(raw: i128, func: Func) -> Result<Value> {
-    Decimal::from_raw(raw)
-        .map(Value::Decimal)
-        .map_err(|_| Error::Range(format!("numeric value out of range in function {}", func.name())))
+    Decimal::from_raw(raw).map(Value::Decimal).map_err(|_| {
+        Error::Range(format!(
+            "numeric value out of range in function {}",
+            func.name()
+        ))
+    })
 }
 
 fn abs(v: &Value) -> Result<Value> {
@@ -399,7 +431,14 @@ fn ceil_floor(func: Func, v: &Value) -> Result<Value> {
             let raw = d.raw();
             let frac = raw.rem_euclid(DECIMAL_ONE);
             let down = raw - frac;
-            decimal(if up && frac != 0 { down + DECIMAL_ONE } else { down }, func)
+            decimal(
+                if up && frac != 0 {
+                    down + DECIMAL_ONE
+                } else {
+                    down
+                },
+                func,
+            )
         }
         other => wrong_arg(func, other),
     }
@@ -431,7 +470,11 @@ fn round(x: &Value, places: &Value, has_places: bool) -> Result<Value> {
         Value::Decimal(d) => {
             // 10^(12 - p); beyond 10^38 every DECIMAL rounds to zero.
             let digits = 12i64.saturating_sub(p).min(39) as u32;
-            let r = if digits > 38 { 0 } else { round_half_up(d.raw(), 10i128.pow(digits)) };
+            let r = if digits > 38 {
+                0
+            } else {
+                round_half_up(d.raw(), 10i128.pow(digits))
+            };
             decimal(r, Func::Round)
         }
         Value::Float(f) => {
@@ -446,7 +489,11 @@ fn round(x: &Value, places: &Value, has_places: bool) -> Result<Value> {
             } else {
                 (f / 10f64.powi((-p) as i32)).round() * 10f64.powi((-p) as i32)
             };
-            if r.is_finite() { Ok(Value::Float(r)) } else { range_err("numeric value out of range in function ROUND") }
+            if r.is_finite() {
+                Ok(Value::Float(r))
+            } else {
+                range_err("numeric value out of range in function ROUND")
+            }
         }
         other => wrong_arg(Func::Round, other),
     }
@@ -456,7 +503,11 @@ fn round(x: &Value, places: &Value, has_places: bool) -> Result<Value> {
 fn round_half_up(v: i128, unit: i128) -> i128 {
     let rem = v % unit;
     let base = v - rem;
-    if rem.unsigned_abs() * 2 >= unit.unsigned_abs() { base + unit * v.signum() } else { base }
+    if rem.unsigned_abs() * 2 >= unit.unsigned_abs() {
+        base + unit * v.signum()
+    } else {
+        base
+    }
 }
 
 fn float_fn(func: Func, args: &[Value]) -> Result<Value> {
@@ -481,188 +532,41 @@ fn float_fn(func: Func, args: &[Value]) -> Result<Value> {
     if r.is_finite() {
         Ok(Value::Float(r))
     } else {
-        range_err(format!("invalid result value ({}) from function {}", voltrs_storage::text::render_float(r), func.name()))
+        range_err(format!(
+            "invalid result value ({}) from function {}",
+            voltrs_storage::text::render_float(r),
+            func.name()
+        ))
     }
 }
 
 fn decode(args: &[Value], compare: DataType, result: DataType) -> Result<Value> {
     let expr = arg(args, 0);
-    let key = if expr.is_null() { Value::Null } else { cast(expr, compare)? };
+    let key = if expr.is_null() {
+        Value::Null
+    } else {
+        cast(expr, compare)?
+    };
     let pairs = (args.len().saturating_sub(1)) / 2;
     for i in 0..pairs {
         let search = arg(args, 1 + 2 * i);
         let hit = match (key.is_null(), search.is_null()) {
             (true, true) => true,
-            (false, false) => key.sql_cmp(&cast(search, compare)?) == Some(std::cmp::Ordering::Equal),
+            (false, false) => {
+                key.sql_cmp(&cast(search, compare)?) == Some(std::cmp::Ordering::Equal)
+            }
             _ => false,
         };
         if hit {
             return cast(arg(args, 2 + 2 * i), result);
         }
     }
-    if args.len() % 2 == 0 { cast(arg(args, args.len() - 1), result) } else { Ok(Value::Null) }
+    if args.len().is_multiple_of(2) {
+        cast(arg(args, args.len() - 1), result)
+    } else {
+        Ok(Value::Null)
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(super) const CTX: FuncContext = FuncContext { now: 1_700_000_000_123_456, seed: 7 };
-
-    pub(super) fn run(name: &str, args: &[Value]) -> Result<Value> {
-        let types: Vec<DataType> = args.iter().map(type_of).collect();
-        let (func, _) = resolve(name, &types)?.ok_or_else(|| Error::Name(name.into()))?;
-        call(func, args, &CTX)
-    }
-
-    pub(super) fn type_of(v: &Value) -> DataType {
-        match v {
-            Value::Null => DataType::Null,
-            Value::Integer(_) => DataType::BigInt,
-            Value::Float(_) => DataType::Float,
-            Value::Decimal(_) => DataType::Decimal,
-            Value::Varchar(_) => DataType::VARCHAR_MAX,
-            Value::Varbinary(_) => DataType::VARBINARY_MAX,
-            Value::Timestamp(_) => DataType::Timestamp,
-            Value::Boolean(_) => DataType::Boolean,
-        }
-    }
-
-    pub(super) fn dec(s: &str) -> Value {
-        Value::Decimal(Decimal::parse(s).unwrap())
-    }
-
-    fn int(i: i64) -> Value {
-        Value::Integer(i)
-    }
-
-    #[test]
-    fn resolve_errors() {
-        let vc = DataType::Varchar { len: 5, bytes: false };
-        assert_eq!(resolve("NO_SUCH_FN", &[]).unwrap(), None);
-        let e = resolve("ABS", &[vc]).unwrap_err();
-        assert_eq!(e, Error::Type("function ABS does not accept VARCHAR".into()));
-        let e = resolve("SUBSTRING", &[vc]).unwrap_err();
-        assert_eq!(e, Error::Type("function SUBSTRING takes 2 or 3 arguments".into()));
-        let e = resolve("ABS", &[]).unwrap_err();
-        assert_eq!(e, Error::Type("function ABS takes 1 argument".into()));
-        assert_eq!(resolve("PI", &[DataType::Integer]).unwrap_err().kind(), "type");
-        assert_eq!(resolve("MOD", &[DataType::Float, DataType::Integer]).unwrap_err().kind(), "type");
-        assert!(resolve("COALESCE", &[DataType::Integer, vc]).unwrap_err().to_string().contains("COALESCE"));
-        assert_eq!(resolve("DECODE", &[DataType::Integer, DataType::Integer]).unwrap_err().kind(), "type");
-        assert_eq!(resolve("CEIL", &[DataType::Decimal]).unwrap(), Some((Func::Ceiling, DataType::Decimal)));
-        assert_eq!(resolve("ROUND", &[DataType::Float]).unwrap(), Some((Func::Round, DataType::Float)));
-        assert_eq!(resolve("SQRT", &[DataType::Integer]).unwrap(), Some((Func::Sqrt, DataType::Float)));
-        assert_eq!(resolve("LOG", &[DataType::Integer]).unwrap(), Some((Func::Ln, DataType::Float)));
-        let m = resolve("MOD", &[DataType::Integer, DataType::Decimal]).unwrap();
-        assert_eq!(m, Some((Func::Mod(DataType::Decimal), DataType::Decimal)));
-    }
-
-    #[test]
-    fn wrong_arity_at_call_is_an_error_not_a_panic() {
-        assert_eq!(call(Func::Abs, &[], &CTX).unwrap_err().kind(), "invalid");
-        assert_eq!(call(Func::Substring, &[Value::str("x")], &CTX).unwrap_err().kind(), "invalid");
-    }
-
-    #[test]
-    fn math() {
-        assert_eq!(run("ABS", &[int(-5)]).unwrap(), int(5));
-        assert_eq!(run("ABS", &[int(i64::MIN)]).unwrap_err().kind(), "range");
-        assert_eq!(run("ABS", &[dec("-1.5")]).unwrap(), dec("1.5"));
-        assert_eq!(run("ABS", &[Value::Float(-2.0)]).unwrap(), Value::Float(2.0));
-        assert!(run("ABS", &[Value::Null]).unwrap().is_null());
-        assert_eq!(run("CEILING", &[dec("1.1")]).unwrap(), dec("2"));
-        assert_eq!(run("CEILING", &[dec("-1.1")]).unwrap(), dec("-1"));
-        assert_eq!(run("FLOOR", &[dec("-1.1")]).unwrap(), dec("-2"));
-        assert_eq!(run("FLOOR", &[dec("3")]).unwrap(), dec("3"));
-        assert_eq!(run("FLOOR", &[Value::Float(-0.5)]).unwrap(), Value::Float(-1.0));
-        assert_eq!(run("CEIL", &[int(7)]).unwrap(), int(7));
-        assert_eq!(run("MOD", &[int(-7), int(3)]).unwrap(), int(-1));
-        assert_eq!(run("MOD", &[int(7), int(0)]).unwrap_err(), Error::Range("division by zero".into()));
-        assert_eq!(run("MOD", &[dec("7.5"), int(2)]).unwrap(), dec("1.5"));
-        assert_eq!(run("POWER", &[int(2), int(10)]).unwrap(), Value::Float(1024.0));
-        assert_eq!(run("POWER", &[Value::Float(10.0), int(400)]).unwrap_err().kind(), "range");
-        assert_eq!(run("SQRT", &[int(16)]).unwrap(), Value::Float(4.0));
-        assert_eq!(run("SQRT", &[int(-1)]).unwrap_err().kind(), "range");
-        assert_eq!(run("EXP", &[int(0)]).unwrap(), Value::Float(1.0));
-        assert_eq!(run("LN", &[int(0)]).unwrap_err().kind(), "range");
-        assert_eq!(run("LOG10", &[int(1000)]).unwrap(), Value::Float(3.0));
-        assert_eq!(run("PI", &[]).unwrap(), Value::Float(std::f64::consts::PI));
-        assert!(run("POWER", &[Value::Null, int(2)]).unwrap().is_null());
-    }
-
-    #[test]
-    fn rounding() {
-        assert_eq!(run("ROUND", &[dec("2.5")]).unwrap(), dec("3"));
-        assert_eq!(run("ROUND", &[dec("-2.5")]).unwrap(), dec("-3"));
-        assert_eq!(run("ROUND", &[dec("1.2345"), int(2)]).unwrap(), dec("1.23"));
-        assert_eq!(run("ROUND", &[dec("1.235"), int(2)]).unwrap(), dec("1.24"));
-        assert_eq!(run("ROUND", &[dec("1250"), int(-2)]).unwrap(), dec("1300"));
-        assert_eq!(run("ROUND", &[dec("1.5"), int(20)]).unwrap(), dec("1.5"));
-        assert_eq!(run("ROUND", &[dec("123.5"), int(-40)]).unwrap(), dec("0"));
-        assert_eq!(run("ROUND", &[Value::Float(2.5)]).unwrap(), Value::Float(3.0));
-        assert_eq!(run("ROUND", &[Value::Float(1.25), int(1)]).unwrap(), Value::Float(1.3));
-        assert_eq!(run("ROUND", &[Value::Float(1250.0), int(-2)]).unwrap(), Value::Float(1300.0));
-        assert_eq!(run("ROUND", &[int(1234), int(2)]).unwrap(), int(1234));
-        assert_eq!(run("ROUND", &[int(1250), int(-2)]).unwrap(), int(1300));
-        assert_eq!(run("ROUND", &[int(-1250), int(-2)]).unwrap(), int(-1300));
-        assert_eq!(run("ROUND", &[int(i64::MAX), int(-18)]).unwrap(), int(9_000_000_000_000_000_000));
-        assert_eq!(run("ROUND", &[int(i64::MAX), int(-19)]).unwrap_err().kind(), "range");
-        assert_eq!(run("ROUND", &[int(i64::MAX), int(-30)]).unwrap(), int(0));
-        assert!(run("ROUND", &[int(5), Value::Null]).unwrap().is_null());
-    }
-
-    #[test]
-    fn coalesce_typing_and_values() {
-        let t = |v: &[DataType]| resolve("COALESCE", v).unwrap().unwrap().1;
-        assert_eq!(t(&[DataType::TinyInt, DataType::Integer]), DataType::Integer);
-        assert_eq!(t(&[DataType::Null, DataType::Integer, DataType::Decimal]), DataType::Decimal);
-        assert_eq!(t(&[DataType::Integer, DataType::Float]), DataType::Float);
-        let vc = |len| DataType::Varchar { len, bytes: false };
-        assert_eq!(t(&[vc(3), vc(8)]), vc(8));
-        assert_eq!(t(&[DataType::Timestamp, vc(30)]), DataType::Timestamp);
-        let (f, _) = resolve("COALESCE", &[DataType::Integer, DataType::Decimal]).unwrap().unwrap();
-        assert_eq!(call(f, &[Value::Null, int(3)], &CTX).unwrap(), dec("3"));
-        assert!(matches!(call(f, &[int(4), Value::Null], &CTX).unwrap(), Value::Decimal(_)));
-        assert!(call(f, &[Value::Null, Value::Null], &CTX).unwrap().is_null());
-        let (f, _) = resolve("COALESCE", &[DataType::Timestamp, vc(30)]).unwrap().unwrap();
-        assert_eq!(call(f, &[Value::Null, Value::str("1970-01-01 00:00:01")], &CTX).unwrap(), Value::Timestamp(1_000_000));
-    }
-
-    #[test]
-    fn nullif() {
-        assert!(run("NULLIF", &[int(1), int(1)]).unwrap().is_null());
-        assert_eq!(run("NULLIF", &[int(1), int(2)]).unwrap(), int(1));
-        assert_eq!(run("NULLIF", &[int(1), Value::Null]).unwrap(), int(1));
-        assert!(run("NULLIF", &[Value::Null, int(1)]).unwrap().is_null());
-        assert!(run("NULLIF", &[int(2), dec("2.0")]).unwrap().is_null());
-        let r = resolve("NULLIF", &[DataType::SmallInt, DataType::BigInt]).unwrap().unwrap();
-        assert_eq!(r, (Func::NullIf(DataType::BigInt), DataType::SmallInt));
-    }
-
-    #[test]
-    fn decode() {
-        let a = |s: &str| Value::str(s);
-        let args = [int(2), int(1), a("one"), int(2), a("two"), a("other")];
-        assert_eq!(run("DECODE", &args).unwrap(), a("two"));
-        let args = [int(9), int(1), a("one"), int(2), a("two"), a("other")];
-        assert_eq!(run("DECODE", &args).unwrap(), a("other"));
-        let args = [int(9), int(1), a("one"), int(2), a("two")];
-        assert!(run("DECODE", &args).unwrap().is_null());
-        // NULL matches NULL in DECODE.
-        let args = [Value::Null, int(1), a("one"), Value::Null, a("null"), a("other")];
-        assert_eq!(run("DECODE", &args).unwrap(), a("null"));
-        let args = [int(1), Value::Null, a("null"), int(1), a("one")];
-        assert_eq!(run("DECODE", &args).unwrap(), a("one"));
-        // Numbers compare across classes; results convert to the common result type.
-        let (f, ty) = resolve(
-            "DECODE",
-            &[DataType::Integer, DataType::Decimal, DataType::Integer, DataType::Decimal],
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(ty, DataType::Decimal);
-        assert_eq!(call(f, &[int(3), dec("3.0"), int(7), dec("0.5")], &CTX).unwrap(), dec("7"));
-        assert_eq!(call(f, &[int(4), dec("3.0"), int(7), dec("0.5")], &CTX).unwrap(), dec("0.5"));
-    }
-}
+mod tests;
