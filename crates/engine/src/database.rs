@@ -18,7 +18,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { partitions: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) }
+        Config {
+            partitions: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
     }
 }
 
@@ -33,7 +37,10 @@ impl State {
     /// A unique, strictly increasing id that is also the transaction timestamp in
     /// microseconds (monotonic even if the wall clock steps back).
     pub fn next_unique(&mut self) -> i64 {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
         self.last_unique = now.max(self.last_unique + 1);
         self.last_unique
     }
@@ -41,11 +48,21 @@ impl State {
 
 impl voltrs_sql::binder::Stats for State {
     fn row_count(&self, table: TableId) -> usize {
-        let replicated = self.catalog.all_tables().any(|t| t.id == table && t.partition_column.is_none());
+        let replicated = self
+            .catalog
+            .all_tables()
+            .any(|t| t.id == table && t.partition_column.is_none());
         if replicated {
-            self.partitions.first().and_then(|p| p.table(table)).map_or(0, |t| t.len())
+            self.partitions
+                .first()
+                .and_then(|p| p.table(table))
+                .map_or(0, |t| t.len())
         } else {
-            self.partitions.iter().filter_map(|p| p.table(table)).map(|t| t.len()).sum()
+            self.partitions
+                .iter()
+                .filter_map(|p| p.table(table))
+                .map(|t| t.len())
+                .sum()
         }
     }
 }
@@ -59,7 +76,9 @@ pub struct Database {
 
 impl Database {
     pub fn open(config: Config) -> Result<Database, Error> {
-        if config.partitions == 0 || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize {
+        if config.partitions == 0
+            || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize
+        {
             return Err(Error::Invalid(format!(
                 "partition count {} must be between 1 and {}",
                 config.partitions,
@@ -68,11 +87,16 @@ impl Database {
         }
         let state = State {
             catalog: Arc::new(Catalog::new()),
-            partitions: (0..config.partitions).map(|_| Partition::default()).collect(),
+            partitions: (0..config.partitions)
+                .map(|_| Partition::default())
+                .collect(),
             hashinator: Hashinator::new(config.partitions as u32),
             last_unique: 0,
         };
-        Ok(Database { state: Arc::new(Mutex::new(state)), config })
+        Ok(Database {
+            state: Arc::new(Mutex::new(state)),
+            config,
+        })
     }
 
     pub fn session(&self) -> Session {

@@ -24,7 +24,12 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn new(db: Database) -> Session {
-        Session { db, database: DEFAULT_DATABASE.to_string(), partition_first_column: false, timeout: None }
+        Session {
+            db,
+            database: DEFAULT_DATABASE.to_string(),
+            partition_first_column: false,
+            timeout: None,
+        }
     }
 
     /// Partition every table created in this session on its first column where VoltDB's rules
@@ -58,8 +63,13 @@ impl Session {
         let mut guard = db.lock();
         let state: &mut State = &mut guard;
         let now = state.next_unique();
-        let func = FuncContext { now, seed: now as u64 };
-        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
+        let func = FuncContext {
+            now,
+            seed: now as u64,
+        };
+        let deadline = self
+            .timeout
+            .map(|t| (Instant::now() + t, t.as_millis() as u64));
         let catalog = state.catalog.clone();
         let ns = catalog.database(&self.database)?.clone();
         match stmt {
@@ -93,7 +103,10 @@ impl Session {
             }
             Statement::Truncate { table } => {
                 let t = ns.table(table)?.clone();
-                Ok(Outcome::Modified(voltrs_sql::apply::truncate(&t, &mut state.partitions)))
+                Ok(Outcome::Modified(voltrs_sql::apply::truncate(
+                    &t,
+                    &mut state.partitions,
+                )))
             }
             Statement::Use { name } => {
                 catalog.database(name)?;
@@ -110,18 +123,28 @@ impl Session {
                 };
                 let db_name = self.database.clone();
                 let tag = match ddl_stmt {
-                    Statement::CreateTable(ct) => ddl::create_table(&mut next, &db_name, ct, &mut ctx)?,
+                    Statement::CreateTable(ct) => {
+                        ddl::create_table(&mut next, &db_name, ct, &mut ctx)?
+                    }
                     Statement::PartitionTable { table, column } => {
                         ddl::partition_table(&mut next, &db_name, table, column, &mut ctx)?
                     }
-                    Statement::CreateIndex(ci) => ddl::create_index(&mut next, &db_name, ci, &mut ctx)?,
-                    Statement::Drop { kind, name, if_exists, .. } => {
-                        ddl::drop(&mut next, &db_name, *kind, name, *if_exists, &mut ctx)?
+                    Statement::CreateIndex(ci) => {
+                        ddl::create_index(&mut next, &db_name, ci, &mut ctx)?
                     }
-                    Statement::AlterTable(at) => ddl::alter_table(&mut next, &db_name, at, &mut ctx)?,
-                    Statement::CreateDatabase { name, if_not_exists } => {
-                        ddl::create_database(&mut next, name, *if_not_exists)?
+                    Statement::Drop {
+                        kind,
+                        name,
+                        if_exists,
+                        ..
+                    } => ddl::drop(&mut next, &db_name, *kind, name, *if_exists, &mut ctx)?,
+                    Statement::AlterTable(at) => {
+                        ddl::alter_table(&mut next, &db_name, at, &mut ctx)?
                     }
+                    Statement::CreateDatabase {
+                        name,
+                        if_not_exists,
+                    } => ddl::create_database(&mut next, name, *if_not_exists)?,
                     Statement::DropDatabase { name, if_exists } => {
                         ddl::drop_database(&mut next, name, *if_exists, &mut ctx)?
                     }
@@ -141,7 +164,12 @@ impl Session {
         func: FuncContext,
         deadline: Option<(Instant, u64)>,
     ) -> Result<Outcome, Error> {
-        let inputs = WriteInputs { hashinator: &state.hashinator, params: &[], func, deadline };
+        let inputs = WriteInputs {
+            hashinator: &state.hashinator,
+            params: &[],
+            func,
+            deadline,
+        };
         let n = apply_write(w, &mut state.partitions, &inputs)?;
         Ok(Outcome::Modified(n))
     }

@@ -66,10 +66,10 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
         subquery_cache: RefCell::new(HashMap::new()),
     };
     let env = Env { row, parent: None };
-    if let Some(p) = &u.predicate {
-        if !matches!(eval(p, &env, &ctx)?, Value::Boolean(true)) {
-            return Ok(None);
-        }
+    if let Some(p) = &u.predicate
+        && !matches!(eval(p, &env, &ctx)?, Value::Boolean(true))
+    {
+        return Ok(None);
     }
     let mut key = Vec::with_capacity(u.exprs.len());
     for e in &u.exprs {
@@ -86,8 +86,10 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
 }
 
 fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
-    let vals: Vec<String> =
-        key.iter().map(|v| voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into())).collect();
+    let vals: Vec<String> = key
+        .iter()
+        .map(|v| voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into()))
+        .collect();
     let kind = match u.kind {
         crate::catalog::UniqueKind::PrimaryKey => "PRIMARY KEY",
         crate::catalog::UniqueKind::Unique => "UNIQUE",
@@ -106,10 +108,10 @@ pub fn rebuild_unique(def: &TableDef, t: &mut Table) -> Result<()> {
     let mut maps = vec![voltrs_storage::UniqueIndex::default(); def.uniques.len()];
     for (id, row) in t.scan() {
         for (u, m) in def.uniques.iter().zip(maps.iter_mut()) {
-            if let Some(k) = unique_key(u, row)? {
-                if m.map.insert(k.clone(), id).is_some() {
-                    return Err(violation(def, u, &k));
-                }
+            if let Some(k) = unique_key(u, row)?
+                && m.map.insert(k.clone(), id).is_some()
+            {
+                return Err(violation(def, u, &k));
             }
         }
     }
@@ -151,7 +153,11 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     pub fn new(partitions: &'a mut [Partition], table: &'a TableDef) -> Writer<'a> {
-        Writer { partitions, table, undo: Vec::new() }
+        Writer {
+            partitions,
+            table,
+            undo: Vec::new(),
+        }
     }
 
     fn storage(&mut self, p: usize) -> Result<&mut Table> {
@@ -159,12 +165,21 @@ impl<'a> Writer<'a> {
         self.partitions
             .get_mut(p)
             .and_then(|part| part.table_mut(id))
-            .ok_or_else(|| Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", self.table.name)))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "internal: table \"{}\" missing in partition {p}",
+                    self.table.name
+                ))
+            })
     }
 
     /// Finds the row holding a key of unique constraint `u` in partition `p`.
     fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
+        Ok(self
+            .storage(p)?
+            .unique
+            .get(u)
+            .and_then(|m| m.map.get(key).copied()))
     }
 
     pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
@@ -172,21 +187,21 @@ impl<'a> Writer<'a> {
         let mut keys = Vec::with_capacity(def.uniques.len());
         for (i, u) in def.uniques.iter().enumerate() {
             let k = unique_key(u, &row)?;
-            if let Some(k) = &k {
-                if self.find(p, i, k)?.is_some() {
-                    return Err(violation(def, u, k));
-                }
+            if let Some(k) = &k
+                && self.find(p, i, k)?.is_some()
+            {
+                return Err(violation(def, u, k));
             }
             keys.push(k);
         }
         let t = self.storage(p)?;
-        if let Some(limit) = def.row_limit {
-            if t.len() as u64 >= limit {
-                return Err(Error::Constraint(format!(
-                    "CONSTRAINT VIOLATION: table \"{}\" would exceed its LIMIT PARTITION ROWS {limit}",
-                    def.name
-                )));
-            }
+        if let Some(limit) = def.row_limit
+            && t.len() as u64 >= limit
+        {
+            return Err(Error::Constraint(format!(
+                "CONSTRAINT VIOLATION: table \"{}\" would exceed its LIMIT PARTITION ROWS {limit}",
+                def.name
+            )));
         }
         let id = t.insert(row);
         for (i, k) in keys.into_iter().enumerate() {
@@ -201,14 +216,15 @@ impl<'a> Writer<'a> {
     pub fn delete(&mut self, p: usize, id: RowId) -> Result<()> {
         let def = self.table;
         let t = self.storage(p)?;
-        let Some(row) = t.delete(id) else { return Ok(()) };
+        let Some(row) = t.delete(id) else {
+            return Ok(());
+        };
         for (i, u) in def.uniques.iter().enumerate() {
-            if let Some(k) = unique_key(u, &row)? {
-                if let Some(m) = t.unique.get_mut(i) {
-                    if m.map.get(&k) == Some(&id) {
-                        m.map.remove(&k);
-                    }
-                }
+            if let Some(k) = unique_key(u, &row)?
+                && let Some(m) = t.unique.get_mut(i)
+                && m.map.get(&k) == Some(&id)
+            {
+                m.map.remove(&k);
             }
         }
         self.undo.push(Undo::Deleted { p, id, row });
@@ -221,14 +237,15 @@ impl<'a> Writer<'a> {
         let def = self.table;
         for (id, _) in &changes {
             let t = self.storage(p)?;
-            let Some(old) = t.get(*id).cloned() else { continue };
+            let Some(old) = t.get(*id).cloned() else {
+                continue;
+            };
             for (i, u) in def.uniques.iter().enumerate() {
-                if let Some(k) = unique_key(u, &old)? {
-                    if let Some(m) = t.unique.get_mut(i) {
-                        if m.map.get(&k) == Some(id) {
-                            m.map.remove(&k);
-                        }
-                    }
+                if let Some(k) = unique_key(u, &old)?
+                    && let Some(m) = t.unique.get_mut(i)
+                    && m.map.get(&k) == Some(id)
+                {
+                    m.map.remove(&k);
                 }
             }
         }
@@ -236,15 +253,17 @@ impl<'a> Writer<'a> {
             let mut keys = Vec::with_capacity(def.uniques.len());
             for (i, u) in def.uniques.iter().enumerate() {
                 let k = unique_key(u, &new)?;
-                if let Some(k) = &k {
-                    if self.find(p, i, k)?.is_some() {
-                        return Err(violation(def, u, k));
-                    }
+                if let Some(k) = &k
+                    && self.find(p, i, k)?.is_some()
+                {
+                    return Err(violation(def, u, k));
                 }
                 keys.push(k);
             }
             let t = self.storage(p)?;
-            let Some(old) = t.replace(id, new) else { continue };
+            let Some(old) = t.replace(id, new) else {
+                continue;
+            };
             for (i, k) in keys.into_iter().enumerate() {
                 if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
                     m.map.insert(k, id);
@@ -294,10 +313,23 @@ enum Op {
 }
 
 /// Runs a bound write; returns the number of rows affected.
-pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteInputs) -> Result<u64> {
+pub fn apply_write(
+    w: &BoundWrite,
+    partitions: &mut [Partition],
+    inputs: &WriteInputs,
+) -> Result<u64> {
     match w {
-        BoundWrite::Insert { table, targets, source, upsert } => insert(table, targets, source, *upsert, partitions, inputs),
-        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
+        BoundWrite::Insert {
+            table,
+            targets,
+            source,
+            upsert,
+        } => insert(table, targets, source, *upsert, partitions, inputs),
+        BoundWrite::Update {
+            table,
+            filter,
+            sets,
+        } => update(table, filter.as_ref(), sets, partitions, inputs),
         BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
     }
 }
@@ -324,14 +356,25 @@ fn insert(
     let rows = execute(source, &read_ctx(partitions, inputs), None)?;
     let mut full_rows = Vec::with_capacity(rows.len());
     for src in rows {
-        let mut row: Vec<Value> = table.columns.iter().map(|c| default_value(c, inputs.func.now)).collect();
+        let mut row: Vec<Value> = table
+            .columns
+            .iter()
+            .map(|c| default_value(c, inputs.func.now))
+            .collect();
         for (v, &t) in src.into_iter().zip(targets) {
             row[t] = v;
         }
         full_rows.push(check_row(table, row)?);
     }
     let count = partitions.len();
-    let pk = if upsert { table.uniques.iter().position(|u| u.kind == crate::catalog::UniqueKind::PrimaryKey) } else { None };
+    let pk = if upsert {
+        table
+            .uniques
+            .iter()
+            .position(|u| u.kind == crate::catalog::UniqueKind::PrimaryKey)
+    } else {
+        None
+    };
     let mut w = Writer::new(partitions, table);
     let n = full_rows.len() as u64;
     let r = (|| {
@@ -339,12 +382,12 @@ fn insert(
             for p in target_partitions(table, &row, inputs.hashinator, count) {
                 if let Some(pk) = pk {
                     let key = unique_key(&table.uniques[pk], &row)?;
-                    if let Some(key) = key {
-                        if let Some(id) = w.find(p, pk, &key)? {
-                            let merged = merge_upsert(&w, p, id, &row, targets, table.columns.len())?;
-                            w.update_many(p, vec![(id, merged)])?;
-                            continue;
-                        }
+                    if let Some(key) = key
+                        && let Some(id) = w.find(p, pk, &key)?
+                    {
+                        let merged = merge_upsert(&w, p, id, &row, targets, table.columns.len())?;
+                        w.update_many(p, vec![(id, merged)])?;
+                        continue;
                     }
                 }
                 w.insert(p, row.clone())?;
@@ -362,7 +405,14 @@ fn insert(
 }
 
 /// UPSERT with a column list changes only the listed columns of an existing row.
-fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], width: usize) -> Result<Row> {
+fn merge_upsert(
+    w: &Writer,
+    p: usize,
+    id: RowId,
+    new: &Row,
+    targets: &[usize],
+    width: usize,
+) -> Result<Row> {
     if targets.len() == width {
         return Ok(new.clone());
     }
@@ -387,12 +437,18 @@ fn matching(
     ctx: &ExecContext,
 ) -> Result<Vec<(RowId, Row)>> {
     let Some(t) = ctx.partitions.get(p).and_then(|part| part.table(table.id)) else {
-        return Err(Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name)));
+        return Err(Error::Invalid(format!(
+            "internal: table \"{}\" missing in partition {p}",
+            table.name
+        )));
     };
     let mut out = Vec::new();
     for (id, row) in t.scan() {
         let keep = match filter {
-            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
+            Some(f) => matches!(
+                eval(f, &Env { row, parent: None }, ctx)?,
+                Value::Boolean(true)
+            ),
             None => true,
         };
         if keep {
@@ -419,7 +475,14 @@ fn update(
             for (id, row) in matching(table, p, filter, &ctx)? {
                 let mut new = row.to_vec();
                 for (col, e) in sets {
-                    new[*col] = eval(e, &Env { row: &row, parent: None }, &ctx)?;
+                    new[*col] = eval(
+                        e,
+                        &Env {
+                            row: &row,
+                            parent: None,
+                        },
+                        &ctx,
+                    )?;
                 }
                 changes.push((id, check_row(table, new)?));
             }
@@ -476,7 +539,12 @@ fn delete(
     {
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
-            ids.push(matching(table, p, filter, &ctx)?.into_iter().map(|(id, _)| id).collect());
+            ids.push(
+                matching(table, p, filter, &ctx)?
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect(),
+            );
         }
     }
     let n = if table.partition_column.is_some() {

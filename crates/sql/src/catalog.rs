@@ -95,9 +95,16 @@ impl Catalog {
         let mut databases = BTreeMap::new();
         databases.insert(
             DEFAULT_DATABASE.to_string(),
-            Arc::new(Namespace { name: DEFAULT_DATABASE.to_string(), ..Namespace::default() }),
+            Arc::new(Namespace {
+                name: DEFAULT_DATABASE.to_string(),
+                ..Namespace::default()
+            }),
         );
-        Catalog { version: 1, databases, next_table_id: 1 }
+        Catalog {
+            version: 1,
+            databases,
+            next_table_id: 1,
+        }
     }
 
     pub fn database(&self, name: &str) -> Result<&Arc<Namespace>> {
@@ -134,7 +141,9 @@ impl TableDef {
     }
 
     pub fn primary_key(&self) -> Option<&UniqueKey> {
-        self.uniques.iter().find(|u| u.kind == UniqueKind::PrimaryKey)
+        self.uniques
+            .iter()
+            .find(|u| u.kind == UniqueKind::PrimaryKey)
     }
 
     pub fn is_partitioned(&self) -> bool {

@@ -13,8 +13,12 @@ use voltrs_wire::Hashinator;
 
 use crate::apply::{check_row, partition_of, rebuild_unique};
 use crate::binder::bind_standalone_expr;
-use crate::catalog::{Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind};
-use crate::ddl_parser::{AlterAction, AlterTable, ColumnSpec, ConstraintSpec, CreateIndex, CreateTable};
+use crate::catalog::{
+    Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind,
+};
+use crate::ddl_parser::{
+    AlterAction, AlterTable, ColumnSpec, ConstraintSpec, CreateIndex, CreateTable,
+};
 use crate::error::{Error, Result, invalid, name_err};
 use crate::expr::{Expr, ExprKind};
 use crate::functions::FuncContext;
@@ -42,7 +46,16 @@ fn column_expr(t: &TableDef, i: usize) -> Expr {
 
 /// The plain columns of a key (None if it has expressions).
 fn key_columns(u: &UniqueKey) -> Option<Vec<usize>> {
-    u.exprs.iter().map(|e| if let ExprKind::Column(i) = e.kind { Some(i) } else { None }).collect()
+    u.exprs
+        .iter()
+        .map(|e| {
+            if let ExprKind::Column(i) = e.kind {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn is_partitionable(ty: DataType) -> bool {
@@ -57,7 +70,9 @@ fn default_for(
     col: &ColumnSpec,
     func: FuncContext,
 ) -> Result<Option<DefaultValue>> {
-    let Some(e) = &col.default else { return Ok(None) };
+    let Some(e) = &col.default else {
+        return Ok(None);
+    };
     let is_now = match e {
         ast::Expr::Function(f) => {
             let n = f.name.to_string().to_ascii_uppercase();
@@ -71,12 +86,19 @@ fn default_for(
     };
     if is_now {
         if col.ty != DataType::Timestamp {
-            return invalid(format!("DEFAULT NOW is only allowed for TIMESTAMP column \"{}\"", col.name));
+            return invalid(format!(
+                "DEFAULT NOW is only allowed for TIMESTAMP column \"{}\"",
+                col.name
+            ));
         }
         return Ok(Some(DefaultValue::Now));
     }
-    let bound = bind_standalone_expr(cat, ns, &[], table, e)
-        .map_err(|err| Error::Invalid(format!("invalid DEFAULT for column \"{}\": {err}", col.name)))?;
+    let bound = bind_standalone_expr(cat, ns, &[], table, e).map_err(|err| {
+        Error::Invalid(format!(
+            "invalid DEFAULT for column \"{}\": {err}",
+            col.name
+        ))
+    })?;
     let h = Hashinator::new(1);
     let ctx = crate::exec::ExecContext {
         partitions: &[],
@@ -86,16 +108,41 @@ fn default_for(
         deadline: None,
         subquery_cache: Default::default(),
     };
-    let v = crate::exec::eval(&bound, &crate::exec::Env { row: &[], parent: None }, &ctx)?;
+    let v = crate::exec::eval(
+        &bound,
+        &crate::exec::Env {
+            row: &[],
+            parent: None,
+        },
+        &ctx,
+    )?;
     let v = crate::cast::coerce_for_column(&v, col.ty, &col.name)?;
     if v.is_null() && col.not_null {
-        return invalid(format!("column \"{}\" is NOT NULL but its DEFAULT is NULL", col.name));
+        return invalid(format!(
+            "column \"{}\" is NOT NULL but its DEFAULT is NULL",
+            col.name
+        ));
     }
-    Ok(if v.is_null() { None } else { Some(DefaultValue::Value(v)) })
+    Ok(if v.is_null() {
+        None
+    } else {
+        Some(DefaultValue::Value(v))
+    })
 }
 
-fn column_def(cat: &Catalog, ns: &Namespace, table: &str, c: &ColumnSpec, func: FuncContext) -> Result<ColumnDef> {
-    Ok(ColumnDef { name: c.name.clone(), ty: c.ty, nullable: !c.not_null, default: default_for(cat, ns, table, c, func)? })
+fn column_def(
+    cat: &Catalog,
+    ns: &Namespace,
+    table: &str,
+    c: &ColumnSpec,
+    func: FuncContext,
+) -> Result<ColumnDef> {
+    Ok(ColumnDef {
+        name: c.name.clone(),
+        ty: c.ty,
+        nullable: !c.not_null,
+        default: default_for(cat, ns, table, c, func)?,
+    })
 }
 
 fn key_name(kind: UniqueKind, table: &str, cols: &[String]) -> String {
@@ -111,7 +158,10 @@ fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
     let mut exprs = Vec::with_capacity(spec.columns.len());
     for c in &spec.columns {
         let i = t.column_index(c).ok_or_else(|| {
-            Error::Name(format!("column \"{c}\" of constraint does not exist in table \"{}\"", t.name))
+            Error::Name(format!(
+                "column \"{c}\" of constraint does not exist in table \"{}\"",
+                t.name
+            ))
         })?;
         if spec.kind == UniqueKind::PrimaryKey {
             t.columns[i].nullable = false;
@@ -121,20 +171,38 @@ fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
     if spec.kind == UniqueKind::PrimaryKey && t.primary_key().is_some() {
         return invalid(format!("table \"{}\" already has a primary key", t.name));
     }
-    let name = spec.name.clone().unwrap_or_else(|| key_name(spec.kind, &t.name, &spec.columns));
+    let name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| key_name(spec.kind, &t.name, &spec.columns));
     if t.uniques.iter().any(|u| u.name == name) {
-        return invalid(format!("constraint \"{name}\" already exists on table \"{}\"", t.name));
+        return invalid(format!(
+            "constraint \"{name}\" already exists on table \"{}\"",
+            t.name
+        ));
     }
-    let key = UniqueKey { name, kind: spec.kind, exprs, predicate: None, index: false };
+    let key = UniqueKey {
+        name,
+        kind: spec.kind,
+        exprs,
+        predicate: None,
+        index: false,
+    };
     // Constraints come before index keys in storage order.
-    let at = t.uniques.iter().position(|u| u.index).unwrap_or(t.uniques.len());
+    let at = t
+        .uniques
+        .iter()
+        .position(|u| u.index)
+        .unwrap_or(t.uniques.len());
     t.uniques.insert(at, key);
     Ok(())
 }
 
 /// VoltDB's partitioning rules for a table (checked whenever either side changes).
 fn check_partitioning(t: &TableDef) -> Result<()> {
-    let Some(pc) = t.partition_column else { return Ok(()) };
+    let Some(pc) = t.partition_column else {
+        return Ok(());
+    };
     let col = &t.columns[pc];
     if !is_partitionable(col.ty) {
         return invalid(format!(
@@ -145,7 +213,10 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
         ));
     }
     if col.nullable {
-        return invalid(format!("partition column \"{}\" of table \"{}\" must be NOT NULL", col.name, t.name));
+        return invalid(format!(
+            "partition column \"{}\" of table \"{}\" must be NOT NULL",
+            col.name, t.name
+        ));
     }
     for u in &t.uniques {
         if u.kind == UniqueKind::AssumeUnique {
@@ -155,7 +226,11 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
         if !has {
             return invalid(format!(
                 "the {} \"{}\" of partitioned table \"{}\" does not include the partition column \"{}\" (use ASSUMEUNIQUE for a key that is unique across partitions by design)",
-                if u.kind == UniqueKind::PrimaryKey { "primary key" } else { "unique constraint" },
+                if u.kind == UniqueKind::PrimaryKey {
+                    "primary key"
+                } else {
+                    "unique constraint"
+                },
                 u.name,
                 t.name,
                 col.name
@@ -168,7 +243,9 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
 /// In `partition_first_column` mode: partition on column 0 where allowed, downgrading
 /// unique keys without it to ASSUMEUNIQUE.
 fn auto_partition(t: &mut TableDef) {
-    let Some(first) = t.columns.first() else { return };
+    let Some(first) = t.columns.first() else {
+        return;
+    };
     if first.nullable || !is_partitionable(first.ty) {
         return;
     }
@@ -188,7 +265,12 @@ fn auto_partition(t: &mut TableDef) {
     }
 }
 
-pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut DdlContext) -> Result<String> {
+pub fn create_table(
+    cat: &mut Catalog,
+    db: &str,
+    ct: &CreateTable,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     let ns = cat.database(db)?.clone();
     if ns.tables.contains_key(&ct.name) {
         if ct.if_not_exists {
@@ -209,13 +291,23 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
     };
     for c in &ct.columns {
         if t.column_index(&c.name).is_some() {
-            return invalid(format!("column \"{}\" appears twice in table \"{}\"", c.name, ct.name));
+            return invalid(format!(
+                "column \"{}\" appears twice in table \"{}\"",
+                c.name, ct.name
+            ));
         }
         t.columns.push(column_def(cat, &ns, &ct.name, c, ctx.func)?);
     }
     for c in &ct.columns {
         for (name, kind) in &c.keys {
-            add_key(&mut t, &ConstraintSpec { name: name.clone(), kind: *kind, columns: vec![c.name.clone()] })?;
+            add_key(
+                &mut t,
+                &ConstraintSpec {
+                    name: name.clone(),
+                    kind: *kind,
+                    columns: vec![c.name.clone()],
+                },
+            )?;
         }
     }
     for spec in &ct.constraints {
@@ -270,10 +362,13 @@ pub fn rebuild_table(
     }
     for t in tables.iter_mut() {
         rebuild_unique(new, t)?;
-        if let Some(limit) = new.row_limit {
-            if t.len() as u64 > limit {
-                return invalid(format!("table \"{}\" has more than {limit} rows in a partition", new.name));
-            }
+        if let Some(limit) = new.row_limit
+            && t.len() as u64 > limit
+        {
+            return invalid(format!(
+                "table \"{}\" has more than {limit} rows in a partition",
+                new.name
+            ));
         }
     }
     for (part, t) in ctx.partitions.iter_mut().zip(tables) {
@@ -282,10 +377,19 @@ pub fn rebuild_table(
     Ok(())
 }
 
-fn replace_table(cat: &mut Catalog, db: &str, old: &TableDef, new: TableDef, ctx: &mut DdlContext, transform: &dyn Fn(&Row) -> Result<Vec<Value>>) -> Result<()> {
+fn replace_table(
+    cat: &mut Catalog,
+    db: &str,
+    old: &TableDef,
+    new: TableDef,
+    ctx: &mut DdlContext,
+    transform: &dyn Fn(&Row) -> Result<Vec<Value>>,
+) -> Result<()> {
     check_partitioning(&new)?;
     rebuild_table(old, &new, ctx, transform)?;
-    ns_mut(cat, db)?.tables.insert(new.name.clone(), Arc::new(new));
+    ns_mut(cat, db)?
+        .tables
+        .insert(new.name.clone(), Arc::new(new));
     Ok(())
 }
 
@@ -293,10 +397,18 @@ fn identity(r: &Row) -> Result<Vec<Value>> {
     Ok(r.to_vec())
 }
 
-pub fn partition_table(cat: &mut Catalog, db: &str, table: &str, column: &str, ctx: &mut DdlContext) -> Result<String> {
+pub fn partition_table(
+    cat: &mut Catalog,
+    db: &str,
+    table: &str,
+    column: &str,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     let old = cat.database(db)?.table(table)?.clone();
     let Some(c) = old.column_index(column) else {
-        return name_err(format!("column \"{column}\" does not exist in table \"{table}\""));
+        return name_err(format!(
+            "column \"{column}\" does not exist in table \"{table}\""
+        ));
     };
     match old.partition_column {
         Some(pc) if pc == c => return Ok("PARTITION TABLE".into()),
@@ -314,7 +426,12 @@ pub fn partition_table(cat: &mut Catalog, db: &str, table: &str, column: &str, c
     Ok("PARTITION TABLE".into())
 }
 
-pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut DdlContext) -> Result<String> {
+pub fn create_index(
+    cat: &mut Catalog,
+    db: &str,
+    ci: &CreateIndex,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     let ns = cat.database(db)?.clone();
     if ns.indexes.contains_key(&ci.name) {
         if ci.if_not_exists {
@@ -323,7 +440,8 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
         return invalid(format!("object name already exists: index \"{}\"", ci.name));
     }
     let old = ns.table(&ci.table)?.clone();
-    let cols: Vec<(String, DataType)> = old.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let cols: Vec<(String, DataType)> =
+        old.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
     let mut exprs = Vec::with_capacity(ci.exprs.len());
     for e in &ci.exprs {
         exprs.push(bind_standalone_expr(cat, &ns, &cols, &old.name, e)?);
@@ -334,7 +452,9 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
     };
     let mut unique = ci.unique;
     if let (Some(UniqueKind::Unique), Some(pc)) = (unique, old.partition_column) {
-        let has = exprs.iter().any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
+        let has = exprs
+            .iter()
+            .any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
         if !has {
             if ctx.partition_first_column {
                 unique = Some(UniqueKind::AssumeUnique);
@@ -356,14 +476,27 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
     };
     if let Some(kind) = unique {
         let mut new = (*old).clone();
-        new.uniques.push(UniqueKey { name: ci.name.clone(), kind, exprs, predicate, index: true });
+        new.uniques.push(UniqueKey {
+            name: ci.name.clone(),
+            kind,
+            exprs,
+            predicate,
+            index: true,
+        });
         replace_table(cat, db, &old, new, ctx, &identity)?;
     }
     ns_mut(cat, db)?.indexes.insert(ci.name.clone(), index);
     Ok("CREATE INDEX".into())
 }
 
-pub fn drop(cat: &mut Catalog, db: &str, kind: DropKind, name: &str, if_exists: bool, ctx: &mut DdlContext) -> Result<String> {
+pub fn drop(
+    cat: &mut Catalog,
+    db: &str,
+    kind: DropKind,
+    name: &str,
+    if_exists: bool,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     let ns = cat.database(db)?.clone();
     match kind {
         DropKind::Table => {
@@ -427,16 +560,27 @@ fn uses_column(e: &Expr, col: usize) -> bool {
     v.contains(&col)
 }
 
-pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlContext) -> Result<String> {
+pub fn alter_table(
+    cat: &mut Catalog,
+    db: &str,
+    at: &AlterTable,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     let ns = cat.database(db)?.clone();
     let old = ns.table(&at.table)?.clone();
     let mut new = (*old).clone();
     let tname = old.name.clone();
-    let has_rows = ctx.partitions.iter().any(|p| p.table(old.id).is_some_and(|t| !t.is_empty()));
+    let has_rows = ctx
+        .partitions
+        .iter()
+        .any(|p| p.table(old.id).is_some_and(|t| !t.is_empty()));
     match &at.action {
         AlterAction::AddColumn { column, before } => {
             if new.column_index(&column.name).is_some() {
-                return invalid(format!("column \"{}\" already exists in table \"{tname}\"", column.name));
+                return invalid(format!(
+                    "column \"{}\" already exists in table \"{tname}\"",
+                    column.name
+                ));
             }
             let def = column_def(cat, &ns, &tname, column, ctx.func)?;
             if !def.nullable && def.default.is_none() && has_rows {
@@ -446,14 +590,25 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
                 ));
             }
             let at_index = match before {
-                Some(b) => new.column_index(b).ok_or_else(|| Error::Name(format!("column \"{b}\" does not exist in table \"{tname}\"")))?,
+                Some(b) => new.column_index(b).ok_or_else(|| {
+                    Error::Name(format!(
+                        "column \"{b}\" does not exist in table \"{tname}\""
+                    ))
+                })?,
                 None => new.columns.len(),
             };
             let fill = crate::apply::default_value(&def, ctx.func.now);
             remap_table(&mut new, &|i| if i >= at_index { i + 1 } else { i });
             new.columns.insert(at_index, def);
             for (name, kind) in &column.keys {
-                add_key(&mut new, &ConstraintSpec { name: name.clone(), kind: *kind, columns: vec![column.name.clone()] })?;
+                add_key(
+                    &mut new,
+                    &ConstraintSpec {
+                        name: name.clone(),
+                        kind: *kind,
+                        columns: vec![column.name.clone()],
+                    },
+                )?;
             }
             let transform = move |r: &Row| -> Result<Vec<Value>> {
                 let mut v = r.to_vec();
@@ -463,9 +618,15 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             replace_table(cat, db, &old, new, ctx, &transform)?;
         }
         AlterAction::DropColumn { name, cascade } => {
-            let c = new.column_index(name).ok_or_else(|| Error::Name(format!("column \"{name}\" does not exist in table \"{tname}\"")))?;
+            let c = new.column_index(name).ok_or_else(|| {
+                Error::Name(format!(
+                    "column \"{name}\" does not exist in table \"{tname}\""
+                ))
+            })?;
             if new.partition_column == Some(c) {
-                return invalid(format!("cannot drop partition column \"{name}\" of table \"{tname}\""));
+                return invalid(format!(
+                    "cannot drop partition column \"{name}\" of table \"{tname}\""
+                ));
             }
             if new.columns.len() == 1 {
                 return invalid(format!("cannot drop the only column of table \"{tname}\""));
@@ -473,9 +634,21 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             let users: Vec<String> = new
                 .uniques
                 .iter()
-                .filter(|u| u.exprs.iter().any(|e| uses_column(e, c)) || u.predicate.as_ref().is_some_and(|p| uses_column(p, c)))
+                .filter(|u| {
+                    u.exprs.iter().any(|e| uses_column(e, c))
+                        || u.predicate.as_ref().is_some_and(|p| uses_column(p, c))
+                })
                 .map(|u| u.name.clone())
-                .chain(ns.indexes.values().filter(|i| i.table == tname && i.unique.is_none() && i.exprs.iter().any(|e| uses_column(e, c))).map(|i| i.name.clone()))
+                .chain(
+                    ns.indexes
+                        .values()
+                        .filter(|i| {
+                            i.table == tname
+                                && i.unique.is_none()
+                                && i.exprs.iter().any(|e| uses_column(e, c))
+                        })
+                        .map(|i| i.name.clone()),
+                )
                 .collect();
             if !users.is_empty() && !cascade {
                 return invalid(format!(
@@ -501,9 +674,16 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             }
         }
         AlterAction::AlterColumn { column, .. } => {
-            let c = new.column_index(&column.name).ok_or_else(|| Error::Name(format!("column \"{}\" does not exist in table \"{tname}\"", column.name)))?;
+            let c = new.column_index(&column.name).ok_or_else(|| {
+                Error::Name(format!(
+                    "column \"{}\" does not exist in table \"{tname}\"",
+                    column.name
+                ))
+            })?;
             let def = column_def(cat, &ns, &tname, column, ctx.func)?;
-            let in_pk = new.primary_key().is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c)));
+            let in_pk = new
+                .primary_key()
+                .is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c)));
             let mut def = def;
             if in_pk {
                 def.nullable = false;
@@ -511,17 +691,21 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             new.columns[c] = def;
             for u in &mut new.uniques {
                 for e in &mut u.exprs {
-                    if let ExprKind::Column(i) = e.kind {
-                        if i == c {
-                            e.ty = column.ty;
-                        }
+                    if let ExprKind::Column(i) = e.kind
+                        && i == c
+                    {
+                        e.ty = column.ty;
                     }
                 }
             }
             replace_table(cat, db, &old, new, ctx, &identity)?;
         }
         AlterAction::SetDefault { column, default } => {
-            let c = new.column_index(column).ok_or_else(|| Error::Name(format!("column \"{column}\" does not exist in table \"{tname}\"")))?;
+            let c = new.column_index(column).ok_or_else(|| {
+                Error::Name(format!(
+                    "column \"{column}\" does not exist in table \"{tname}\""
+                ))
+            })?;
             let spec = ColumnSpec {
                 name: column.clone(),
                 ty: new.columns[c].ty,
@@ -533,9 +717,20 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             ns_mut(cat, db)?.tables.insert(tname.clone(), Arc::new(new));
         }
         AlterAction::SetNullable { column, nullable } => {
-            let c = new.column_index(column).ok_or_else(|| Error::Name(format!("column \"{column}\" does not exist in table \"{tname}\"")))?;
-            if *nullable && (new.partition_column == Some(c) || new.primary_key().is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c)))) {
-                return invalid(format!("column \"{column}\" of table \"{tname}\" is in the primary key or is the partition column and must stay NOT NULL"));
+            let c = new.column_index(column).ok_or_else(|| {
+                Error::Name(format!(
+                    "column \"{column}\" does not exist in table \"{tname}\""
+                ))
+            })?;
+            if *nullable
+                && (new.partition_column == Some(c)
+                    || new
+                        .primary_key()
+                        .is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c))))
+            {
+                return invalid(format!(
+                    "column \"{column}\" of table \"{tname}\" is in the primary key or is the partition column and must stay NOT NULL"
+                ));
             }
             new.columns[c].nullable = *nullable;
             replace_table(cat, db, &old, new, ctx, &identity)?;
@@ -548,13 +743,16 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             let before = new.uniques.len();
             new.uniques.retain(|u| u.index || u.name != *name);
             if new.uniques.len() == before {
-                return name_err(format!("constraint \"{name}\" does not exist on table \"{tname}\""));
+                return name_err(format!(
+                    "constraint \"{name}\" does not exist on table \"{tname}\""
+                ));
             }
             replace_table(cat, db, &old, new, ctx, &identity)?;
         }
         AlterAction::DropPrimaryKey => {
             let before = new.uniques.len();
-            new.uniques.retain(|u| u.kind != UniqueKind::PrimaryKey || u.index);
+            new.uniques
+                .retain(|u| u.kind != UniqueKind::PrimaryKey || u.index);
             if new.uniques.len() == before {
                 return invalid(format!("table \"{tname}\" has no primary key"));
             }
@@ -579,11 +777,22 @@ pub fn create_database(cat: &mut Catalog, name: &str, if_not_exists: bool) -> Re
         }
         return invalid(format!("database \"{name}\" already exists"));
     }
-    cat.databases.insert(name.to_string(), Arc::new(Namespace { name: name.to_string(), ..Namespace::default() }));
+    cat.databases.insert(
+        name.to_string(),
+        Arc::new(Namespace {
+            name: name.to_string(),
+            ..Namespace::default()
+        }),
+    );
     Ok("CREATE DATABASE".into())
 }
 
-pub fn drop_database(cat: &mut Catalog, name: &str, if_exists: bool, ctx: &mut DdlContext) -> Result<String> {
+pub fn drop_database(
+    cat: &mut Catalog,
+    name: &str,
+    if_exists: bool,
+    ctx: &mut DdlContext,
+) -> Result<String> {
     if name == crate::catalog::DEFAULT_DATABASE {
         return invalid(format!("the default database \"{name}\" cannot be dropped"));
     }

@@ -56,17 +56,34 @@ pub struct AlterTable {
 
 #[derive(Debug, Clone)]
 pub enum AlterAction {
-    AddColumn { column: ColumnSpec, before: Option<String> },
+    AddColumn {
+        column: ColumnSpec,
+        before: Option<String>,
+    },
     AddConstraint(ConstraintSpec),
     AddRowLimit(u64),
-    DropColumn { name: String, cascade: bool },
-    DropConstraint { name: String },
+    DropColumn {
+        name: String,
+        cascade: bool,
+    },
+    DropConstraint {
+        name: String,
+    },
     DropPrimaryKey,
     DropRowLimit,
     /// `ALTER COLUMN c type [...]`: a new definition of the column.
-    AlterColumn { column: ColumnSpec, cascade: bool },
-    SetDefault { column: String, default: Option<ast::Expr> },
-    SetNullable { column: String, nullable: bool },
+    AlterColumn {
+        column: ColumnSpec,
+        cascade: bool,
+    },
+    SetDefault {
+        column: String,
+        default: Option<ast::Expr>,
+    },
+    SetNullable {
+        column: String,
+        nullable: bool,
+    },
 }
 
 /// Upper-cases an identifier the way VoltDB folds names.
@@ -80,22 +97,30 @@ fn name(p: &mut Parser) -> Result<String> {
 
 /// Consumes the next token if it is the given word (keyword or not), case-insensitively.
 fn eat_word(p: &mut Parser, word: &str) -> bool {
-    if let Token::Word(w) = &p.peek_token_ref().token {
-        if w.value.eq_ignore_ascii_case(word) {
-            p.next_token();
-            return true;
-        }
+    if let Token::Word(w) = &p.peek_token_ref().token
+        && w.value.eq_ignore_ascii_case(word)
+    {
+        p.next_token();
+        return true;
     }
     false
 }
 
 fn expect_word(p: &mut Parser, word: &str) -> Result<()> {
-    if eat_word(p, word) { Ok(()) } else { Err(unexpected(p, word)) }
+    if eat_word(p, word) {
+        Ok(())
+    } else {
+        Err(unexpected(p, word))
+    }
 }
 
 fn unexpected(p: &Parser, expected: &str) -> Error {
     let t = p.peek_token();
-    let found = if t.token == Token::EOF { "end of statement".to_string() } else { format!("'{}'", t.token) };
+    let found = if t.token == Token::EOF {
+        "end of statement".to_string()
+    } else {
+        format!("'{}'", t.token)
+    };
     Error::Syntax {
         message: format!("expected {expected}, found {found}"),
         line: t.span.start.line,
@@ -104,11 +129,19 @@ fn unexpected(p: &Parser, expected: &str) -> Error {
 }
 
 fn expect_token(p: &mut Parser, token: Token) -> Result<()> {
-    if p.consume_token(&token) { Ok(()) } else { Err(unexpected(p, &format!("'{token}'"))) }
+    if p.consume_token(&token) {
+        Ok(())
+    } else {
+        Err(unexpected(p, &format!("'{token}'")))
+    }
 }
 
 fn expect_end(p: &mut Parser) -> Result<()> {
-    if p.peek_token_ref().token == Token::EOF { Ok(()) } else { Err(unexpected(p, "end of statement")) }
+    if p.peek_token_ref().token == Token::EOF {
+        Ok(())
+    } else {
+        Err(unexpected(p, "end of statement"))
+    }
 }
 
 fn uint(p: &mut Parser) -> Result<u64> {
@@ -159,15 +192,27 @@ pub fn data_type(p: &mut Parser) -> Result<DataType> {
                     eat_word(p, "CHARACTERS");
                 }
                 expect_token(p, Token::RParen)?;
-                let max = if bytes { MAX_VALUE_BYTES } else { MAX_VARCHAR_CHARS } as u64;
+                let max = if bytes {
+                    MAX_VALUE_BYTES
+                } else {
+                    MAX_VARCHAR_CHARS
+                } as u64;
                 if len == 0 || len > max {
-                    return Err(Error::Invalid(format!("VARCHAR length {len} must be between 1 and {max}")));
+                    return Err(Error::Invalid(format!(
+                        "VARCHAR length {len} must be between 1 and {max}"
+                    )));
                 }
-                DataType::Varchar { len: len as u32, bytes }
+                DataType::Varchar {
+                    len: len as u32,
+                    bytes,
+                }
             } else if is_text {
                 DataType::VARCHAR_MAX
             } else {
-                DataType::Varchar { len: DEFAULT_VARCHAR_LEN, bytes: false }
+                DataType::Varchar {
+                    len: DEFAULT_VARCHAR_LEN,
+                    bytes: false,
+                }
             }
         }
         "VARBINARY" | "BINARY" => {
@@ -175,7 +220,9 @@ pub fn data_type(p: &mut Parser) -> Result<DataType> {
                 let len = uint(p)?;
                 expect_token(p, Token::RParen)?;
                 if len == 0 || len > MAX_VALUE_BYTES as u64 {
-                    return Err(Error::Invalid(format!("VARBINARY length {len} must be between 1 and {MAX_VALUE_BYTES}")));
+                    return Err(Error::Invalid(format!(
+                        "VARBINARY length {len} must be between 1 and {MAX_VALUE_BYTES}"
+                    )));
                 }
                 len as u32
             } else {
@@ -211,7 +258,13 @@ fn optional_precision(p: &mut Parser) -> Result<()> {
 pub fn column_spec(p: &mut Parser) -> Result<ColumnSpec> {
     let name = name(p)?;
     let ty = data_type(p)?;
-    let mut col = ColumnSpec { name, ty, not_null: false, default: None, keys: Vec::new() };
+    let mut col = ColumnSpec {
+        name,
+        ty,
+        not_null: false,
+        default: None,
+        keys: Vec::new(),
+    };
     loop {
         if p.parse_keyword(Keyword::DEFAULT) {
             col.default = Some(p.parse_expr().map_err(syntax)?);
@@ -234,7 +287,11 @@ pub fn column_spec(p: &mut Parser) -> Result<ColumnSpec> {
 /// `[CONSTRAINT n] PRIMARY KEY | UNIQUE | ASSUMEUNIQUE`; `None` if none starts here.
 fn key_kind(p: &mut Parser, inline: bool) -> Result<Option<(Option<String>, UniqueKind)>> {
     let start = p.index();
-    let cname = if p.parse_keyword(Keyword::CONSTRAINT) { Some(name(p)?) } else { None };
+    let cname = if p.parse_keyword(Keyword::CONSTRAINT) {
+        Some(name(p)?)
+    } else {
+        None
+    };
     let kind = if p.parse_keywords(&[Keyword::PRIMARY, Keyword::KEY]) {
         UniqueKind::PrimaryKey
     } else if p.parse_keyword(Keyword::UNIQUE) {
@@ -252,7 +309,9 @@ fn key_kind(p: &mut Parser, inline: bool) -> Result<Option<(Option<String>, Uniq
 
 fn column_list(p: &mut Parser) -> Result<Vec<String>> {
     expect_token(p, Token::LParen)?;
-    let cols = p.parse_comma_separated(|p| p.parse_identifier()).map_err(syntax)?;
+    let cols = p
+        .parse_comma_separated(|p| p.parse_identifier())
+        .map_err(syntax)?;
     expect_token(p, Token::RParen)?;
     Ok(cols.iter().map(fold).collect())
 }
@@ -271,12 +330,22 @@ pub fn create_table(mut p: Parser) -> Result<CreateTable> {
     let if_not_exists = if_not_exists(p);
     let table = name(p)?;
     expect_token(p, Token::LParen)?;
-    let mut t = CreateTable { name: table, if_not_exists, columns: Vec::new(), constraints: Vec::new(), row_limit: None };
+    let mut t = CreateTable {
+        name: table,
+        if_not_exists,
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        row_limit: None,
+    };
     loop {
         if p.parse_keyword(Keyword::LIMIT) {
             t.row_limit = Some(row_limit(p)?);
         } else if let Some((cname, kind)) = key_kind(p, false)? {
-            t.constraints.push(ConstraintSpec { name: cname, kind, columns: column_list(p)? });
+            t.constraints.push(ConstraintSpec {
+                name: cname,
+                kind,
+                columns: column_list(p)?,
+            });
         } else {
             t.columns.push(column_spec(p)?);
         }
@@ -314,9 +383,20 @@ pub fn create_index(mut p: Parser) -> Result<CreateIndex> {
         })
         .map_err(syntax)?;
     expect_token(p, Token::RParen)?;
-    let predicate = if p.parse_keyword(Keyword::WHERE) { Some(p.parse_expr().map_err(syntax)?) } else { None };
+    let predicate = if p.parse_keyword(Keyword::WHERE) {
+        Some(p.parse_expr().map_err(syntax)?)
+    } else {
+        None
+    };
     expect_end(p)?;
-    Ok(CreateIndex { name: index, table, unique, if_not_exists, exprs, predicate })
+    Ok(CreateIndex {
+        name: index,
+        table,
+        unique,
+        if_not_exists,
+        exprs,
+        predicate,
+    })
 }
 
 pub fn database_statement(mut p: Parser) -> Result<Statement> {
@@ -326,12 +406,18 @@ pub fn database_statement(mut p: Parser) -> Result<Statement> {
     } else if eat_word(p, "CREATE") {
         expect_word(p, "DATABASE")?;
         let if_not_exists = if_not_exists(p);
-        Statement::CreateDatabase { name: name(p)?, if_not_exists }
+        Statement::CreateDatabase {
+            name: name(p)?,
+            if_not_exists,
+        }
     } else {
         expect_word(p, "DROP")?;
         expect_word(p, "DATABASE")?;
         let if_exists = if_exists(p);
-        Statement::DropDatabase { name: name(p)?, if_exists }
+        Statement::DropDatabase {
+            name: name(p)?,
+            if_exists,
+        }
     };
     expect_end(p)?;
     Ok(stmt)
@@ -343,7 +429,9 @@ pub fn partition(mut p: Parser) -> Result<Statement> {
     expect_word(p, "PARTITION")?;
     if !eat_word(p, "TABLE") {
         if eat_word(p, "PROCEDURE") {
-            return Err(Error::Unsupported("PARTITION PROCEDURE (procedures arrive with the transaction engine)".into()));
+            return Err(Error::Unsupported(
+                "PARTITION PROCEDURE (procedures arrive with the transaction engine)".into(),
+            ));
         }
         return Err(unexpected(p, "TABLE"));
     }
@@ -372,7 +460,12 @@ pub fn drop(mut p: Parser) -> Result<Statement> {
     exists_clause |= if_exists_after(p);
     let cascade = p.parse_keyword(Keyword::CASCADE);
     expect_end(p)?;
-    Ok(Statement::Drop { kind, name: object, if_exists: exists_clause, cascade })
+    Ok(Statement::Drop {
+        kind,
+        name: object,
+        if_exists: exists_clause,
+        cascade,
+    })
 }
 
 fn if_exists_after(p: &mut Parser) -> bool {
@@ -397,11 +490,19 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
         if p.parse_keyword(Keyword::LIMIT) {
             AlterAction::AddRowLimit(row_limit(p)?)
         } else if let Some((cname, kind)) = key_kind(p, false)? {
-            AlterAction::AddConstraint(ConstraintSpec { name: cname, kind, columns: column_list(p)? })
+            AlterAction::AddConstraint(ConstraintSpec {
+                name: cname,
+                kind,
+                columns: column_list(p)?,
+            })
         } else {
             eat_word(p, "COLUMN");
             let column = column_spec(p)?;
-            let before = if eat_word(p, "BEFORE") { Some(name(p)?) } else { None };
+            let before = if eat_word(p, "BEFORE") {
+                Some(name(p)?)
+            } else {
+                None
+            };
             AlterAction::AddColumn { column, before }
         }
     } else if eat_word(p, "DROP") {
@@ -416,7 +517,10 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
         } else {
             eat_word(p, "COLUMN");
             let column = name(p)?;
-            AlterAction::DropColumn { name: column, cascade: p.parse_keyword(Keyword::CASCADE) }
+            AlterAction::DropColumn {
+                name: column,
+                cascade: p.parse_keyword(Keyword::CASCADE),
+            }
         }
     } else if eat_word(p, "ALTER") {
         eat_word(p, "COLUMN");
@@ -424,21 +528,37 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
         if eat_word(p, "SET") {
             if p.parse_keyword(Keyword::DEFAULT) {
                 let e = p.parse_expr().map_err(syntax)?;
-                let default = if matches!(&e, ast::Expr::Value(v) if v.value == ast::Value::Null) { None } else { Some(e) };
+                let default = if matches!(&e, ast::Expr::Value(v) if v.value == ast::Value::Null) {
+                    None
+                } else {
+                    Some(e)
+                };
                 AlterAction::SetDefault { column, default }
             } else if p.parse_keywords(&[Keyword::NOT, Keyword::NULL]) {
-                AlterAction::SetNullable { column, nullable: false }
+                AlterAction::SetNullable {
+                    column,
+                    nullable: false,
+                }
             } else if p.parse_keyword(Keyword::NULL) {
-                AlterAction::SetNullable { column, nullable: true }
+                AlterAction::SetNullable {
+                    column,
+                    nullable: true,
+                }
             } else {
                 return Err(unexpected(p, "DEFAULT, NOT NULL or NULL"));
             }
         } else if p.parse_keywords(&[Keyword::DROP, Keyword::DEFAULT]) {
-            AlterAction::SetDefault { column, default: None }
+            AlterAction::SetDefault {
+                column,
+                default: None,
+            }
         } else {
             p.prev_token();
             let column = column_spec(p)?;
-            AlterAction::AlterColumn { column, cascade: p.parse_keyword(Keyword::CASCADE) }
+            AlterAction::AlterColumn {
+                column,
+                cascade: p.parse_keyword(Keyword::CASCADE),
+            }
         }
     } else {
         return Err(unexpected(p, "ADD, DROP or ALTER"));

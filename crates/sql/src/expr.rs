@@ -19,25 +19,65 @@ pub enum ExprKind {
     /// The i-th value of the input row.
     Column(usize),
     /// A column of an enclosing query's row: depth 1 is the nearest enclosing query.
-    Outer { depth: usize, index: usize },
+    Outer {
+        depth: usize,
+        index: usize,
+    },
     /// The i-th statement parameter (`?` or `$n`), 0-based.
     Param(usize),
     Neg(Box<Expr>),
     Not(Box<Expr>),
-    Binary { op: BinOp, left: Box<Expr>, right: Box<Expr> },
-    IsNull { expr: Box<Expr>, negated: bool },
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// `a IS [NOT] DISTINCT FROM b`.
-    IsDistinct { left: Box<Expr>, right: Box<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: Box<Expr>, escape: Option<Box<Expr>>, negated: bool },
-    StartsWith { expr: Box<Expr>, prefix: Box<Expr> },
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    InSubquery { expr: Box<Expr>, subquery: Box<Subquery>, negated: bool },
-    Exists { subquery: Box<Subquery>, negated: bool },
+    IsDistinct {
+        left: Box<Expr>,
+        right: Box<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        escape: Option<Box<Expr>>,
+        negated: bool,
+    },
+    StartsWith {
+        expr: Box<Expr>,
+        prefix: Box<Expr>,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    InSubquery {
+        expr: Box<Expr>,
+        subquery: Box<Subquery>,
+        negated: bool,
+    },
+    Exists {
+        subquery: Box<Subquery>,
+        negated: bool,
+    },
     ScalarSubquery(Box<Subquery>),
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
     /// Conversion to `Expr::ty`.
     Cast(Box<Expr>),
-    Func { func: crate::functions::Func, args: Vec<Expr> },
+    Func {
+        func: crate::functions::Func,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +100,10 @@ pub enum BinOp {
 
 impl BinOp {
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq
+        )
     }
 
     /// The comparison with its operands swapped (`a < b` is `b > a`).
@@ -109,11 +152,17 @@ impl Expr {
     }
 
     pub fn literal(value: Value, ty: DataType) -> Expr {
-        Expr { kind: ExprKind::Literal(value), ty }
+        Expr {
+            kind: ExprKind::Literal(value),
+            ty,
+        }
     }
 
     pub fn column(index: usize, ty: DataType) -> Expr {
-        Expr { kind: ExprKind::Column(index), ty }
+        Expr {
+            kind: ExprKind::Column(index),
+            ty,
+        }
     }
 
     pub fn boolean(b: bool) -> Expr {
@@ -121,19 +170,34 @@ impl Expr {
     }
 
     pub fn and(left: Expr, right: Expr) -> Expr {
-        Expr::new(ExprKind::Binary { op: BinOp::And, left: Box::new(left), right: Box::new(right) }, DataType::Boolean)
+        Expr::new(
+            ExprKind::Binary {
+                op: BinOp::And,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+            DataType::Boolean,
+        )
     }
 
     /// Joins predicates with AND; `None` for an empty list.
     pub fn conjunction(mut preds: Vec<Expr>) -> Option<Expr> {
-        let first = if preds.is_empty() { return None } else { preds.remove(0) };
+        let first = if preds.is_empty() {
+            return None;
+        } else {
+            preds.remove(0)
+        };
         Some(preds.into_iter().fold(first, Expr::and))
     }
 
     /// Splits a predicate into its AND-ed parts.
     pub fn into_conjuncts(self, out: &mut Vec<Expr>) {
         match self.kind {
-            ExprKind::Binary { op: BinOp::And, left, right } => {
+            ExprKind::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } => {
                 left.into_conjuncts(out);
                 right.into_conjuncts(out);
             }
@@ -144,13 +208,24 @@ impl Expr {
     /// Calls `f` on every direct child expression (not into subquery plans).
     pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
         match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Outer { .. } | ExprKind::Param(_) => {}
-            ExprKind::Neg(e) | ExprKind::Not(e) | ExprKind::Cast(e) | ExprKind::IsNull { expr: e, .. } => f(e),
+            ExprKind::Literal(_)
+            | ExprKind::Column(_)
+            | ExprKind::Outer { .. }
+            | ExprKind::Param(_) => {}
+            ExprKind::Neg(e)
+            | ExprKind::Not(e)
+            | ExprKind::Cast(e)
+            | ExprKind::IsNull { expr: e, .. } => f(e),
             ExprKind::Binary { left, right, .. } | ExprKind::IsDistinct { left, right, .. } => {
                 f(left);
                 f(right);
             }
-            ExprKind::Like { expr, pattern, escape, .. } => {
+            ExprKind::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
                 f(expr);
                 f(pattern);
                 if let Some(e) = escape {
@@ -167,7 +242,11 @@ impl Expr {
             }
             ExprKind::InSubquery { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
-            ExprKind::Case { operand, whens, else_ } => {
+            ExprKind::Case {
+                operand,
+                whens,
+                else_,
+            } => {
                 if let Some(o) = operand {
                     f(o);
                 }
@@ -186,13 +265,24 @@ impl Expr {
     /// Mutable version of [`Expr::for_each_child`].
     pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         match &mut self.kind {
-            ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Outer { .. } | ExprKind::Param(_) => {}
-            ExprKind::Neg(e) | ExprKind::Not(e) | ExprKind::Cast(e) | ExprKind::IsNull { expr: e, .. } => f(e),
+            ExprKind::Literal(_)
+            | ExprKind::Column(_)
+            | ExprKind::Outer { .. }
+            | ExprKind::Param(_) => {}
+            ExprKind::Neg(e)
+            | ExprKind::Not(e)
+            | ExprKind::Cast(e)
+            | ExprKind::IsNull { expr: e, .. } => f(e),
             ExprKind::Binary { left, right, .. } | ExprKind::IsDistinct { left, right, .. } => {
                 f(left);
                 f(right);
             }
-            ExprKind::Like { expr, pattern, escape, .. } => {
+            ExprKind::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
                 f(expr);
                 f(pattern);
                 if let Some(e) = escape {
@@ -209,7 +299,11 @@ impl Expr {
             }
             ExprKind::InSubquery { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
-            ExprKind::Case { operand, whens, else_ } => {
+            ExprKind::Case {
+                operand,
+                whens,
+                else_,
+            } => {
                 if let Some(o) = operand {
                     f(o);
                 }
@@ -227,10 +321,10 @@ impl Expr {
 
     /// The set of input columns this expression reads (not counting outer references).
     pub fn columns_used(&self, out: &mut Vec<usize>) {
-        if let ExprKind::Column(i) = self.kind {
-            if !out.contains(&i) {
-                out.push(i);
-            }
+        if let ExprKind::Column(i) = self.kind
+            && !out.contains(&i)
+        {
+            out.push(i);
         }
         self.for_each_child(&mut |c| c.columns_used(out));
     }
@@ -244,7 +338,10 @@ impl Expr {
 
     /// Whether the expression contains a subquery (whose cost or correlation is unknown).
     pub fn has_subquery(&self) -> bool {
-        if matches!(self.kind, ExprKind::InSubquery { .. } | ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_)) {
+        if matches!(
+            self.kind,
+            ExprKind::InSubquery { .. } | ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_)
+        ) {
             return true;
         }
         let mut found = false;

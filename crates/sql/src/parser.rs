@@ -25,18 +25,39 @@ pub const MAX_DEPTH: usize = 200;
 #[derive(Debug, Clone)]
 pub enum Statement {
     Query(Box<ast::Query>),
-    Insert { insert: Box<ast::Insert>, upsert: bool },
+    Insert {
+        insert: Box<ast::Insert>,
+        upsert: bool,
+    },
     Update(Box<ast::Statement>),
     Delete(Box<ast::Statement>),
     CreateTable(CreateTable),
-    PartitionTable { table: String, column: String },
+    PartitionTable {
+        table: String,
+        column: String,
+    },
     CreateIndex(CreateIndex),
-    Drop { kind: DropKind, name: String, if_exists: bool, cascade: bool },
-    Truncate { table: String },
+    Drop {
+        kind: DropKind,
+        name: String,
+        if_exists: bool,
+        cascade: bool,
+    },
+    Truncate {
+        table: String,
+    },
     AlterTable(AlterTable),
-    CreateDatabase { name: String, if_not_exists: bool },
-    DropDatabase { name: String, if_exists: bool },
-    Use { name: String },
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
+    Use {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +77,13 @@ pub struct Parsed {
 /// Parses a `;`-separated script.
 pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     let dialect = GenericDialect {};
-    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| Error::Syntax {
-        message: e.message.clone(),
-        line: e.location.line,
-        column: e.location.column,
-    })?;
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::Syntax {
+            message: e.message.clone(),
+            line: e.location.line,
+            column: e.location.column,
+        })?;
     let mut out = Vec::new();
     for stmt_tokens in split_statements(tokens) {
         let text = source_text(sql, &stmt_tokens);
@@ -102,7 +125,11 @@ fn source_text(sql: &str, tokens: &[TokenWithSpan]) -> String {
     let words: Vec<String> = tokens.iter().map(|t| t.token.to_string()).collect();
     let joined = words.concat();
     let trimmed = joined.trim();
-    if trimmed.is_empty() { sql.trim().to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        sql.trim().to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// The upper-case leading words of a statement (up to `n`).
@@ -120,22 +147,36 @@ fn leading_words(tokens: &[TokenWithSpan], n: usize) -> Vec<String> {
 
 pub(crate) fn parser(tokens: Vec<TokenWithSpan>) -> Parser<'static> {
     static DIALECT: GenericDialect = GenericDialect {};
-    Parser::new(&DIALECT).with_recursion_limit(MAX_DEPTH).with_tokens_with_locations(tokens)
+    Parser::new(&DIALECT)
+        .with_recursion_limit(MAX_DEPTH)
+        .with_tokens_with_locations(tokens)
 }
 
 fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
     let words = leading_words(&tokens, 3);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
-    let end = tokens.last().map(|t| t.span.end).unwrap_or(sqlparser::tokenizer::Location::new(1, 1));
-    tokens.push(TokenWithSpan::new(Token::EOF, sqlparser::tokenizer::Span::new(end, end)));
+    let end = tokens
+        .last()
+        .map(|t| t.span.end)
+        .unwrap_or(sqlparser::tokenizer::Location::new(1, 1));
+    tokens.push(TokenWithSpan::new(
+        Token::EOF,
+        sqlparser::tokenizer::Span::new(end, end),
+    ));
     match (w(0), w(1)) {
         ("CREATE", "TABLE") => ddl_parser::create_table(parser(tokens)).map(Statement::CreateTable),
-        ("CREATE", "INDEX") | ("CREATE", "UNIQUE") | ("CREATE", "ASSUMEUNIQUE") if w(1) == "INDEX" || w(2) == "INDEX" => {
+        ("CREATE", "INDEX") | ("CREATE", "UNIQUE") | ("CREATE", "ASSUMEUNIQUE")
+            if w(1) == "INDEX" || w(2) == "INDEX" =>
+        {
             ddl_parser::create_index(parser(tokens)).map(Statement::CreateIndex)
         }
-        ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => ddl_parser::database_statement(parser(tokens)),
+        ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => {
+            ddl_parser::database_statement(parser(tokens))
+        }
         ("PARTITION", _) => ddl_parser::partition(parser(tokens)),
-        ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => ddl_parser::drop(parser(tokens)),
+        ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => {
+            ddl_parser::drop(parser(tokens))
+        }
         ("TRUNCATE", _) => ddl_parser::truncate(parser(tokens)),
         ("ALTER", "TABLE") => ddl_parser::alter_table(parser(tokens)).map(Statement::AlterTable),
         ("UPSERT", _) => {
@@ -143,18 +184,32 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
                 first.token = Token::make_keyword("INSERT");
             }
             match generic(tokens)? {
-                ast::Statement::Insert(insert) => Ok(Statement::Insert { insert: Box::new(insert), upsert: true }),
-                _ => Err(Error::Syntax { message: "expected UPSERT INTO".into(), line: 1, column: 1 }),
+                ast::Statement::Insert(insert) => Ok(Statement::Insert {
+                    insert: Box::new(insert),
+                    upsert: true,
+                }),
+                _ => Err(Error::Syntax {
+                    message: "expected UPSERT INTO".into(),
+                    line: 1,
+                    column: 1,
+                }),
             }
         }
         _ => match generic(tokens)? {
             ast::Statement::Query(q) => Ok(Statement::Query(q)),
-            ast::Statement::Insert(insert) => Ok(Statement::Insert { insert: Box::new(insert), upsert: false }),
+            ast::Statement::Insert(insert) => Ok(Statement::Insert {
+                insert: Box::new(insert),
+                upsert: false,
+            }),
             s @ ast::Statement::Update { .. } => Ok(Statement::Update(Box::new(s))),
             s @ ast::Statement::Delete(_) => Ok(Statement::Delete(Box::new(s))),
             other => {
                 let text = other.to_string();
-                let head: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                let head: String = text
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 Err(Error::Unsupported(format!("statement {head} ...")))
             }
         },
@@ -195,8 +250,16 @@ pub(crate) fn syntax(e: ParserError) -> Error {
             .filter_map(|s| s.parse().ok())
             .collect();
         if let [line, column] = nums[..] {
-            return Error::Syntax { message: message.to_string(), line, column };
+            return Error::Syntax {
+                message: message.to_string(),
+                line,
+                column,
+            };
         }
     }
-    Error::Syntax { message: msg, line: 0, column: 0 }
+    Error::Syntax {
+        message: msg,
+        line: 0,
+        column: 0,
+    }
 }

@@ -16,23 +16,62 @@ use crate::expr::Expr;
 pub enum Plan {
     /// Reads every row of a table (all partitions of a partitioned table, one copy of a
     /// replicated one), keeping those that pass `filter`.
-    Scan { table: Arc<TableDef>, filter: Option<Expr> },
+    Scan {
+        table: Arc<TableDef>,
+        filter: Option<Expr>,
+    },
     /// Literal rows (`VALUES`, or one empty row for a SELECT without FROM).
-    Values { rows: Vec<Vec<Expr>>, types: Vec<DataType> },
-    Filter { input: Box<Plan>, predicate: Expr },
-    Project { input: Box<Plan>, exprs: Vec<Expr> },
+    Values {
+        rows: Vec<Vec<Expr>>,
+        types: Vec<DataType>,
+    },
+    Filter {
+        input: Box<Plan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<Plan>,
+        exprs: Vec<Expr>,
+    },
     /// Output: left columns then right columns. `keys` are equality pairs evaluated on the
     /// left and right rows (a hash join when non-empty); `on` is checked on the joined row.
-    Join { left: Box<Plan>, right: Box<Plan>, kind: JoinKind, keys: Vec<(Expr, Expr)>, on: Option<Expr> },
+    Join {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        keys: Vec<(Expr, Expr)>,
+        on: Option<Expr>,
+    },
     /// Output: the group-by values, then one value per aggregate.
-    Aggregate { input: Box<Plan>, group_by: Vec<Expr>, aggs: Vec<AggCall> },
+    Aggregate {
+        input: Box<Plan>,
+        group_by: Vec<Expr>,
+        aggs: Vec<AggCall>,
+    },
     /// Output: the input columns, then one value per window function.
-    Window { input: Box<Plan>, funcs: Vec<WindowCall> },
-    Sort { input: Box<Plan>, keys: Vec<SortKey> },
+    Window {
+        input: Box<Plan>,
+        funcs: Vec<WindowCall>,
+    },
+    Sort {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
     /// `limit` and `offset` are constant expressions (literals or parameters).
-    Limit { input: Box<Plan>, limit: Option<Expr>, offset: Option<Expr> },
-    Distinct { input: Box<Plan> },
-    SetOp { op: SetOpKind, all: bool, left: Box<Plan>, right: Box<Plan> },
+    Limit {
+        input: Box<Plan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    Distinct {
+        input: Box<Plan>,
+    },
+    SetOp {
+        op: SetOpKind,
+        all: bool,
+        left: Box<Plan>,
+        right: Box<Plan>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +148,11 @@ impl Plan {
                 t.extend(right.output_types());
                 t
             }
-            Plan::Aggregate { group_by, aggs, .. } => {
-                group_by.iter().map(|e| e.ty).chain(aggs.iter().map(|a| a.ty)).collect()
-            }
+            Plan::Aggregate { group_by, aggs, .. } => group_by
+                .iter()
+                .map(|e| e.ty)
+                .chain(aggs.iter().map(|a| a.ty))
+                .collect(),
             Plan::Window { input, funcs } => {
                 let mut t = input.output_types();
                 t.extend(funcs.iter().map(|f| f.ty));

@@ -34,7 +34,10 @@ pub struct UniqueIndex {
 
 impl Table {
     pub fn new(unique_count: usize) -> Table {
-        Table { unique: vec![UniqueIndex::default(); unique_count], ..Table::default() }
+        Table {
+            unique: vec![UniqueIndex::default(); unique_count],
+            ..Table::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -97,7 +100,10 @@ impl Table {
 
     /// Live rows in slot order.
     pub fn scan(&self) -> impl Iterator<Item = (RowId, &Row)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|r| (i as RowId, r)))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|r| (i as RowId, r)))
     }
 
     /// Removes every row, returning them with their ids (for undo).

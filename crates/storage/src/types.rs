@@ -22,8 +22,13 @@ pub enum DataType {
     Float,
     Decimal,
     /// VARCHAR(n) counted in characters, or in bytes when `bytes` is set.
-    Varchar { len: u32, bytes: bool },
-    Varbinary { len: u32 },
+    Varchar {
+        len: u32,
+        bytes: bool,
+    },
+    Varbinary {
+        len: u32,
+    },
     Timestamp,
     Boolean,
     Null,
@@ -31,11 +36,19 @@ pub enum DataType {
 
 impl DataType {
     /// VARCHAR with VoltDB's largest length, the type of string expressions.
-    pub const VARCHAR_MAX: DataType = DataType::Varchar { len: MAX_VARCHAR_CHARS, bytes: false };
-    pub const VARBINARY_MAX: DataType = DataType::Varbinary { len: MAX_VALUE_BYTES };
+    pub const VARCHAR_MAX: DataType = DataType::Varchar {
+        len: MAX_VARCHAR_CHARS,
+        bytes: false,
+    };
+    pub const VARBINARY_MAX: DataType = DataType::Varbinary {
+        len: MAX_VALUE_BYTES,
+    };
 
     pub fn is_integer(self) -> bool {
-        matches!(self, DataType::TinyInt | DataType::SmallInt | DataType::Integer | DataType::BigInt)
+        matches!(
+            self,
+            DataType::TinyInt | DataType::SmallInt | DataType::Integer | DataType::BigInt
+        )
     }
 
     pub fn is_numeric(self) -> bool {

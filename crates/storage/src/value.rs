@@ -87,7 +87,9 @@ fn cmp_i64_f64(a: i64, b: f64) -> Option<Ordering> {
     // Exact for |a| < 2^53; beyond that compare in f64 space, then break ties exactly.
     let af = a as f64;
     match af.partial_cmp(&b) {
-        Some(Ordering::Equal) if b >= -9.223_372_036_854_776e18 && b < 9.223_372_036_854_776e18 => {
+        Some(Ordering::Equal)
+            if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&b) =>
+        {
             Some(a.cmp(&(b as i64)))
         }
         other => other,
@@ -132,7 +134,11 @@ impl Hash for Value {
             Value::Boolean(b) => b.hash(state),
             Value::Integer(i) => hash_number(*i as f64, Some(*i), state),
             Value::Float(f) => {
-                let exact = if f.fract() == 0.0 && *f >= -9.2e18 && *f <= 9.2e18 { Some(*f as i64) } else { None };
+                let exact = if f.fract() == 0.0 && *f >= -9.2e18 && *f <= 9.2e18 {
+                    Some(*f as i64)
+                } else {
+                    None
+                };
                 hash_number(*f, exact, state)
             }
             Value::Decimal(d) => hash_number(d.to_f64(), d.to_i64_exact(), state),

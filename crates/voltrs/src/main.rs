@@ -9,7 +9,11 @@ mod shell;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "voltrs", version, about = "An in-memory, partitioned, VoltDB-compatible SQL database")]
+#[command(
+    name = "voltrs",
+    version,
+    about = "An in-memory, partitioned, VoltDB-compatible SQL database"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

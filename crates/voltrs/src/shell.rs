@@ -28,11 +28,19 @@ pub fn run(db: Database) -> anyhow::Result<()> {
     let mut rl = DefaultEditor::new()?;
     let mut buf = String::new();
     loop {
-        let prompt = if buf.is_empty() { format!("{}> ", session.database().to_lowercase()) } else { "   -> ".into() };
+        let prompt = if buf.is_empty() {
+            format!("{}> ", session.database().to_lowercase())
+        } else {
+            "   -> ".into()
+        };
         match rl.readline(&prompt) {
             Ok(line) => {
                 let t = line.trim();
-                if buf.is_empty() && (t == "\\q" || t.eq_ignore_ascii_case("exit") || t.eq_ignore_ascii_case("quit")) {
+                if buf.is_empty()
+                    && (t == "\\q"
+                        || t.eq_ignore_ascii_case("exit")
+                        || t.eq_ignore_ascii_case("quit"))
+                {
                     break;
                 }
                 buf.push_str(&line);
@@ -75,7 +83,9 @@ fn run_one(session: &mut voltrs_engine::Session, sql: &str) -> bool {
             for o in outcomes {
                 match o {
                     Outcome::Rows(t) => print_table(&t),
-                    Outcome::Modified(n) => println!("({n} row{} affected)", if n == 1 { "" } else { "s" }),
+                    Outcome::Modified(n) => {
+                        println!("({n} row{} affected)", if n == 1 { "" } else { "s" })
+                    }
                     Outcome::Done(tag) => println!("{tag}"),
                 }
             }
@@ -92,7 +102,11 @@ fn print_table(t: &ResultTable) {
     let cells: Vec<Vec<String>> = t
         .rows
         .iter()
-        .map(|r| r.iter().map(|v| voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into())).collect())
+        .map(|r| {
+            r.iter()
+                .map(|v| voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into()))
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = t.columns.iter().map(|c| c.name.chars().count()).collect();
     for row in &cells {
@@ -101,12 +115,32 @@ fn print_table(t: &ResultTable) {
         }
     }
     let line = |vals: Vec<&str>| {
-        vals.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+        vals.iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
     };
-    println!("{}", line(t.columns.iter().map(|c| c.name.as_str()).collect()));
-    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+    println!(
+        "{}",
+        line(t.columns.iter().map(|c| c.name.as_str()).collect())
+    );
+    println!(
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
     for row in &cells {
         println!("{}", line(row.iter().map(String::as_str).collect()));
     }
-    println!("({} row{})", t.rows.len(), if t.rows.len() == 1 { "" } else { "s" });
+    println!(
+        "({} row{})",
+        t.rows.len(),
+        if t.rows.len() == 1 { "" } else { "s" }
+    );
 }

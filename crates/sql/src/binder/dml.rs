@@ -15,19 +15,40 @@ use crate::plan::Plan;
 pub enum BoundWrite {
     /// `targets[i]` is the table column that the source's i-th column fills; other
     /// columns take their DEFAULT (or NULL).
-    Insert { table: Arc<TableDef>, targets: Vec<usize>, source: Plan, upsert: bool },
-    Update { table: Arc<TableDef>, filter: Option<Expr>, sets: Vec<(usize, Expr)> },
-    Delete { table: Arc<TableDef>, filter: Option<Expr> },
+    Insert {
+        table: Arc<TableDef>,
+        targets: Vec<usize>,
+        source: Plan,
+        upsert: bool,
+    },
+    Update {
+        table: Arc<TableDef>,
+        filter: Option<Expr>,
+        sets: Vec<(usize, Expr)>,
+    },
+    Delete {
+        table: Arc<TableDef>,
+        filter: Option<Expr>,
+    },
 }
 
 fn object_name(n: &ast::ObjectName) -> String {
-    n.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase()
+    n.0.last()
+        .map(|p| p.to_string())
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_ascii_uppercase()
 }
 
 impl Binder<'_> {
     pub fn bind_insert(&mut self, ins: &ast::Insert, upsert: bool) -> Result<BoundWrite> {
         let verb = if upsert { "UPSERT" } else { "INSERT" };
-        if ins.on.is_some() || ins.returning.is_some() || ins.or.is_some() || ins.ignore || ins.replace_into {
+        if ins.on.is_some()
+            || ins.returning.is_some()
+            || ins.or.is_some()
+            || ins.ignore
+            || ins.replace_into
+        {
             return unsupported(format!("this form of {verb}"));
         }
         let ast::TableObject::TableName(name) = &ins.table else {
@@ -41,7 +62,10 @@ impl Binder<'_> {
             for c in &ins.columns {
                 let cname = object_name(c);
                 let idx = table.column_index(&cname).ok_or_else(|| {
-                    Error::Name(format!("column \"{cname}\" does not exist in table \"{}\"", table.name))
+                    Error::Name(format!(
+                        "column \"{cname}\" does not exist in table \"{}\"",
+                        table.name
+                    ))
                 })?;
                 if t.contains(&idx) {
                     return invalid(format!("column \"{cname}\" is listed twice"));
@@ -52,11 +76,21 @@ impl Binder<'_> {
         };
         if upsert {
             let Some(pk) = table.primary_key() else {
-                return invalid(format!("UPSERT needs a primary key on table \"{}\"", table.name));
+                return invalid(format!(
+                    "UPSERT needs a primary key on table \"{}\"",
+                    table.name
+                ));
             };
-            if ins.columns.is_empty() || pk.exprs.iter().all(|e| matches!(e.kind, crate::expr::ExprKind::Column(i) if targets.contains(&i))) {
+            if ins.columns.is_empty()
+                || pk.exprs.iter().all(
+                    |e| matches!(e.kind, crate::expr::ExprKind::Column(i) if targets.contains(&i)),
+                )
+            {
             } else {
-                return invalid(format!("UPSERT into \"{}\" must supply every primary key column", table.name));
+                return invalid(format!(
+                    "UPSERT into \"{}\" must supply every primary key column",
+                    table.name
+                ));
             }
         }
         let Some(source) = &ins.source else {
@@ -71,7 +105,12 @@ impl Binder<'_> {
                 cols.len()
             ));
         }
-        Ok(BoundWrite::Insert { table, targets, source: plan, upsert })
+        Ok(BoundWrite::Insert {
+            table,
+            targets,
+            source: plan,
+            upsert,
+        })
     }
 
     /// Puts a single table in scope for UPDATE / DELETE.
@@ -83,12 +122,19 @@ impl Binder<'_> {
             return unsupported("UPDATE / DELETE of a derived table");
         };
         let table = self.table(&object_name(name))?;
-        let alias = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase()).unwrap_or_else(|| table.name.clone());
+        let alias = alias
+            .as_ref()
+            .map(|a| a.name.value.to_ascii_uppercase())
+            .unwrap_or_else(|| table.name.clone());
         self.scopes.push(Scope {
             columns: table
                 .columns
                 .iter()
-                .map(|c| ScopeColumn { table: Some(alias.clone()), name: c.name.clone(), ty: c.ty })
+                .map(|c| ScopeColumn {
+                    table: Some(alias.clone()),
+                    name: c.name.clone(),
+                    ty: c.ty,
+                })
                 .collect(),
         });
         self.correlated.push(false);
@@ -101,15 +147,24 @@ impl Binder<'_> {
             return invalid("aggregate functions are not allowed in WHERE");
         }
         let x = self.expr(e)?;
-        if !matches!(x.ty, voltrs_storage::DataType::Boolean | voltrs_storage::DataType::Null) {
-            return Err(Error::Type(format!("WHERE needs a boolean expression, not {}", x.ty.name())));
+        if !matches!(
+            x.ty,
+            voltrs_storage::DataType::Boolean | voltrs_storage::DataType::Null
+        ) {
+            return Err(Error::Type(format!(
+                "WHERE needs a boolean expression, not {}",
+                x.ty.name()
+            )));
         }
         Ok(Some(x))
     }
 
     pub fn bind_update(&mut self, stmt: &ast::Statement) -> Result<BoundWrite> {
-        let ast::Statement::Update(u) = stmt else { return unsupported("statement") };
-        if u.from.is_some() || u.returning.is_some() || !u.order_by.is_empty() || u.limit.is_some() {
+        let ast::Statement::Update(u) = stmt else {
+            return unsupported("statement");
+        };
+        if u.from.is_some() || u.returning.is_some() || !u.order_by.is_empty() || u.limit.is_some()
+        {
             return unsupported("this form of UPDATE");
         }
         let table = self.single_table_scope(&u.table)?;
@@ -122,7 +177,10 @@ impl Binder<'_> {
                 };
                 let cname = object_name(n);
                 let Some(idx) = table.column_index(&cname) else {
-                    return name_err(format!("column \"{cname}\" does not exist in table \"{}\"", table.name));
+                    return name_err(format!(
+                        "column \"{cname}\" does not exist in table \"{}\"",
+                        table.name
+                    ));
                 };
                 if sets.iter().any(|(i, _)| *i == idx) {
                     return invalid(format!("column \"{cname}\" is assigned twice"));
@@ -132,7 +190,11 @@ impl Binder<'_> {
                 }
                 sets.push((idx, self.expr(&a.value)?));
             }
-            Ok(BoundWrite::Update { table: table.clone(), filter, sets })
+            Ok(BoundWrite::Update {
+                table: table.clone(),
+                filter,
+                sets,
+            })
         })();
         self.scopes.pop();
         self.correlated.pop();
@@ -140,15 +202,23 @@ impl Binder<'_> {
     }
 
     pub fn bind_delete(&mut self, stmt: &ast::Statement) -> Result<BoundWrite> {
-        let ast::Statement::Delete(d) = stmt else { return unsupported("statement") };
-        if d.using.is_some() || d.returning.is_some() || !d.order_by.is_empty() || d.limit.is_some() || !d.tables.is_empty()
+        let ast::Statement::Delete(d) = stmt else {
+            return unsupported("statement");
+        };
+        if d.using.is_some()
+            || d.returning.is_some()
+            || !d.order_by.is_empty()
+            || d.limit.is_some()
+            || !d.tables.is_empty()
         {
             return unsupported("this form of DELETE");
         }
         let from = match &d.from {
             ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
         };
-        let [twj] = from.as_slice() else { return unsupported("DELETE from several tables") };
+        let [twj] = from.as_slice() else {
+            return unsupported("DELETE from several tables");
+        };
         let table = self.single_table_scope(twj)?;
         let r = self.predicate(d.selection.as_ref());
         self.scopes.pop();

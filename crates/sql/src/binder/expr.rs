@@ -26,7 +26,12 @@ pub(crate) struct AggContext {
 impl AggContext {
     pub fn new(keys: Vec<Expr>) -> AggContext {
         let key_text = keys.iter().map(|k| format!("{k:?}")).collect();
-        AggContext { keys, key_text, aggs: Vec::new(), agg_text: Vec::new() }
+        AggContext {
+            keys,
+            key_text,
+            aggs: Vec::new(),
+            agg_text: Vec::new(),
+        }
     }
 }
 
@@ -56,7 +61,11 @@ pub fn bind_standalone_expr(
     b.scopes.push(Scope {
         columns: columns
             .iter()
-            .map(|(name, ty)| super::ScopeColumn { table: Some(table.to_string()), name: name.clone(), ty: *ty })
+            .map(|(name, ty)| super::ScopeColumn {
+                table: Some(table.to_string()),
+                name: name.clone(),
+                ty: *ty,
+            })
             .collect(),
     });
     b.correlated.push(false);
@@ -72,17 +81,24 @@ pub(crate) fn is_aggregate_name(name: &str) -> bool {
 }
 
 fn function_name(f: &ast::Function) -> String {
-    f.name.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase()
+    f.name
+        .0
+        .last()
+        .map(|p| p.to_string())
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_ascii_uppercase()
 }
 
 /// Whether the expression contains an aggregate call (outside subqueries).
 pub(crate) fn contains_aggregate(e: &ast::Expr) -> bool {
     let mut found = false;
     visit(e, &mut |x| {
-        if let ast::Expr::Function(f) = x {
-            if f.over.is_none() && is_aggregate_name(&function_name(f)) {
-                found = true;
-            }
+        if let ast::Expr::Function(f) = x
+            && f.over.is_none()
+            && is_aggregate_name(&function_name(f))
+        {
+            found = true;
         }
     });
     found
@@ -92,10 +108,10 @@ pub(crate) fn contains_aggregate(e: &ast::Expr) -> bool {
 pub(crate) fn contains_window(e: &ast::Expr) -> bool {
     let mut found = false;
     visit(e, &mut |x| {
-        if let ast::Expr::Function(f) = x {
-            if f.over.is_some() {
-                found = true;
-            }
+        if let ast::Expr::Function(f) = x
+            && f.over.is_some()
+        {
+            found = true;
         }
     });
     found
@@ -106,7 +122,9 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     use ast::Expr as E;
     f(e);
     match e {
-        E::BinaryOp { left, right, .. } | E::IsDistinctFrom(left, right) | E::IsNotDistinctFrom(left, right) => {
+        E::BinaryOp { left, right, .. }
+        | E::IsDistinctFrom(left, right)
+        | E::IsNotDistinctFrom(left, right) => {
             visit(left, f);
             visit(right, f);
         }
@@ -123,7 +141,9 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
         | E::Ceil { expr, .. }
         | E::Floor { expr, .. }
         | E::Collate { expr, .. } => visit(expr, f),
-        E::Between { expr, low, high, .. } => {
+        E::Between {
+            expr, low, high, ..
+        } => {
             visit(expr, f);
             visit(low, f);
             visit(high, f);
@@ -138,7 +158,12 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
                 list.iter().for_each(|x| visit(x, f));
             }
         }
-        E::Case { operand, conditions, else_result, .. } => {
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
             if let Some(o) = operand {
                 visit(o, f);
             }
@@ -163,7 +188,12 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
             visit(expr, f);
             visit(r#in, f);
         }
-        E::Substring { expr, substring_from, substring_for, .. } => {
+        E::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
             visit(expr, f);
             if let Some(x) = substring_from {
                 visit(x, f);
@@ -172,7 +202,9 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
                 visit(x, f);
             }
         }
-        E::Trim { expr, trim_what, .. } => {
+        E::Trim {
+            expr, trim_what, ..
+        } => {
             visit(expr, f);
             if let Some(x) = trim_what {
                 visit(x, f);
@@ -185,9 +217,9 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
 
 fn has_correlated_subquery(e: &Expr) -> bool {
     let here = match &e.kind {
-        ExprKind::InSubquery { subquery, .. } | ExprKind::Exists { subquery, .. } | ExprKind::ScalarSubquery(subquery) => {
-            subquery.correlated
-        }
+        ExprKind::InSubquery { subquery, .. }
+        | ExprKind::Exists { subquery, .. }
+        | ExprKind::ScalarSubquery(subquery) => subquery.correlated,
         _ => false,
     };
     let mut found = here;
@@ -199,7 +231,10 @@ fn bool_operand(e: &Expr, what: &str) -> Result<()> {
     if matches!(e.ty, DataType::Boolean | DataType::Null) {
         Ok(())
     } else {
-        type_err(format!("argument of {what} must be a boolean expression, not {}", e.ty.name()))
+        type_err(format!(
+            "argument of {what} must be a boolean expression, not {}",
+            e.ty.name()
+        ))
     }
 }
 
@@ -219,10 +254,17 @@ impl Binder<'_> {
     /// Takes the current level's mode out (leaving plain mode).
     pub(crate) fn take_mode(&mut self) -> (Option<AggContext>, Option<WindowContext>) {
         let level = self.scopes.len();
-        if level > 0 && self.modes.len() >= level { std::mem::take(&mut self.modes[level - 1]) } else { (None, None) }
+        if level > 0 && self.modes.len() >= level {
+            std::mem::take(&mut self.modes[level - 1])
+        } else {
+            (None, None)
+        }
     }
 
-    fn with_mode<R>(&mut self, f: impl FnOnce(&mut Option<AggContext>, &mut Option<WindowContext>) -> R) -> R {
+    fn with_mode<R>(
+        &mut self,
+        f: impl FnOnce(&mut Option<AggContext>, &mut Option<WindowContext>) -> R,
+    ) -> R {
         let level = self.scopes.len();
         if level == 0 {
             return f(&mut None, &mut None);
@@ -251,17 +293,24 @@ impl Binder<'_> {
         if !is_call && self.in_agg_mode() && !contains_aggregate(e) && !contains_window(e) {
             let saved = self.take_mode();
             let trial = self.expr_plain(e);
-            let keys_match = |b: &Expr, agg: &AggContext| agg.key_text.iter().position(|k| *k == format!("{b:?}"));
+            let keys_match = |b: &Expr, agg: &AggContext| {
+                agg.key_text.iter().position(|k| *k == format!("{b:?}"))
+            };
             let agg_ref = saved.0.as_ref();
             let result = match (&trial, agg_ref) {
                 (Ok(b), Some(agg)) => {
                     if let Some(i) = keys_match(b, agg) {
                         Some(Ok(Expr::column(i, b.ty)))
                     } else if has_correlated_subquery(b) {
-                        Some(unsupported("a correlated subquery in an aggregated query's select list"))
+                        Some(unsupported(
+                            "a correlated subquery in an aggregated query's select list",
+                        ))
                     } else if !b.uses_columns() {
                         Some(Ok(b.clone()))
-                    } else if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {
+                    } else if matches!(
+                        e,
+                        ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
+                    ) {
                         Some(Err(Error::Invalid(format!(
                             "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
                             e.to_string().to_ascii_uppercase()
@@ -276,10 +325,10 @@ impl Binder<'_> {
             if let Some(r) = result {
                 return r;
             }
-            if let Err(err) = trial {
-                if !matches!(err, Error::Name(_)) {
-                    return Err(err);
-                }
+            if let Err(err) = trial
+                && !matches!(err, Error::Name(_))
+            {
+                return Err(err);
             }
         }
         self.expr_plain(e)
@@ -288,7 +337,7 @@ impl Binder<'_> {
     fn expr_plain(&mut self, e: &ast::Expr) -> Result<Expr> {
         use ast::Expr as E;
         match e {
-            E::Identifier(id) => self.column_ref(&[id.clone()]),
+            E::Identifier(id) => self.column_ref(std::slice::from_ref(id)),
             E::CompoundIdentifier(ids) => self.column_ref(ids),
             E::Value(v) => literal(&v.value, self),
             E::Nested(inner) => self.expr(inner),
@@ -301,7 +350,10 @@ impl Binder<'_> {
             E::IsNull(x) | E::IsNotNull(x) => {
                 let inner = self.expr(x)?;
                 Ok(Expr::new(
-                    ExprKind::IsNull { expr: Box::new(inner), negated: matches!(e, E::IsNotNull(_)) },
+                    ExprKind::IsNull {
+                        expr: Box::new(inner),
+                        negated: matches!(e, E::IsNotNull(_)),
+                    },
                     DataType::Boolean,
                 ))
             }
@@ -311,7 +363,11 @@ impl Binder<'_> {
                 let want = matches!(e, E::IsTrue(_) | E::IsNotTrue(_));
                 let negated = matches!(e, E::IsNotTrue(_) | E::IsNotFalse(_));
                 Ok(Expr::new(
-                    ExprKind::IsDistinct { left: Box::new(inner), right: Box::new(Expr::boolean(want)), negated: !negated },
+                    ExprKind::IsDistinct {
+                        left: Box::new(inner),
+                        right: Box::new(Expr::boolean(want)),
+                        negated: !negated,
+                    },
                     DataType::Boolean,
                 ))
             }
@@ -328,21 +384,39 @@ impl Binder<'_> {
                     DataType::Boolean,
                 ))
             }
-            E::Between { expr, negated, low, high } => {
+            E::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
                 let x = self.expr(expr)?;
                 let lo = self.expr(low)?;
                 let hi = self.expr(high)?;
                 let ge = self.compare(BinOp::GtEq, x.clone(), lo)?;
                 let le = self.compare(BinOp::LtEq, x, hi)?;
                 let both = Expr::and(ge, le);
-                Ok(if *negated { Expr::new(ExprKind::Not(Box::new(both)), DataType::Boolean) } else { both })
+                Ok(if *negated {
+                    Expr::new(ExprKind::Not(Box::new(both)), DataType::Boolean)
+                } else {
+                    both
+                })
             }
-            E::Like { negated, any: false, expr, pattern, escape_char } => {
+            E::Like {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char,
+            } => {
                 let x = self.expr(expr)?;
                 let p = self.expr(pattern)?;
                 for side in [&x, &p] {
                     if !(side.ty.is_string() || side.ty == DataType::Null) {
-                        return type_err(format!("LIKE needs VARCHAR operands, not {}", side.ty.name()));
+                        return type_err(format!(
+                            "LIKE needs VARCHAR operands, not {}",
+                            side.ty.name()
+                        ));
                     }
                 }
                 let escape = match escape_char {
@@ -350,25 +424,51 @@ impl Binder<'_> {
                     None => None,
                 };
                 Ok(Expr::new(
-                    ExprKind::Like { expr: Box::new(x), pattern: Box::new(p), escape, negated: *negated },
+                    ExprKind::Like {
+                        expr: Box::new(x),
+                        pattern: Box::new(p),
+                        escape,
+                        negated: *negated,
+                    },
                     DataType::Boolean,
                 ))
             }
-            E::In { expr, target, negated, .. } => self.in_expr(expr, target, *negated),
+            E::In {
+                expr,
+                target,
+                negated,
+                ..
+            } => self.in_expr(expr, target, *negated),
             E::Exists { subquery, negated } => {
                 let sub = self.subquery(subquery)?;
-                Ok(Expr::new(ExprKind::Exists { subquery: Box::new(sub), negated: *negated }, DataType::Boolean))
+                Ok(Expr::new(
+                    ExprKind::Exists {
+                        subquery: Box::new(sub),
+                        negated: *negated,
+                    },
+                    DataType::Boolean,
+                ))
             }
             E::Subquery(q) => {
                 let sub = self.subquery(q)?;
                 let types = sub.plan.output_types();
                 if types.len() != 1 {
-                    return invalid(format!("a scalar subquery must return one column, not {}", types.len()));
+                    return invalid(format!(
+                        "a scalar subquery must return one column, not {}",
+                        types.len()
+                    ));
                 }
                 Ok(Expr::new(ExprKind::ScalarSubquery(Box::new(sub)), types[0]))
             }
-            E::Case { operand, conditions, else_result, .. } => self.case(operand, conditions, else_result),
-            E::Cast { expr, data_type, .. } => {
+            E::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand, conditions, else_result),
+            E::Cast {
+                expr, data_type, ..
+            } => {
                 let x = self.expr(expr)?;
                 let ty = convert_type(data_type)?;
                 Ok(Expr::new(ExprKind::Cast(Box::new(x)), ty))
@@ -393,7 +493,12 @@ impl Binder<'_> {
                 let hay = self.expr(r#in)?;
                 self.call_scalar("POSITION", vec![needle, hay])
             }
-            E::Substring { expr, substring_from, substring_for, .. } => {
+            E::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
                 let mut args = vec![self.expr(expr)?];
                 match substring_from {
                     Some(from) => args.push(self.expr(from)?),
@@ -404,7 +509,12 @@ impl Binder<'_> {
                 }
                 self.call_scalar("SUBSTRING", args)
             }
-            E::Trim { expr, trim_where, trim_what, .. } => {
+            E::Trim {
+                expr,
+                trim_where,
+                trim_what,
+                ..
+            } => {
                 let name = match trim_where {
                     Some(ast::TrimWhereField::Leading) => "LTRIM",
                     Some(ast::TrimWhereField::Trailing) => "RTRIM",
@@ -448,7 +558,10 @@ impl Binder<'_> {
                 };
                 if table_ok && c.name == name {
                     if found.is_some() {
-                        return name_err(format!("column reference \"{}\" is ambiguous", parts.join(".")));
+                        return name_err(format!(
+                            "column reference \"{}\" is ambiguous",
+                            parts.join(".")
+                        ));
                     }
                     found = Some(i);
                 }
@@ -466,8 +579,15 @@ impl Binder<'_> {
             }
         }
         match table {
-            Some(t) if !self.scopes.iter().any(|s| s.columns.iter().any(|c| c.table.as_deref() == Some(t))) => {
-                name_err(format!("object not found: table or alias \"{t}\" is not in the FROM clause"))
+            Some(t)
+                if !self
+                    .scopes
+                    .iter()
+                    .any(|s| s.columns.iter().any(|c| c.table.as_deref() == Some(t))) =>
+            {
+                name_err(format!(
+                    "object not found: table or alias \"{t}\" is not in the FROM clause"
+                ))
             }
             _ => name_err(format!("column \"{}\" not found", parts.join("."))),
         }
@@ -485,16 +605,20 @@ impl Binder<'_> {
             }
             U::Minus => {
                 // Fold -literal so that the smallest BIGINT can be written.
-                if let ast::Expr::Value(v) = x {
-                    if let ast::Value::Number(n, _) = &v.value {
-                        return number_literal(&format!("-{n}"));
-                    }
+                if let ast::Expr::Value(v) = x
+                    && let ast::Value::Number(n, _) = &v.value
+                {
+                    return number_literal(&format!("-{n}"));
                 }
                 let e = self.expr(x)?;
                 if !(e.ty.is_numeric() || e.ty == DataType::Null) {
                     return type_err(format!("unary - needs a number, not {}", e.ty.name()));
                 }
-                let ty = if e.ty.is_integer() || e.ty == DataType::Null { DataType::BigInt } else { e.ty };
+                let ty = if e.ty.is_integer() || e.ty == DataType::Null {
+                    DataType::BigInt
+                } else {
+                    e.ty
+                };
                 Ok(Expr::new(ExprKind::Neg(Box::new(e)), ty))
             }
             U::Not => {
@@ -531,17 +655,38 @@ impl Binder<'_> {
         if matches!(op, BinOp::And | BinOp::Or) {
             bool_operand(&l, op.symbol())?;
             bool_operand(&r, op.symbol())?;
-            return Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, DataType::Boolean));
+            return Ok(Expr::new(
+                ExprKind::Binary {
+                    op,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                },
+                DataType::Boolean,
+            ));
         }
         let ty = crate::arith::arith_type(op, l.ty, r.ty)?;
-        Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, ty))
+        Ok(Expr::new(
+            ExprKind::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            ty,
+        ))
     }
 
     /// A comparison, converting a string literal compared with a TIMESTAMP.
     pub(crate) fn compare(&mut self, op: BinOp, l: Expr, r: Expr) -> Result<Expr> {
         let (l, r) = coerce_literal_pair(l, r)?;
         check_comparable(&l, &r)?;
-        Ok(Expr::new(ExprKind::Binary { op, left: Box::new(l), right: Box::new(r) }, DataType::Boolean))
+        Ok(Expr::new(
+            ExprKind::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            DataType::Boolean,
+        ))
     }
 
     fn in_expr(&mut self, x: &ast::Expr, target: &ast::InTarget, negated: bool) -> Result<Expr> {
@@ -557,17 +702,31 @@ impl Binder<'_> {
                 if list.is_empty() {
                     return invalid("IN list must not be empty");
                 }
-                Ok(Expr::new(ExprKind::InList { expr: Box::new(left), list, negated }, DataType::Boolean))
+                Ok(Expr::new(
+                    ExprKind::InList {
+                        expr: Box::new(left),
+                        list,
+                        negated,
+                    },
+                    DataType::Boolean,
+                ))
             }
             ast::InTarget::Subquery(q) => {
                 let sub = self.subquery(q)?;
                 let types = sub.plan.output_types();
                 if types.len() != 1 {
-                    return invalid(format!("the subquery of IN must return one column, not {}", types.len()));
+                    return invalid(format!(
+                        "the subquery of IN must return one column, not {}",
+                        types.len()
+                    ));
                 }
                 check_comparable(&left, &Expr::literal(Value::Null, types[0]))?;
                 Ok(Expr::new(
-                    ExprKind::InSubquery { expr: Box::new(left), subquery: Box::new(sub), negated },
+                    ExprKind::InSubquery {
+                        expr: Box::new(left),
+                        subquery: Box::new(sub),
+                        negated,
+                    },
                     DataType::Boolean,
                 ))
             }
@@ -583,7 +742,11 @@ impl Binder<'_> {
         let (plan, _cols, correlated) = r?;
         let id = self.next_subquery_id;
         self.next_subquery_id += 1;
-        Ok(Subquery { plan, correlated, id })
+        Ok(Subquery {
+            plan,
+            correlated,
+            id,
+        })
     }
 
     fn case(
@@ -616,21 +779,35 @@ impl Binder<'_> {
             }
             None => None,
         };
-        Ok(Expr::new(ExprKind::Case { operand, whens, else_ }, ty))
+        Ok(Expr::new(
+            ExprKind::Case {
+                operand,
+                whens,
+                else_,
+            },
+            ty,
+        ))
     }
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {
         let name = function_name(f);
         let (args, distinct, star) = match &f.args {
             ast::FunctionArguments::None => (Vec::new(), false, false),
-            ast::FunctionArguments::Subquery(_) => return unsupported(format!("subquery as argument of {name}")),
+            ast::FunctionArguments::Subquery(_) => {
+                return unsupported(format!("subquery as argument of {name}"));
+            }
             ast::FunctionArguments::List(list) => {
-                let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                let distinct = matches!(
+                    list.duplicate_treatment,
+                    Some(ast::DuplicateTreatment::Distinct)
+                );
                 let mut args = Vec::new();
                 let mut star = false;
                 for a in &list.args {
                     match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => args.push(e.clone()),
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
+                            args.push(e.clone())
+                        }
                         ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
                         other => return unsupported(format!("argument {other} of {name}")),
                     }
@@ -648,15 +825,21 @@ impl Binder<'_> {
             return invalid(format!("{name}(*) is not a valid call"));
         }
         // Functions whose first argument is a unit keyword (DATEADD(DAY, ...)).
-        let unit_first =
-            matches!(name.as_str(), "DATEADD" | "DATEDIFF" | "TRUNCATE" | "SINCE_EPOCH" | "TO_TIMESTAMP" | "EXTRACT");
+        let unit_first = matches!(
+            name.as_str(),
+            "DATEADD" | "DATEDIFF" | "TRUNCATE" | "SINCE_EPOCH" | "TO_TIMESTAMP" | "EXTRACT"
+        );
         let mut bound = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
-            if unit_first && i == 0 {
-                if let ast::Expr::Identifier(id) = a {
-                    bound.push(Expr::literal(Value::str(&id.value.to_ascii_uppercase()), DataType::VARCHAR_MAX));
-                    continue;
-                }
+            if unit_first
+                && i == 0
+                && let ast::Expr::Identifier(id) = a
+            {
+                bound.push(Expr::literal(
+                    Value::str(&id.value.to_ascii_uppercase()),
+                    DataType::VARCHAR_MAX,
+                ));
+                continue;
             }
             bound.push(self.expr(a)?);
         }
@@ -671,7 +854,13 @@ impl Binder<'_> {
         }
     }
 
-    fn aggregate_call(&mut self, name: &str, args: &[ast::Expr], star: bool, distinct: bool) -> Result<Expr> {
+    fn aggregate_call(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        star: bool,
+        distinct: bool,
+    ) -> Result<Expr> {
         if !self.in_agg_mode() {
             return invalid(format!("aggregate function {name} is not allowed here"));
         }
@@ -742,7 +931,9 @@ impl Binder<'_> {
             return unsupported("DISTINCT in a window function");
         }
         if self.with_mode(|_, w| w.is_none()) {
-            return invalid(format!("window function {name} is only allowed in the select list"));
+            return invalid(format!(
+                "window function {name} is only allowed in the select list"
+            ));
         }
         let mut partition_by = Vec::new();
         for p in &spec.partition_by {
@@ -751,7 +942,11 @@ impl Binder<'_> {
         let mut order_by = Vec::new();
         for o in &spec.order_by {
             let desc = o.options.sort == Some(ast::OrderBySort::Desc);
-            order_by.push(SortKey { expr: self.expr(&o.expr)?, desc, nulls_first: o.options.nulls_first.unwrap_or(!desc) });
+            order_by.push(SortKey {
+                expr: self.expr(&o.expr)?,
+                desc,
+                nulls_first: o.options.nulls_first.unwrap_or(!desc),
+            });
         }
         let (func, arg, ty) = match name {
             "RANK" | "DENSE_RANK" | "ROW_NUMBER" => {
@@ -783,7 +978,13 @@ impl Binder<'_> {
         };
         let index = self.with_mode(|_, w| {
             let w = w.get_or_insert_with(WindowContext::default);
-            w.funcs.push(WindowCall { func, arg, partition_by, order_by, ty });
+            w.funcs.push(WindowCall {
+                func,
+                arg,
+                partition_by,
+                order_by,
+                ty,
+            });
             w.base + w.funcs.len() - 1
         });
         Ok(Expr::column(index, ty))
@@ -798,7 +999,10 @@ pub(crate) fn agg_call(name: &str, arg: Option<Expr>, distinct: bool) -> Result<
         if arg_ty.is_numeric() || arg_ty == DataType::Null {
             Ok(())
         } else {
-            type_err(format!("{what} needs a numeric argument, not {}", arg_ty.name()))
+            type_err(format!(
+                "{what} needs a numeric argument, not {}",
+                arg_ty.name()
+            ))
         }
     };
     let (func, ty) = match (name, &arg) {
@@ -806,40 +1010,72 @@ pub(crate) fn agg_call(name: &str, arg: Option<Expr>, distinct: bool) -> Result<
         ("COUNT", Some(_)) => (AggFunc::Count, DataType::BigInt),
         ("SUM", _) => {
             numeric("SUM")?;
-            let ty = if arg_ty.is_integer() || arg_ty == DataType::Null { DataType::BigInt } else { arg_ty };
+            let ty = if arg_ty.is_integer() || arg_ty == DataType::Null {
+                DataType::BigInt
+            } else {
+                arg_ty
+            };
             (AggFunc::Sum, ty)
         }
         ("AVG", _) => {
             numeric("AVG")?;
-            (AggFunc::Avg, if arg_ty == DataType::Null { DataType::Float } else { arg_ty })
+            (
+                AggFunc::Avg,
+                if arg_ty == DataType::Null {
+                    DataType::Float
+                } else {
+                    arg_ty
+                },
+            )
         }
         ("MIN", _) => (AggFunc::Min, arg_ty),
         ("MAX", _) => (AggFunc::Max, arg_ty),
         _ => return unsupported(format!("aggregate {name}")),
     };
-    Ok(AggCall { func, arg, distinct, ty })
+    Ok(AggCall {
+        func,
+        arg,
+        distinct,
+        ty,
+    })
 }
 
 fn unify(a: DataType, b: DataType, what: &str) -> Result<DataType> {
-    crate::cast::common_type(a, b)
-        .map_or_else(|| type_err(format!("incompatible types {} and {} in {what}", a.name(), b.name())), Ok)
+    crate::cast::common_type(a, b).map_or_else(
+        || {
+            type_err(format!(
+                "incompatible types {} and {} in {what}",
+                a.name(),
+                b.name()
+            ))
+        },
+        Ok,
+    )
 }
 
 pub(crate) fn check_comparable(l: &Expr, r: &Expr) -> Result<()> {
     if crate::cast::common_type(l.ty, r.ty).is_some() || l.ty == r.ty {
         Ok(())
     } else {
-        type_err(format!("incompatible data types in comparison: {} and {}", l.ty.name(), r.ty.name()))
+        type_err(format!(
+            "incompatible data types in comparison: {} and {}",
+            l.ty.name(),
+            r.ty.name()
+        ))
     }
 }
 
 /// A VARCHAR literal compared with a TIMESTAMP becomes a TIMESTAMP literal.
 fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
     let fix = |lit: Expr, other: &Expr| -> Result<Expr> {
-        if other.ty == DataType::Timestamp && lit.ty.is_string() {
-            if let ExprKind::Literal(v) = &lit.kind {
-                return Ok(Expr::literal(crate::cast::cast(v, DataType::Timestamp)?, DataType::Timestamp));
-            }
+        if other.ty == DataType::Timestamp
+            && lit.ty.is_string()
+            && let ExprKind::Literal(v) = &lit.kind
+        {
+            return Ok(Expr::literal(
+                crate::cast::cast(v, DataType::Timestamp)?,
+                DataType::Timestamp,
+            ));
         }
         Ok(lit)
     };
@@ -852,17 +1088,25 @@ fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
 /// with an exponent FLOAT.
 pub(crate) fn number_literal(text: &str) -> Result<Expr> {
     if text.contains(['e', 'E']) {
-        let f: f64 = text.parse().map_err(|_| Error::Type(format!("invalid number {text}")))?;
+        let f: f64 = text
+            .parse()
+            .map_err(|_| Error::Type(format!("invalid number {text}")))?;
         return Ok(Expr::literal(Value::Float(f), DataType::Float));
     }
-    if !text.contains('.') {
-        if let Ok(i) = text.parse::<i64>() {
-            if i == i64::MIN {
-                return Err(Error::Range(format!("numeric literal {text} is out of range")));
-            }
-            let ty = if i32::try_from(i).is_ok() { DataType::Integer } else { DataType::BigInt };
-            return Ok(Expr::literal(Value::Integer(i), ty));
+    if !text.contains('.')
+        && let Ok(i) = text.parse::<i64>()
+    {
+        if i == i64::MIN {
+            return Err(Error::Range(format!(
+                "numeric literal {text} is out of range"
+            )));
         }
+        let ty = if i32::try_from(i).is_ok() {
+            DataType::Integer
+        } else {
+            DataType::BigInt
+        };
+        return Ok(Expr::literal(Value::Integer(i), ty));
     }
     let d = voltrs_storage::Decimal::parse(text)?;
     Ok(Expr::literal(Value::Decimal(d), DataType::Decimal))
@@ -872,7 +1116,10 @@ fn literal(v: &ast::Value, b: &mut Binder) -> Result<Expr> {
     use ast::Value as V;
     Ok(match v {
         V::Number(n, _) => return number_literal(n),
-        V::SingleQuotedString(s) | V::DoubleQuotedString(s) | V::EscapedStringLiteral(s) | V::NationalStringLiteral(s) => {
+        V::SingleQuotedString(s)
+        | V::DoubleQuotedString(s)
+        | V::EscapedStringLiteral(s)
+        | V::NationalStringLiteral(s) => {
             let len = s.chars().count().max(1) as u32;
             Expr::literal(Value::str(s), DataType::Varchar { len, bytes: false })
         }
@@ -910,6 +1157,7 @@ pub(crate) fn convert_type(t: &ast::DataType) -> Result<DataType> {
         .tokenize_with_location()
         .map_err(|e| Error::Type(format!("unknown type {text}: {}", e.message)))?;
     let mut p = crate::parser::parser(tokens);
-    let ty = crate::ddl_parser::data_type(&mut p).map_err(|_| Error::Type(format!("unknown type {text}")))?;
+    let ty = crate::ddl_parser::data_type(&mut p)
+        .map_err(|_| Error::Type(format!("unknown type {text}")))?;
     Ok(ty)
 }

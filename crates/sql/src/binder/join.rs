@@ -65,7 +65,10 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
         .min_by(|&a, &b| est(&rels, a).total_cmp(&est(&rels, b)).then(a.cmp(&b)))
         .unwrap_or(0);
     let Some(start) = rels[first].take() else {
-        return Plan::Values { rows: vec![vec![]], types: vec![] };
+        return Plan::Values {
+            rows: vec![vec![]],
+            types: vec![],
+        };
     };
     order.push(first);
     let mut plan = start.plan;
@@ -78,13 +81,20 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
                 continue;
             }
             let connected = multi.iter().any(|(e, rs)| {
-                rs.contains(&r) && rs.iter().all(|x| *x == r || order.contains(x)) && equi_split(e, &rels_of, r).is_some()
+                rs.contains(&r)
+                    && rs.iter().all(|x| *x == r || order.contains(x))
+                    && equi_split(e, &rels_of, r).is_some()
             });
             best = match best {
                 None => Some((r, connected)),
                 Some((b, bc)) => {
-                    let better = (connected && !bc) || (connected == bc && est(&rels, r) < est(&rels, b));
-                    if better { Some((r, connected)) } else { Some((b, bc)) }
+                    let better =
+                        (connected && !bc) || (connected == bc && est(&rels, r) < est(&rels, b));
+                    if better {
+                        Some((r, connected))
+                    } else {
+                        Some((b, bc))
+                    }
                 }
             };
         }
@@ -122,20 +132,47 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
                 })
                 .collect(),
         );
-        estimate = if keys.is_empty() { estimate * rel.estimate } else { estimate.max(rel.estimate) };
-        plan = Plan::Join { left: Box::new(plan), right: Box::new(rel.plan), kind: JoinKind::Inner, keys, on };
+        estimate = if keys.is_empty() {
+            estimate * rel.estimate
+        } else {
+            estimate.max(rel.estimate)
+        };
+        plan = Plan::Join {
+            left: Box::new(plan),
+            right: Box::new(rel.plan),
+            kind: JoinKind::Inner,
+            keys,
+            on,
+        };
     }
     let _ = estimate;
     // Restore FROM order.
     let pos = layout(&order, &offsets, rel_widths(&offsets, total));
     if pos.iter().enumerate().any(|(i, p)| i != *p) {
         let types = plan.output_types();
-        let exprs = pos.iter().map(|&p| Expr::column(p, types.get(p).copied().unwrap_or(voltrs_storage::DataType::Null))).collect();
-        plan = Plan::Project { input: Box::new(plan), exprs };
+        let exprs = pos
+            .iter()
+            .map(|&p| {
+                Expr::column(
+                    p,
+                    types
+                        .get(p)
+                        .copied()
+                        .unwrap_or(voltrs_storage::DataType::Null),
+                )
+            })
+            .collect();
+        plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
     }
     post.extend(multi.into_iter().map(|(e, _)| e));
     match Expr::conjunction(post) {
-        Some(predicate) => Plan::Filter { input: Box::new(plan), predicate },
+        Some(predicate) => Plan::Filter {
+            input: Box::new(plan),
+            predicate,
+        },
         None => plan,
     }
 }
@@ -145,7 +182,9 @@ fn est(rels: &[Option<Relation>], r: usize) -> f64 {
 }
 
 fn rel_widths(offsets: &[usize], total: usize) -> Vec<usize> {
-    (0..offsets.len()).map(|i| offsets.get(i + 1).copied().unwrap_or(total) - offsets[i]).collect()
+    (0..offsets.len())
+        .map(|i| offsets.get(i + 1).copied().unwrap_or(total) - offsets[i])
+        .collect()
 }
 
 /// For each scope column, its position in a row laid out as the relations of `order`.
@@ -170,8 +209,19 @@ fn layout(order: &[usize], offsets: &[usize], widths: Vec<usize>) -> Vec<usize> 
 
 /// If `e` is `a = b` with one side over the joined set only and the other over `new` only,
 /// returns (joined side, new side).
-fn equi_split<'e>(e: &'e Expr, rels_of: &dyn Fn(&Expr) -> Vec<usize>, new: usize) -> Option<(&'e Expr, &'e Expr)> {
-    let ExprKind::Binary { op: BinOp::Eq, left, right } = &e.kind else { return None };
+fn equi_split<'e>(
+    e: &'e Expr,
+    rels_of: &dyn Fn(&Expr) -> Vec<usize>,
+    new: usize,
+) -> Option<(&'e Expr, &'e Expr)> {
+    let ExprKind::Binary {
+        op: BinOp::Eq,
+        left,
+        right,
+    } = &e.kind
+    else {
+        return None;
+    };
     if left.has_subquery() || right.has_subquery() {
         return None;
     }
@@ -199,8 +249,17 @@ fn push_filter(rel: &mut Relation, pred: Expr) {
             });
         }
         other => {
-            let input = std::mem::replace(other, Plan::Values { rows: vec![], types: vec![] });
-            *other = Plan::Filter { input: Box::new(input), predicate: pred };
+            let input = std::mem::replace(
+                other,
+                Plan::Values {
+                    rows: vec![],
+                    types: vec![],
+                },
+            );
+            *other = Plan::Filter {
+                input: Box::new(input),
+                predicate: pred,
+            };
         }
     }
 }
@@ -208,9 +267,9 @@ fn push_filter(rel: &mut Relation, pred: Expr) {
 /// Whether the predicate holds a correlated subquery (it needs the full scope row).
 fn correlated(e: &Expr) -> bool {
     let here = match &e.kind {
-        ExprKind::InSubquery { subquery, .. } | ExprKind::Exists { subquery, .. } | ExprKind::ScalarSubquery(subquery) => {
-            subquery.correlated
-        }
+        ExprKind::InSubquery { subquery, .. }
+        | ExprKind::Exists { subquery, .. }
+        | ExprKind::ScalarSubquery(subquery) => subquery.correlated,
         _ => false,
     };
     let mut found = here;

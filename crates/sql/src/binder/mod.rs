@@ -35,7 +35,10 @@ pub trait Stats {
 /// A statement ready to execute.
 #[derive(Debug, Clone)]
 pub enum Bound {
-    Query { plan: Plan, columns: Vec<ResultColumn> },
+    Query {
+        plan: Plan,
+        columns: Vec<ResultColumn>,
+    },
     Write(BoundWrite),
 }
 
@@ -62,7 +65,6 @@ pub(crate) struct CteDef {
 }
 
 pub struct Binder<'a> {
-    pub(crate) catalog: &'a Catalog,
     pub(crate) ns: &'a Namespace,
     pub(crate) stats: &'a dyn Stats,
     /// Scopes of the queries being bound, outermost first.
@@ -82,9 +84,8 @@ pub struct Binder<'a> {
 pub const MAX_BIND_DEPTH: usize = 128;
 
 impl<'a> Binder<'a> {
-    pub fn new(catalog: &'a Catalog, ns: &'a Namespace, stats: &'a dyn Stats) -> Binder<'a> {
+    pub fn new(_catalog: &'a Catalog, ns: &'a Namespace, stats: &'a dyn Stats) -> Binder<'a> {
         Binder {
-            catalog,
             ns,
             stats,
             scopes: Vec::new(),
@@ -109,7 +110,9 @@ impl<'a> Binder<'a> {
     pub(crate) fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_BIND_DEPTH {
-            return Err(Error::Invalid(format!("statement nested too deeply (limit {MAX_BIND_DEPTH})")));
+            return Err(Error::Invalid(format!(
+                "statement nested too deeply (limit {MAX_BIND_DEPTH})"
+            )));
         }
         Ok(())
     }
@@ -119,7 +122,9 @@ impl<'a> Binder<'a> {
     }
 
     pub(crate) fn current_scope(&self) -> &Scope {
-        static EMPTY: Scope = Scope { columns: Vec::new() };
+        static EMPTY: Scope = Scope {
+            columns: Vec::new(),
+        };
         self.scopes.last().unwrap_or(&EMPTY)
     }
 }

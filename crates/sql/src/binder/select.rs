@@ -37,7 +37,11 @@ impl Binder<'_> {
     pub(crate) fn query_same_level(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>)> {
         let scope = self.scopes.pop();
         let corr = self.correlated.pop();
-        let mode = if self.modes.len() > self.scopes.len() { self.modes.pop() } else { None };
+        let mode = if self.modes.len() > self.scopes.len() {
+            self.modes.pop()
+        } else {
+            None
+        };
         let r = self.query(q);
         if let Some(m) = mode {
             self.modes.push(m);
@@ -61,7 +65,12 @@ impl Binder<'_> {
                 self.ctes.push(CteDef {
                     name: cte.alias.name.value.to_ascii_uppercase(),
                     query: (*cte.query).clone(),
-                    columns: cte.alias.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect(),
+                    columns: cte
+                        .alias
+                        .columns
+                        .iter()
+                        .map(|c| c.name.value.to_ascii_uppercase())
+                        .collect(),
                 });
             }
         }
@@ -83,30 +92,47 @@ impl Binder<'_> {
                 if !order_by.is_empty() {
                     let mut keys = Vec::new();
                     for o in order_by {
-                        let i = output_position(&o.expr, &cols)?
-                            .ok_or_else(|| Error::Invalid(format!("ORDER BY {} must name a result column", o.expr)))?;
+                        let i = output_position(&o.expr, &cols)?.ok_or_else(|| {
+                            Error::Invalid(format!("ORDER BY {} must name a result column", o.expr))
+                        })?;
                         keys.push(sort_key(Expr::column(i, cols[i].ty), &o.options));
                     }
-                    plan = Plan::Sort { input: Box::new(plan), keys };
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    };
                 }
                 if limit.is_some() || offset.is_some() {
-                    plan = Plan::Limit { input: Box::new(plan), limit, offset };
+                    plan = Plan::Limit {
+                        input: Box::new(plan),
+                        limit,
+                        offset,
+                    };
                 }
                 Ok((plan, cols))
             }
         }
     }
 
-    fn limit_clause(&mut self, lc: Option<&ast::LimitClause>) -> Result<(Option<Expr>, Option<Expr>)> {
+    fn limit_clause(
+        &mut self,
+        lc: Option<&ast::LimitClause>,
+    ) -> Result<(Option<Expr>, Option<Expr>)> {
         let (limit, offset) = match lc {
             None => (None, None),
-            Some(ast::LimitClause::LimitOffset { limit, offset, limit_by }) => {
+            Some(ast::LimitClause::LimitOffset {
+                limit,
+                offset,
+                limit_by,
+            }) => {
                 if !limit_by.is_empty() {
                     return unsupported("LIMIT BY");
                 }
                 (limit.as_ref(), offset.as_ref().map(|o| &o.value))
             }
-            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => {
+                (Some(limit), Some(offset))
+            }
         };
         let l = limit.map(|e| self.constant(e, "LIMIT")).transpose()?;
         let o = offset.map(|e| self.constant(e, "OFFSET")).transpose()?;
@@ -116,14 +142,14 @@ impl Binder<'_> {
     /// A constant integer expression (LIMIT, OFFSET, TOP).
     fn constant(&mut self, e: &ast::Expr, what: &str) -> Result<Expr> {
         let saved = std::mem::take(&mut self.scopes);
-        let r = (|| {
+        let r = {
             self.scopes.push(Scope::default());
             self.correlated.push(false);
             let r = self.expr(e);
             self.scopes.pop();
             self.correlated.pop();
             r
-        })();
+        };
         self.scopes = saved;
         let x = r?;
         if !(x.ty.is_integer() || x.ty == DataType::Null) {
@@ -137,7 +163,12 @@ impl Binder<'_> {
             ast::SetExpr::Select(s) => self.select(s, &[], None, None),
             ast::SetExpr::Query(q) => self.query_same_level(q),
             ast::SetExpr::Values(v) => self.values(v),
-            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+            ast::SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => {
                 let (l, lcols) = self.set_expr(left)?;
                 let (r, rcols) = self.set_expr(right)?;
                 if lcols.len() != rcols.len() {
@@ -150,7 +181,11 @@ impl Binder<'_> {
                 let mut types = Vec::with_capacity(lcols.len());
                 for (a, b) in lcols.iter().zip(&rcols) {
                     let t = crate::cast::common_type(a.ty, b.ty).ok_or_else(|| {
-                        Error::Type(format!("incompatible column types {} and {} in {op}", a.ty.name(), b.ty.name()))
+                        Error::Type(format!(
+                            "incompatible column types {} and {} in {op}",
+                            a.ty.name(),
+                            b.ty.name()
+                        ))
                     })?;
                     types.push(t);
                 }
@@ -166,8 +201,23 @@ impl Binder<'_> {
                     ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
                     other => return unsupported(format!("{op} {other}")),
                 };
-                let cols = lcols.iter().zip(types).map(|(c, ty)| ResultColumn { name: c.name.clone(), ty }).collect();
-                Ok((Plan::SetOp { op: kind, all, left: Box::new(l), right: Box::new(r) }, cols))
+                let cols = lcols
+                    .iter()
+                    .zip(types)
+                    .map(|(c, ty)| ResultColumn {
+                        name: c.name.clone(),
+                        ty,
+                    })
+                    .collect();
+                Ok((
+                    Plan::SetOp {
+                        op: kind,
+                        all,
+                        left: Box::new(l),
+                        right: Box::new(r),
+                    },
+                    cols,
+                ))
             }
             other => unsupported(format!("query form {other}")),
         }
@@ -188,14 +238,24 @@ impl Binder<'_> {
             } else {
                 for (t, e) in types.iter_mut().zip(&out) {
                     *t = crate::cast::common_type(*t, e.ty).ok_or_else(|| {
-                        Error::Type(format!("incompatible types {} and {} in VALUES", t.name(), e.ty.name()))
+                        Error::Type(format!(
+                            "incompatible types {} and {} in VALUES",
+                            t.name(),
+                            e.ty.name()
+                        ))
                     })?;
                 }
             }
             rows.push(out);
         }
-        let cols =
-            types.iter().enumerate().map(|(i, t)| ResultColumn { name: format!("C{}", i + 1), ty: *t }).collect();
+        let cols = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ResultColumn {
+                name: format!("C{}", i + 1),
+                ty: *t,
+            })
+            .collect();
         Ok((Plan::Values { rows, types }, cols))
     }
 
@@ -206,7 +266,11 @@ impl Binder<'_> {
         mut limit: Option<Expr>,
         offset: Option<Expr>,
     ) -> Result<(Plan, Vec<ResultColumn>)> {
-        if s.into.is_some() || !s.lateral_views.is_empty() || s.prewhere.is_some() || s.qualify.is_some() {
+        if s.into.is_some()
+            || !s.lateral_views.is_empty()
+            || s.prewhere.is_some()
+            || s.qualify.is_some()
+        {
             return unsupported("this SELECT clause");
         }
         if let Some(top) = &s.top {
@@ -214,7 +278,9 @@ impl Binder<'_> {
                 Some(ast::TopQuantity::Constant(n)) => *n as i64,
                 Some(ast::TopQuantity::Expr(e)) => match e {
                     ast::Expr::Value(v) => match &v.value {
-                        ast::Value::Number(n, _) => n.parse().map_err(|_| Error::Invalid("TOP needs an integer".into()))?,
+                        ast::Value::Number(n, _) => n
+                            .parse()
+                            .map_err(|_| Error::Invalid("TOP needs an integer".into()))?,
                         _ => return invalid("TOP needs an integer"),
                     },
                     _ => return invalid("TOP needs an integer"),
@@ -224,7 +290,7 @@ impl Binder<'_> {
             limit = Some(Expr::literal(Value::Integer(n), DataType::BigInt));
         }
         // FROM and WHERE.
-        let (mut plan, scope) = self.from_where(&s.from, s.selection.as_ref())?;
+        let (mut plan, scope) = self.bind_from_where(&s.from, s.selection.as_ref())?;
         let level = self.scopes.len();
         if let Some(slot) = self.scopes.last_mut() {
             *slot = scope;
@@ -239,7 +305,8 @@ impl Binder<'_> {
         let item_exprs: Vec<&ast::Expr> = items
             .iter()
             .filter_map(|i| match i {
-                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+                ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
                 _ => None,
             })
             .collect();
@@ -265,7 +332,13 @@ impl Binder<'_> {
         }
         if windowed {
             let (agg, _) = self.take_mode();
-            self.set_mode(agg, Some(WindowContext { base: WINDOW_SENTINEL, funcs: Vec::new() }));
+            self.set_mode(
+                agg,
+                Some(WindowContext {
+                    base: WINDOW_SENTINEL,
+                    funcs: Vec::new(),
+                }),
+            );
         }
 
         // HAVING, the select list and ORDER BY, in the current mode.
@@ -281,9 +354,15 @@ impl Binder<'_> {
                 ast::SelectItem::QualifiedWildcard(kind, _) => {
                     let name = match kind {
                         ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
-                            n.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase()
+                            n.0.last()
+                                .map(|p| p.to_string())
+                                .unwrap_or_default()
+                                .trim_matches('"')
+                                .to_ascii_uppercase()
                         }
-                        ast::SelectItemQualifiedWildcardKind::Expr(e) => e.to_string().to_ascii_uppercase(),
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                            e.to_string().to_ascii_uppercase()
+                        }
                     };
                     self.star(Some(&name), &mut exprs, &mut cols)?
                 }
@@ -291,9 +370,10 @@ impl Binder<'_> {
                     let x = self.expr(e)?;
                     let name = match e {
                         ast::Expr::Identifier(id) => id.value.to_ascii_uppercase(),
-                        ast::Expr::CompoundIdentifier(ids) => {
-                            ids.last().map(|i| i.value.to_ascii_uppercase()).unwrap_or_default()
-                        }
+                        ast::Expr::CompoundIdentifier(ids) => ids
+                            .last()
+                            .map(|i| i.value.to_ascii_uppercase())
+                            .unwrap_or_default(),
                         _ => format!("C{}", cols.len() + 1),
                     };
                     cols.push(ResultColumn { name, ty: x.ty });
@@ -301,7 +381,10 @@ impl Binder<'_> {
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
                     let x = self.expr(expr)?;
-                    cols.push(ResultColumn { name: alias.value.to_ascii_uppercase(), ty: x.ty });
+                    cols.push(ResultColumn {
+                        name: alias.value.to_ascii_uppercase(),
+                        ty: x.ty,
+                    });
                     exprs.push(x);
                 }
                 ast::SelectItem::ExprWithAliases { .. } => return unsupported("multiple aliases"),
@@ -320,11 +403,16 @@ impl Binder<'_> {
                 None => {
                     let x = self.expr(&o.expr)?;
                     let text = format!("{x:?}");
-                    match exprs[..visible].iter().position(|e| format!("{e:?}") == text) {
+                    match exprs[..visible]
+                        .iter()
+                        .position(|e| format!("{e:?}") == text)
+                    {
                         Some(i) => i,
                         None => {
                             if distinct {
-                                return invalid("for SELECT DISTINCT, ORDER BY expressions must appear in the select list");
+                                return invalid(
+                                    "for SELECT DISTINCT, ORDER BY expressions must appear in the select list",
+                                );
                             }
                             exprs.push(x);
                             exprs.len() - 1
@@ -340,9 +428,16 @@ impl Binder<'_> {
         let (agg, window) = self.take_mode();
         let _ = level;
         if let Some(agg) = agg {
-            plan = Plan::Aggregate { input: Box::new(plan), group_by: agg.keys, aggs: agg.aggs };
+            plan = Plan::Aggregate {
+                input: Box::new(plan),
+                group_by: agg.keys,
+                aggs: agg.aggs,
+            };
             if let Some(h) = having {
-                plan = Plan::Filter { input: Box::new(plan), predicate: h };
+                plan = Plan::Filter {
+                    input: Box::new(plan),
+                    predicate: h,
+                };
             }
         } else if having.is_some() {
             return invalid("HAVING needs GROUP BY or aggregates");
@@ -350,29 +445,62 @@ impl Binder<'_> {
         if let Some(w) = window {
             let base = plan.width();
             for e in exprs.iter_mut() {
-                e.remap_columns(&|i| if i >= WINDOW_SENTINEL { base + (i - WINDOW_SENTINEL) } else { i });
+                e.remap_columns(&|i| {
+                    if i >= WINDOW_SENTINEL {
+                        base + (i - WINDOW_SENTINEL)
+                    } else {
+                        i
+                    }
+                });
             }
-            plan = Plan::Window { input: Box::new(plan), funcs: w.funcs };
+            plan = Plan::Window {
+                input: Box::new(plan),
+                funcs: w.funcs,
+            };
         }
-        plan = Plan::Project { input: Box::new(plan), exprs };
+        plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
         if distinct {
-            plan = Plan::Distinct { input: Box::new(plan) };
+            plan = Plan::Distinct {
+                input: Box::new(plan),
+            };
         }
         if !keys.is_empty() {
-            plan = Plan::Sort { input: Box::new(plan), keys };
+            plan = Plan::Sort {
+                input: Box::new(plan),
+                keys,
+            };
         }
         if limit.is_some() || offset.is_some() {
-            plan = Plan::Limit { input: Box::new(plan), limit, offset };
+            plan = Plan::Limit {
+                input: Box::new(plan),
+                limit,
+                offset,
+            };
         }
         let width = plan.width();
         if width > visible {
-            let exprs = cols.iter().enumerate().map(|(i, c)| Expr::column(i, c.ty)).collect();
-            plan = Plan::Project { input: Box::new(plan), exprs };
+            let exprs = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Expr::column(i, c.ty))
+                .collect();
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs,
+            };
         }
         Ok((plan, cols))
     }
 
-    fn star(&mut self, table: Option<&str>, exprs: &mut Vec<Expr>, cols: &mut Vec<ResultColumn>) -> Result<()> {
+    fn star(
+        &mut self,
+        table: Option<&str>,
+        exprs: &mut Vec<Expr>,
+        cols: &mut Vec<ResultColumn>,
+    ) -> Result<()> {
         let scope = self.current_scope().clone();
         let mut any = false;
         for (i, c) in scope.columns.iter().enumerate() {
@@ -388,12 +516,17 @@ impl Binder<'_> {
                 Ok(e) => e,
                 Err(_) => Expr::column(i, c.ty),
             };
-            cols.push(ResultColumn { name: c.name.clone(), ty: c.ty });
+            cols.push(ResultColumn {
+                name: c.name.clone(),
+                ty: c.ty,
+            });
             exprs.push(e);
         }
         if !any {
             return match table {
-                Some(t) => name_err(format!("object not found: table or alias \"{t}\" is not in the FROM clause")),
+                Some(t) => name_err(format!(
+                    "object not found: table or alias \"{t}\" is not in the FROM clause"
+                )),
                 None => invalid("SELECT * needs a FROM clause"),
             };
         }
@@ -401,7 +534,11 @@ impl Binder<'_> {
     }
 
     /// Binds FROM and WHERE into a plan whose rows have the returned scope's layout.
-    fn from_where(&mut self, from: &[ast::TableWithJoins], selection: Option<&ast::Expr>) -> Result<(Plan, Scope)> {
+    fn bind_from_where(
+        &mut self,
+        from: &[ast::TableWithJoins],
+        selection: Option<&ast::Expr>,
+    ) -> Result<(Plan, Scope)> {
         let mut relations = Vec::new();
         let mut scope = Scope::default();
         let mut pending_on: Vec<ast::Expr> = Vec::new();
@@ -437,14 +574,23 @@ impl Binder<'_> {
             }
             let x = self.expr(e)?;
             if !matches!(x.ty, DataType::Boolean | DataType::Null) {
-                return Err(Error::Type(format!("WHERE / ON needs a boolean expression, not {}", x.ty.name())));
+                return Err(Error::Type(format!(
+                    "WHERE / ON needs a boolean expression, not {}",
+                    x.ty.name()
+                )));
             }
             x.into_conjuncts(&mut conjuncts);
         }
         if relations.is_empty() {
-            let plan = Plan::Values { rows: vec![vec![]], types: vec![] };
+            let plan = Plan::Values {
+                rows: vec![vec![]],
+                types: vec![],
+            };
             let plan = match Expr::conjunction(conjuncts) {
-                Some(p) => Plan::Filter { input: Box::new(plan), predicate: p },
+                Some(p) => Plan::Filter {
+                    input: Box::new(plan),
+                    predicate: p,
+                },
                 None => plan,
             };
             return Ok((plan, scope));
@@ -473,7 +619,9 @@ impl Binder<'_> {
                     // Bind ON against the columns joined so far.
                     let saved = self.scopes.last().cloned();
                     if let Some(slot) = self.scopes.last_mut() {
-                        *slot = Scope { columns: cols.clone() };
+                        *slot = Scope {
+                            columns: cols.clone(),
+                        };
                     }
                     let r = self.expr(e);
                     if let (Some(slot), Some(s)) = (self.scopes.last_mut(), saved) {
@@ -486,19 +634,43 @@ impl Binder<'_> {
             };
             let (keys, on) = split_keys(on, left_width);
             estimate += rel.estimate;
-            plan = Plan::Join { left: Box::new(plan), right: Box::new(rel.plan), kind, keys, on };
+            plan = Plan::Join {
+                left: Box::new(plan),
+                right: Box::new(rel.plan),
+                kind,
+                keys,
+                on,
+            };
         }
-        Ok((Relation { plan, width: cols.len(), estimate }, cols))
+        Ok((
+            Relation {
+                plan,
+                width: cols.len(),
+                estimate,
+            },
+            cols,
+        ))
     }
 
     fn table_factor(&mut self, tf: &ast::TableFactor) -> Result<(Relation, Vec<ScopeColumn>)> {
         match tf {
-            ast::TableFactor::Table { name, alias, args, .. } => {
+            ast::TableFactor::Table {
+                name, alias, args, ..
+            } => {
                 if args.is_some() {
                     return unsupported("table functions");
                 }
-                let tname = name.0.last().map(|p| p.to_string()).unwrap_or_default().trim_matches('"').to_ascii_uppercase();
-                let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase()).unwrap_or_else(|| tname.clone());
+                let tname = name
+                    .0
+                    .last()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_ascii_uppercase();
+                let alias_name = alias
+                    .as_ref()
+                    .map(|a| a.name.value.to_ascii_uppercase())
+                    .unwrap_or_else(|| tname.clone());
                 if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == tname).cloned() {
                     let (plan, cols) = self.query_same_level(&cte.query)?;
                     let names: Vec<String> = if cte.columns.is_empty() {
@@ -506,27 +678,62 @@ impl Binder<'_> {
                     } else if cte.columns.len() == cols.len() {
                         cte.columns.clone()
                     } else {
-                        return invalid(format!("WITH {} names {} columns but its query has {}", cte.name, cte.columns.len(), cols.len()));
+                        return invalid(format!(
+                            "WITH {} names {} columns but its query has {}",
+                            cte.name,
+                            cte.columns.len(),
+                            cols.len()
+                        ));
                     };
                     let scope_cols = names
                         .into_iter()
                         .zip(&cols)
-                        .map(|(n, c)| ScopeColumn { table: Some(alias_name.clone()), name: n, ty: c.ty })
+                        .map(|(n, c)| ScopeColumn {
+                            table: Some(alias_name.clone()),
+                            name: n,
+                            ty: c.ty,
+                        })
                         .collect::<Vec<_>>();
                     let width = scope_cols.len();
-                    return Ok((Relation { plan, width, estimate: 1000.0 }, scope_cols));
+                    return Ok((
+                        Relation {
+                            plan,
+                            width,
+                            estimate: 1000.0,
+                        },
+                        scope_cols,
+                    ));
                 }
                 let table = self.table(&tname)?;
                 let cols: Vec<ScopeColumn> = table
                     .columns
                     .iter()
-                    .map(|c| ScopeColumn { table: Some(alias_name.clone()), name: c.name.clone(), ty: c.ty })
+                    .map(|c| ScopeColumn {
+                        table: Some(alias_name.clone()),
+                        name: c.name.clone(),
+                        ty: c.ty,
+                    })
                     .collect();
                 let estimate = self.stats.row_count(table.id).max(1) as f64;
                 let width = cols.len();
-                Ok((Relation { plan: Plan::Scan { table, filter: None }, width, estimate }, cols))
+                Ok((
+                    Relation {
+                        plan: Plan::Scan {
+                            table,
+                            filter: None,
+                        },
+                        width,
+                        estimate,
+                    },
+                    cols,
+                ))
             }
-            ast::TableFactor::Derived { lateral, subquery, alias, .. } => {
+            ast::TableFactor::Derived {
+                lateral,
+                subquery,
+                alias,
+                ..
+            } => {
                 if *lateral {
                     return unsupported("LATERAL");
                 }
@@ -534,10 +741,17 @@ impl Binder<'_> {
                 let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase());
                 let renames: Vec<String> = alias
                     .as_ref()
-                    .map(|a| a.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect())
+                    .map(|a| {
+                        a.columns
+                            .iter()
+                            .map(|c| c.name.value.to_ascii_uppercase())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if !renames.is_empty() && renames.len() != cols.len() {
-                    return invalid("the alias names a different number of columns than the subquery returns");
+                    return invalid(
+                        "the alias names a different number of columns than the subquery returns",
+                    );
                 }
                 let scope_cols: Vec<ScopeColumn> = cols
                     .iter()
@@ -549,9 +763,19 @@ impl Binder<'_> {
                     })
                     .collect();
                 let width = scope_cols.len();
-                Ok((Relation { plan, width, estimate: 1000.0 }, scope_cols))
+                Ok((
+                    Relation {
+                        plan,
+                        width,
+                        estimate: 1000.0,
+                    },
+                    scope_cols,
+                ))
             }
-            ast::TableFactor::NestedJoin { table_with_joins, alias } => {
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias,
+            } => {
                 let (rel, mut cols) = self.join_tree(table_with_joins)?;
                 if let Some(a) = alias {
                     let n = a.name.value.to_ascii_uppercase();
@@ -567,13 +791,22 @@ impl Binder<'_> {
 }
 
 fn is_inner(op: &ast::JoinOperator) -> bool {
-    matches!(op, ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_))
+    matches!(
+        op,
+        ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_)
+    )
 }
 
 fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
     use ast::JoinOperator as J;
     match op {
-        J::Join(c) | J::Inner(c) | J::Left(c) | J::LeftOuter(c) | J::Right(c) | J::RightOuter(c) | J::FullOuter(c)
+        J::Join(c)
+        | J::Inner(c)
+        | J::Left(c)
+        | J::LeftOuter(c)
+        | J::Right(c)
+        | J::RightOuter(c)
+        | J::FullOuter(c)
         | J::CrossJoin(c) => Some(c),
         _ => None,
     }
@@ -581,14 +814,20 @@ fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
 
 /// Splits an outer join's ON into hash keys (left column = right column equalities) and the rest.
 fn split_keys(on: Option<Expr>, left_width: usize) -> (Vec<(Expr, Expr)>, Option<Expr>) {
-    let Some(on) = on else { return (Vec::new(), None) };
+    let Some(on) = on else {
+        return (Vec::new(), None);
+    };
     let mut parts = Vec::new();
     on.into_conjuncts(&mut parts);
     let mut keys = Vec::new();
     let mut rest = Vec::new();
     for p in parts {
         let split = match &p.kind {
-            ExprKind::Binary { op: crate::expr::BinOp::Eq, left, right } if !p.has_subquery() => {
+            ExprKind::Binary {
+                op: crate::expr::BinOp::Eq,
+                left,
+                right,
+            } if !p.has_subquery() => {
                 let side = |e: &Expr| {
                     let mut c = Vec::new();
                     e.columns_used(&mut c);
@@ -631,15 +870,26 @@ fn cast_columns(plan: Plan, cols: &[ResultColumn], types: &[DataType]) -> Plan {
         .enumerate()
         .map(|(i, (c, t))| {
             let col = Expr::column(i, c.ty);
-            if c.ty == *t { col } else { Expr::new(ExprKind::Cast(Box::new(col)), *t) }
+            if c.ty == *t {
+                col
+            } else {
+                Expr::new(ExprKind::Cast(Box::new(col)), *t)
+            }
         })
         .collect();
-    Plan::Project { input: Box::new(plan), exprs }
+    Plan::Project {
+        input: Box::new(plan),
+        exprs,
+    }
 }
 
 fn sort_key(expr: Expr, o: &ast::OrderByOptions) -> SortKey {
     let desc = o.sort == Some(ast::OrderBySort::Desc);
-    SortKey { expr, desc, nulls_first: o.nulls_first.unwrap_or(!desc) }
+    SortKey {
+        expr,
+        desc,
+        nulls_first: o.nulls_first.unwrap_or(!desc),
+    }
 }
 
 /// `ORDER BY 2` or `ORDER BY name` naming a result column.
@@ -647,7 +897,9 @@ fn output_position(e: &ast::Expr, cols: &[ResultColumn]) -> Result<Option<usize>
     match e {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, _) => {
-                let i: usize = n.parse().map_err(|_| Error::Invalid(format!("ORDER BY position {n} is not valid")))?;
+                let i: usize = n
+                    .parse()
+                    .map_err(|_| Error::Invalid(format!("ORDER BY position {n} is not valid")))?;
                 if i == 0 || i > cols.len() {
                     return invalid(format!("ORDER BY position {i} is not in the select list"));
                 }
@@ -657,7 +909,12 @@ fn output_position(e: &ast::Expr, cols: &[ResultColumn]) -> Result<Option<usize>
         },
         ast::Expr::Identifier(id) => {
             let name = id.value.to_ascii_uppercase();
-            let hits: Vec<usize> = cols.iter().enumerate().filter(|(_, c)| c.name == name).map(|(i, _)| i).collect();
+            let hits: Vec<usize> = cols
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.name == name)
+                .map(|(i, _)| i)
+                .collect();
             Ok(if hits.len() == 1 { Some(hits[0]) } else { None })
         }
         _ => Ok(None),
@@ -666,16 +923,17 @@ fn output_position(e: &ast::Expr, cols: &[ResultColumn]) -> Result<Option<usize>
 
 /// `GROUP BY 1` → the first select item's expression.
 fn positional(g: &ast::Expr, items: &[ast::SelectItem]) -> Result<Option<ast::Expr>> {
-    if let ast::Expr::Value(v) = g {
-        if let ast::Value::Number(n, _) = &v.value {
-            let i: usize = n.parse().map_err(|_| Error::Invalid(format!("GROUP BY position {n} is not valid")))?;
-            return match items.get(i.wrapping_sub(1)) {
-                Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
-                    Ok(Some(e.clone()))
-                }
-                _ => invalid(format!("GROUP BY position {i} is not in the select list")),
-            };
-        }
+    if let ast::Expr::Value(v) = g
+        && let ast::Value::Number(n, _) = &v.value
+    {
+        let i: usize = n
+            .parse()
+            .map_err(|_| Error::Invalid(format!("GROUP BY position {n} is not valid")))?;
+        return match items.get(i.wrapping_sub(1)) {
+            Some(ast::SelectItem::UnnamedExpr(e))
+            | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Ok(Some(e.clone())),
+            _ => invalid(format!("GROUP BY position {i} is not in the select list")),
+        };
     }
     Ok(None)
 }
