@@ -152,7 +152,61 @@ pub(crate) fn parser(tokens: Vec<TokenWithSpan>) -> Parser<'static> {
         .with_tokens_with_locations(tokens)
 }
 
+/// The ESCAPE marker that turns `x LIKE p ESCAPE '\u{1}'` back into `x STARTS WITH p`.
+pub const STARTS_WITH_MARKER: &str = "\u{1}";
+
+/// Rewrites VoltDB's `x STARTS WITH <literal or ?>` (which sqlparser does not know) into a
+/// LIKE carrying [`STARTS_WITH_MARKER`] as its escape; the binder turns it back.
+fn rewrite_starts_with(tokens: &mut Vec<TokenWithSpan>) {
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.value.eq_ignore_ascii_case(w));
+    let mut i = 0;
+    while i < tokens.len() {
+        if word(&tokens[i].token, "STARTS") {
+            let next = |from: usize| (from..tokens.len()).find(|&k| !is_blank(&tokens[k].token));
+            if let Some(w) = next(i + 1).filter(|&w| word(&tokens[w].token, "WITH")) {
+                if let Some(v) = next(w + 1) {
+                    if matches!(
+                        tokens[v].token,
+                        Token::SingleQuotedString(_) | Token::Placeholder(_)
+                    ) {
+                        let span = tokens[v].span;
+                        tokens[i].token = Token::make_keyword("LIKE");
+                        tokens.insert(
+                            v + 1,
+                            TokenWithSpan::new(
+                                Token::SingleQuotedString(STARTS_WITH_MARKER.into()),
+                                span,
+                            ),
+                        );
+                        tokens.insert(
+                            v + 1,
+                            TokenWithSpan::new(Token::make_keyword("ESCAPE"), span),
+                        );
+                        tokens.insert(
+                            v + 1,
+                            TokenWithSpan::new(
+                                Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                                span,
+                            ),
+                        );
+                        tokens.insert(
+                            v + 1,
+                            TokenWithSpan::new(
+                                Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                                span,
+                            ),
+                        );
+                        tokens.remove(w);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
 fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
+    rewrite_starts_with(&mut tokens);
     let words = leading_words(&tokens, 3);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     let end = tokens

@@ -423,6 +423,24 @@ impl Binder<'_> {
                     Some(c) => Some(Box::new(self.expr(c)?)),
                     None => None,
                 };
+                let marker = crate::parser::STARTS_WITH_MARKER;
+                if let Some(ExprKind::Literal(Value::Varchar(m))) = escape.as_ref().map(|e| &e.kind)
+                {
+                    if &**m == marker {
+                        let sw = Expr::new(
+                            ExprKind::StartsWith {
+                                expr: Box::new(x),
+                                prefix: Box::new(p),
+                            },
+                            DataType::Boolean,
+                        );
+                        return Ok(if *negated {
+                            Expr::new(ExprKind::Not(Box::new(sw)), DataType::Boolean)
+                        } else {
+                            sw
+                        });
+                    }
+                }
                 Ok(Expr::new(
                     ExprKind::Like {
                         expr: Box::new(x),
@@ -476,8 +494,12 @@ impl Binder<'_> {
             E::Function(f) => self.function(f),
             E::Extract { field, expr, .. } => {
                 let field_name = field.to_string().to_ascii_uppercase();
-                let unit = Expr::literal(Value::str(&field_name), DataType::VARCHAR_MAX);
                 let x = self.expr(expr)?;
+                // Each field is also a one-argument function with its exact result type.
+                if crate::functions::DatePart::parse(&field_name).is_some() {
+                    return self.call_scalar(&field_name, vec![x]);
+                }
+                let unit = Expr::literal(Value::str(&field_name), DataType::VARCHAR_MAX);
                 self.call_scalar("EXTRACT", vec![unit, x])
             }
             E::Ceil { expr, .. } => {
@@ -577,6 +599,10 @@ impl Binder<'_> {
                 }
                 return Ok(Expr::new(ExprKind::Outer { depth, index: i }, ty));
             }
+        }
+        // NOW and CURRENT_TIMESTAMP may be written without parentheses.
+        if table.is_none() && (name == "NOW" || name == "CURRENT_TIMESTAMP") {
+            return self.call_scalar("NOW", Vec::new());
         }
         match table {
             Some(t)
