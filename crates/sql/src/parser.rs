@@ -163,42 +163,38 @@ fn rewrite_starts_with(tokens: &mut Vec<TokenWithSpan>) {
     while i < tokens.len() {
         if word(&tokens[i].token, "STARTS") {
             let next = |from: usize| (from..tokens.len()).find(|&k| !is_blank(&tokens[k].token));
-            if let Some(w) = next(i + 1).filter(|&w| word(&tokens[w].token, "WITH")) {
-                if let Some(v) = next(w + 1) {
-                    if matches!(
-                        tokens[v].token,
-                        Token::SingleQuotedString(_) | Token::Placeholder(_)
-                    ) {
-                        let span = tokens[v].span;
-                        tokens[i].token = Token::make_keyword("LIKE");
-                        tokens.insert(
-                            v + 1,
-                            TokenWithSpan::new(
-                                Token::SingleQuotedString(STARTS_WITH_MARKER.into()),
-                                span,
-                            ),
-                        );
-                        tokens.insert(
-                            v + 1,
-                            TokenWithSpan::new(Token::make_keyword("ESCAPE"), span),
-                        );
-                        tokens.insert(
-                            v + 1,
-                            TokenWithSpan::new(
-                                Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-                                span,
-                            ),
-                        );
-                        tokens.insert(
-                            v + 1,
-                            TokenWithSpan::new(
-                                Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-                                span,
-                            ),
-                        );
-                        tokens.remove(w);
-                    }
-                }
+            if let Some(w) = next(i + 1).filter(|&w| word(&tokens[w].token, "WITH"))
+                && let Some(v) = next(w + 1)
+                && matches!(
+                    tokens[v].token,
+                    Token::SingleQuotedString(_) | Token::Placeholder(_)
+                )
+            {
+                let span = tokens[v].span;
+                tokens[i].token = Token::make_keyword("LIKE");
+                tokens.insert(
+                    v + 1,
+                    TokenWithSpan::new(Token::SingleQuotedString(STARTS_WITH_MARKER.into()), span),
+                );
+                tokens.insert(
+                    v + 1,
+                    TokenWithSpan::new(Token::make_keyword("ESCAPE"), span),
+                );
+                tokens.insert(
+                    v + 1,
+                    TokenWithSpan::new(
+                        Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                        span,
+                    ),
+                );
+                tokens.insert(
+                    v + 1,
+                    TokenWithSpan::new(
+                        Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                        span,
+                    ),
+                );
+                tokens.remove(w);
             }
         }
         i += 1;

@@ -425,21 +425,20 @@ impl Binder<'_> {
                 };
                 let marker = crate::parser::STARTS_WITH_MARKER;
                 if let Some(ExprKind::Literal(Value::Varchar(m))) = escape.as_ref().map(|e| &e.kind)
+                    && &**m == marker
                 {
-                    if &**m == marker {
-                        let sw = Expr::new(
-                            ExprKind::StartsWith {
-                                expr: Box::new(x),
-                                prefix: Box::new(p),
-                            },
-                            DataType::Boolean,
-                        );
-                        return Ok(if *negated {
-                            Expr::new(ExprKind::Not(Box::new(sw)), DataType::Boolean)
-                        } else {
-                            sw
-                        });
-                    }
+                    let sw = Expr::new(
+                        ExprKind::StartsWith {
+                            expr: Box::new(x),
+                            prefix: Box::new(p),
+                        },
+                        DataType::Boolean,
+                    );
+                    return Ok(if *negated {
+                        Expr::new(ExprKind::Not(Box::new(sw)), DataType::Boolean)
+                    } else {
+                        sw
+                    });
                 }
                 Ok(Expr::new(
                     ExprKind::Like {
