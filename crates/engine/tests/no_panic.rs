@@ -1477,8 +1477,13 @@ fn deep_cases() -> Vec<(String, String)> {
 
 #[test]
 fn strategy_c_deep_nesting_never_overflows() {
+    // NO_PANIC_DEEP=<case name> runs only that case (to reproduce one in isolation).
+    let only = std::env::var("NO_PANIC_DEEP").ok();
     let mut summary = Vec::new();
     for (name, sql) in deep_cases() {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let thread_name = format!("deep:{name}");
         let sql_for_thread = sql.clone();
         let outcome = on_small_stack(&thread_name, move || {

@@ -18,58 +18,159 @@ pub(super) fn aggregate(
     ctx: &ExecContext,
     outer: Option<&Env>,
 ) -> Result<Vec<Row>> {
+    let mut groups = Groups::new(group_by, aggs);
+    groups.accumulate(&rows, group_by, aggs, ctx, outer)?;
+    groups.finish(aggs)
+}
+
+/// Two-phase aggregation of a partitioned table read directly: each partition's fragment
+/// aggregates its own rows (one partition per call) and the coordinator merges the partial
+/// states in partition order, as VoltDB does. `None` when the plan does not qualify (a
+/// replicated table, or a DISTINCT aggregate, whose partial states do not merge).
+pub(super) fn two_phase(
+    table: &crate::catalog::TableDef,
+    filter: Option<&crate::expr::Expr>,
+    group_by: &[crate::expr::Expr],
+    aggs: &[AggCall],
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Option<Vec<Row>>> {
+    if table.partition_column.is_none() || aggs.iter().any(|a| a.distinct) {
+        return Ok(None);
+    }
+    let mut total = Groups::new(group_by, aggs);
     let mut ticker = Ticker::new(ctx);
-    let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
-    if group_by.is_empty() {
-        groups.push((
-            Vec::new(),
-            aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
-        ));
+    for (p, partition) in ctx.partitions.iter().enumerate() {
+        let mut rows = Vec::new();
+        super::scan_partition(
+            table,
+            p,
+            partition,
+            filter,
+            ctx,
+            outer,
+            &mut ticker,
+            &mut rows,
+        )?;
+        let mut partial = Groups::new(group_by, aggs);
+        partial.accumulate(&rows, group_by, aggs, ctx, outer)?;
+        total.merge(partial, aggs)?;
     }
-    for row in &rows {
-        ticker.tick()?;
-        let env = Env { row, parent: outer };
-        let gi = if group_by.is_empty() {
-            0
-        } else {
-            let key = group_by
-                .iter()
-                .map(|e| eval(e, &env, ctx))
-                .collect::<Result<Vec<Value>>>()?;
-            match index.get(&key) {
-                Some(&gi) => gi,
-                None => {
-                    let gi = groups.len();
-                    index.insert(key.clone(), gi);
-                    groups.push((
-                        key,
-                        aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
-                    ));
-                    gi
-                }
+    total.finish(aggs).map(Some)
+}
+
+/// Groups in first-seen order with their accumulators.
+struct Groups {
+    index: HashMap<Vec<Value>, usize>,
+    groups: Vec<(Vec<Value>, Vec<Acc>)>,
+}
+
+impl Groups {
+    fn new(group_by: &[crate::expr::Expr], aggs: &[AggCall]) -> Groups {
+        let mut groups = Vec::new();
+        if group_by.is_empty() {
+            groups.push((
+                Vec::new(),
+                aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
+            ));
+        }
+        Groups {
+            index: HashMap::new(),
+            groups,
+        }
+    }
+
+    fn slot(&mut self, key: Vec<Value>, aggs: &[AggCall]) -> usize {
+        if key.is_empty() && !self.groups.is_empty() && self.index.is_empty() {
+            return 0;
+        }
+        match self.index.get(&key) {
+            Some(&gi) => gi,
+            None => {
+                let gi = self.groups.len();
+                self.index.insert(key.clone(), gi);
+                self.groups.push((
+                    key,
+                    aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
+                ));
+                gi
             }
-        };
-        let Some((_, accs)) = groups.get_mut(gi) else {
-            return internal("aggregate group index out of range");
-        };
-        for (acc, call) in accs.iter_mut().zip(aggs) {
-            let arg = match &call.arg {
-                Some(e) => Some(eval(e, &env, ctx)?),
-                None => None,
+        }
+    }
+
+    /// The coordinator half: folds another fragment's partial groups into these.
+    fn merge(&mut self, other: Groups, aggs: &[AggCall]) -> Result<()> {
+        for (key, accs) in other.groups {
+            let gi = self.slot(key, aggs);
+            let Some((_, mine)) = self.groups.get_mut(gi) else {
+                return internal("aggregate group index out of range");
             };
-            acc.add(arg.as_ref())?;
+            for (m, o) in mine.iter_mut().zip(accs) {
+                m.merge(o)?;
+            }
         }
+        Ok(())
     }
-    let mut out = Vec::with_capacity(groups.len());
-    for (key, accs) in groups {
-        let mut row = key;
-        for (acc, call) in accs.iter().zip(aggs) {
-            row.push(acc.finish(call.ty)?);
+
+    fn finish(self, aggs: &[AggCall]) -> Result<Vec<Row>> {
+        let mut out = Vec::with_capacity(self.groups.len());
+        for (key, accs) in self.groups {
+            let mut row = key;
+            for (acc, call) in accs.iter().zip(aggs) {
+                row.push(acc.finish(call.ty)?);
+            }
+            out.push(row);
         }
-        out.push(row);
+        Ok(out)
     }
-    Ok(out)
+
+    fn accumulate(
+        &mut self,
+        rows: &[Row],
+        group_by: &[crate::expr::Expr],
+        aggs: &[AggCall],
+        ctx: &ExecContext,
+        outer: Option<&Env>,
+    ) -> Result<()> {
+        let mut ticker = Ticker::new(ctx);
+        let index = &mut self.index;
+        let groups = &mut self.groups;
+        for row in rows {
+            ticker.tick()?;
+            let env = Env { row, parent: outer };
+            let gi = if group_by.is_empty() {
+                0
+            } else {
+                let key = group_by
+                    .iter()
+                    .map(|e| eval(e, &env, ctx))
+                    .collect::<Result<Vec<Value>>>()?;
+                match index.get(&key) {
+                    Some(&gi) => gi,
+                    None => {
+                        let gi = groups.len();
+                        index.insert(key.clone(), gi);
+                        groups.push((
+                            key,
+                            aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
+                        ));
+                        gi
+                    }
+                }
+            };
+            let Some((_, accs)) = groups.get_mut(gi) else {
+                return internal("aggregate group index out of range");
+            };
+            for (acc, call) in accs.iter_mut().zip(aggs) {
+                let arg = match &call.arg {
+                    Some(e) => Some(eval(e, &env, ctx)?),
+                    None => None,
+                };
+                acc.add(arg.as_ref())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The running state of one aggregate function.
@@ -133,6 +234,33 @@ impl Acc {
                 if self.best.as_ref().is_none_or(|b| v > b) {
                     self.best = Some(v.clone());
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds another partition's partial state of the same (non-DISTINCT) aggregate in.
+    fn merge(&mut self, other: Acc) -> Result<()> {
+        if self.seen.is_some() || other.seen.is_some() {
+            return internal("DISTINCT aggregates are not merged across partitions");
+        }
+        self.count += other.count;
+        self.sum = match (self.sum, other.sum) {
+            (s, Sum::Empty) => s,
+            (Sum::Empty, o) => o,
+            (s, Sum::Int(i)) => s.add(&Value::Integer(i))?,
+            (s, Sum::Dec(d)) => s.add(&Value::Decimal(d))?,
+            (s, Sum::Float(f)) => s.add(&Value::Float(f))?,
+        };
+        if let Some(o) = other.best {
+            let better = match (&self.best, self.func) {
+                (None, _) => true,
+                (Some(b), AggFunc::Min) => o < *b,
+                (Some(b), AggFunc::Max) => o > *b,
+                _ => false,
+            };
+            if better {
+                self.best = Some(o);
             }
         }
         Ok(())

@@ -116,6 +116,12 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             group_by,
             aggs,
         } => {
+            if let Plan::Scan { table, filter } = input.as_ref()
+                && let Some(rows) =
+                    aggregate::two_phase(table, filter.as_ref(), group_by, aggs, ctx, outer)?
+            {
+                return Ok(rows);
+            }
             let rows = execute(input, ctx, outer)?;
             aggregate::aggregate(rows, group_by, aggs, ctx, outer)
         }
@@ -186,23 +192,48 @@ fn scan(
     let mut ticker = Ticker::new(ctx);
     let mut out = Vec::new();
     for (p, partition) in parts.iter().enumerate() {
-        let Some(stored) = partition.table(table.id) else {
-            return internal(format!(
-                "table {} (id {}) is missing in partition {p}",
-                table.name, table.id
-            ));
-        };
-        for (_, row) in stored.scan() {
-            ticker.tick()?;
-            if let Some(f) = filter
-                && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
-            {
-                continue;
-            }
-            out.push(row.to_vec());
-        }
+        scan_partition(
+            table,
+            p,
+            partition,
+            filter,
+            ctx,
+            outer,
+            &mut ticker,
+            &mut out,
+        )?;
     }
     Ok(out)
+}
+
+/// The per-partition fragment of a scan: one partition's rows that pass `filter`.
+#[allow(clippy::too_many_arguments)]
+fn scan_partition(
+    table: &crate::catalog::TableDef,
+    p: usize,
+    partition: &Partition,
+    filter: Option<&Expr>,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+    ticker: &mut Ticker,
+    out: &mut Vec<Row>,
+) -> Result<()> {
+    let Some(stored) = partition.table(table.id) else {
+        return internal(format!(
+            "table {} (id {}) is missing in partition {p}",
+            table.name, table.id
+        ));
+    };
+    for (_, row) in stored.scan() {
+        ticker.tick()?;
+        if let Some(f) = filter
+            && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
+        {
+            continue;
+        }
+        out.push(row.to_vec());
+    }
+    Ok(())
 }
 
 /// Evaluates a LIMIT or OFFSET expression: `None` for NULL, an error when negative.
