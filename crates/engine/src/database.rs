@@ -19,9 +19,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            partitions: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            partitions: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         }
     }
 }
@@ -76,9 +74,7 @@ pub struct Database {
 
 impl Database {
     pub fn open(config: Config) -> Result<Database, Error> {
-        if config.partitions == 0
-            || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize
-        {
+        if config.partitions == 0 || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize {
             return Err(Error::Invalid(format!(
                 "partition count {} must be between 1 and {}",
                 config.partitions,
@@ -87,9 +83,7 @@ impl Database {
         }
         let state = State {
             catalog: Arc::new(Catalog::new()),
-            partitions: (0..config.partitions)
-                .map(|_| Partition::default())
-                .collect(),
+            partitions: (0..config.partitions).map(|_| Partition::default()).collect(),
             hashinator: Hashinator::new(config.partitions as u32),
             last_unique: 0,
         };

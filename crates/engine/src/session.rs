@@ -63,13 +63,8 @@ impl Session {
         let mut guard = db.lock();
         let state: &mut State = &mut guard;
         let now = state.next_unique();
-        let func = FuncContext {
-            now,
-            seed: now as u64,
-        };
-        let deadline = self
-            .timeout
-            .map(|t| (Instant::now() + t, t.as_millis() as u64));
+        let func = FuncContext { now, seed: now as u64 };
+        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
         let catalog = state.catalog.clone();
         let ns = catalog.database(&self.database)?.clone();
         match stmt {
@@ -123,28 +118,18 @@ impl Session {
                 };
                 let db_name = self.database.clone();
                 let tag = match ddl_stmt {
-                    Statement::CreateTable(ct) => {
-                        ddl::create_table(&mut next, &db_name, ct, &mut ctx)?
-                    }
+                    Statement::CreateTable(ct) => ddl::create_table(&mut next, &db_name, ct, &mut ctx)?,
                     Statement::PartitionTable { table, column } => {
                         ddl::partition_table(&mut next, &db_name, table, column, &mut ctx)?
                     }
-                    Statement::CreateIndex(ci) => {
-                        ddl::create_index(&mut next, &db_name, ci, &mut ctx)?
-                    }
+                    Statement::CreateIndex(ci) => ddl::create_index(&mut next, &db_name, ci, &mut ctx)?,
                     Statement::Drop {
-                        kind,
-                        name,
-                        if_exists,
-                        ..
+                        kind, name, if_exists, ..
                     } => ddl::drop(&mut next, &db_name, *kind, name, *if_exists, &mut ctx)?,
-                    Statement::AlterTable(at) => {
-                        ddl::alter_table(&mut next, &db_name, at, &mut ctx)?
+                    Statement::AlterTable(at) => ddl::alter_table(&mut next, &db_name, at, &mut ctx)?,
+                    Statement::CreateDatabase { name, if_not_exists } => {
+                        ddl::create_database(&mut next, name, *if_not_exists)?
                     }
-                    Statement::CreateDatabase {
-                        name,
-                        if_not_exists,
-                    } => ddl::create_database(&mut next, name, *if_not_exists)?,
                     Statement::DropDatabase { name, if_exists } => {
                         ddl::drop_database(&mut next, name, *if_exists, &mut ctx)?
                     }

@@ -24,9 +24,7 @@ use std::time::Duration;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{
-    Config as ProptestConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner,
-};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use voltrs_engine::{Config, Database, Outcome, Session};
 
 const STACK: usize = 2 * 1024 * 1024;
@@ -88,15 +86,12 @@ fn install_panic_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if CAPTURING.with(Cell::get) {
-                let message = info
-                    .payload_as_str()
-                    .unwrap_or("<non-string panic payload>");
+                let message = info.payload_as_str().unwrap_or("<non-string panic payload>");
                 let location = info
                     .location()
                     .map(|l| l.to_string())
                     .unwrap_or_else(|| "<unknown>".into());
-                LAST_PANIC
-                    .with(|p| *p.borrow_mut() = Some(format!("panicked at {location}: {message}")));
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("panicked at {location}: {message}")));
             } else {
                 previous(info);
             }
@@ -154,9 +149,7 @@ fn snapshot(session: &mut Session, sql: &str) -> Result<String, TestCaseError> {
 fn count_p(session: &mut Session) -> Result<Result<String, String>, String> {
     guarded(|| match session.execute_sql("SELECT COUNT(*) FROM p") {
         Ok(outcomes) => match outcomes.last() {
-            Some(Outcome::Rows(t)) if t.rows.len() == 1 && t.rows[0].len() == 1 => {
-                Ok(format!("{:?}", t.rows[0][0]))
-            }
+            Some(Outcome::Rows(t)) if t.rows.len() == 1 && t.rows[0].len() == 1 => Ok(format!("{:?}", t.rows[0][0])),
             other => Err(format!("unexpected COUNT(*) outcome {other:?}")),
         },
         Err(e) => Err(e.to_string()),
@@ -270,9 +263,7 @@ fn run_property(name: &'static str, cases: u32, strategy: fn() -> BoxedStrategy<
             panic!("{name}: {e}");
         }
         let (statements, errors) = *totals.borrow();
-        eprintln!(
-            "{name}: {cases} cases, {statements} statements run ({errors} returned an error)"
-        );
+        eprintln!("{name}: {cases} cases, {statements} statements run ({errors} returned an error)");
     });
 }
 
@@ -383,8 +374,8 @@ fn literal() -> BoxedStrategy<String> {
 }
 
 const COLUMNS: &[&str] = &[
-    "id", "s", "d", "f", "t", "b", "ti", "p.id", "p.s", "p.d", "p.t", "r.x", "x", "name", "amt",
-    "ts", "fl", "a.id", "q.x", "nope", "p.nope", "zz.id", "\"id\"", "\"ID\"", "ID", "sq.c1", "c",
+    "id", "s", "d", "f", "t", "b", "ti", "p.id", "p.s", "p.d", "p.t", "r.x", "x", "name", "amt", "ts", "fl", "a.id",
+    "q.x", "nope", "p.nope", "zz.id", "\"id\"", "\"ID\"", "ID", "sq.c1", "c",
 ];
 
 fn column() -> BoxedStrategy<String> {
@@ -694,11 +685,8 @@ fn select_stmt() -> BoxedStrategy<String> {
                 None => e,
             }),
     ];
-    let order = (
-        expr(),
-        pick(&["", " ASC", " DESC", " NULLS FIRST", " DESC NULLS LAST"]),
-    )
-        .prop_map(|(e, d)| format!("{e}{d}"));
+    let order =
+        (expr(), pick(&["", " ASC", " DESC", " NULLS FIRST", " DESC NULLS LAST"])).prop_map(|(e, d)| format!("{e}{d}"));
     let core = (
         any::<bool>(),
         vec(item, 1..4),
@@ -716,37 +704,31 @@ fn select_stmt() -> BoxedStrategy<String> {
         proptest::option::of(prop_oneof![3 => pick(LIMITS), 1 => expr()]),
         proptest::option::of(pick(LIMITS)),
     )
-        .prop_map(
-            |(distinct, items, from, filter, group, having, order, limit, offset)| {
-                let mut sql = format!(
-                    "SELECT {}{}",
-                    if distinct { "DISTINCT " } else { "" },
-                    items.join(", ")
-                );
-                if let Some((f, e)) = from {
-                    sql.push_str(&format!(" FROM {}", f.replace("{e}", &e)));
-                }
-                if let Some(w) = filter {
-                    sql.push_str(&format!(" WHERE {w}"));
-                }
-                if let Some(g) = group {
-                    sql.push_str(&format!(" GROUP BY {}", g.join(", ")));
-                }
-                if let Some(h) = having {
-                    sql.push_str(&format!(" HAVING {h}"));
-                }
-                if let Some(o) = order {
-                    sql.push_str(&format!(" ORDER BY {}", o.join(", ")));
-                }
-                if let Some(l) = limit {
-                    sql.push_str(&format!(" LIMIT {l}"));
-                }
-                if let Some(o) = offset {
-                    sql.push_str(&format!(" OFFSET {o}"));
-                }
-                sql
-            },
-        );
+        .prop_map(|(distinct, items, from, filter, group, having, order, limit, offset)| {
+            let mut sql = format!("SELECT {}{}", if distinct { "DISTINCT " } else { "" }, items.join(", "));
+            if let Some((f, e)) = from {
+                sql.push_str(&format!(" FROM {}", f.replace("{e}", &e)));
+            }
+            if let Some(w) = filter {
+                sql.push_str(&format!(" WHERE {w}"));
+            }
+            if let Some(g) = group {
+                sql.push_str(&format!(" GROUP BY {}", g.join(", ")));
+            }
+            if let Some(h) = having {
+                sql.push_str(&format!(" HAVING {h}"));
+            }
+            if let Some(o) = order {
+                sql.push_str(&format!(" ORDER BY {}", o.join(", ")));
+            }
+            if let Some(l) = limit {
+                sql.push_str(&format!(" LIMIT {l}"));
+            }
+            if let Some(o) = offset {
+                sql.push_str(&format!(" OFFSET {o}"));
+            }
+            sql
+        });
     (
         core.clone(),
         proptest::option::of((
@@ -781,9 +763,7 @@ fn insert_stmt() -> BoxedStrategy<String> {
         vec(vec(expr(), 0..8), 1..3),
     )
         .prop_map(|(verb, table, cols, rows)| {
-            let cols = cols
-                .map(|c| format!(" ({})", c.join(", ")))
-                .unwrap_or_default();
+            let cols = cols.map(|c| format!(" ({})", c.join(", "))).unwrap_or_default();
             let rows: Vec<String> = rows.iter().map(|r| format!("({})", r.join(", "))).collect();
             format!("{verb} INTO {table}{cols} VALUES {}", rows.join(", "))
         });
@@ -810,9 +790,8 @@ fn insert_stmt() -> BoxedStrategy<String> {
         select_stmt(),
     )
         .prop_map(|(verb, t, q)| format!("{verb} INTO {t} {q}"));
-    let shifted = (pick(&["INSERT", "UPSERT"]), pick(NUMBERS), expr()).prop_map(|(verb, n, e)| {
-        format!("{verb} INTO p (id, s, d) SELECT id + {n}, s, {e} FROM p")
-    });
+    let shifted = (pick(&["INSERT", "UPSERT"]), pick(NUMBERS), expr())
+        .prop_map(|(verb, n, e)| format!("{verb} INTO p (id, s, d) SELECT id + {n}, s, {e} FROM p"));
     prop_oneof![3 => values, 3 => typed, 1 => from_select, 1 => shifted].boxed()
 }
 
@@ -902,10 +881,7 @@ fn ddl_stmt() -> BoxedStrategy<String> {
     )
         .prop_map(|(u, name, t, cols, filter)| {
             let filter = filter.map(|w| format!(" WHERE {w}")).unwrap_or_default();
-            format!(
-                "CREATE {u}INDEX {name} ON {t} ({}){filter}",
-                cols.join(", ")
-            )
+            format!("CREATE {u}INDEX {name} ON {t} ({}){filter}", cols.join(", "))
         });
     let alter = (
         pick(&["p", "p", "r", "t1", "nope"]),
@@ -954,10 +930,8 @@ fn ddl_stmt() -> BoxedStrategy<String> {
         "DROP DATABASE IF EXISTS d1",
         "USE nope",
     ]);
-    let view =
-        (select_stmt(), pick(&["v1", "p"])).prop_map(|(q, n)| format!("CREATE VIEW {n} AS {q}"));
-    prop_oneof![3 => create_table, 2 => partition, 3 => index, 6 => alter, 1 => drop, 1 => view]
-        .boxed()
+    let view = (select_stmt(), pick(&["v1", "p"])).prop_map(|(q, n)| format!("CREATE VIEW {n} AS {q}"));
+    prop_oneof![3 => create_table, 2 => partition, 3 => index, 6 => alter, 1 => drop, 1 => view].boxed()
 }
 
 fn statement() -> BoxedStrategy<String> {
@@ -1177,9 +1151,7 @@ fn tokens(sql: &str) -> Vec<String> {
             }
             i = (i + 1).min(chars.len());
         } else if c.is_alphanumeric() || c == '_' {
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
-            {
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
                 i += 1;
             }
         } else if c.is_whitespace() {
@@ -1258,9 +1230,7 @@ fn mutated_statement() -> BoxedStrategy<String> {
 
 #[test]
 fn strategy_b_mutated_sql_never_panics() {
-    run_property("strategy_b_mutations", 600, || {
-        vec(mutated_statement(), 1..4).boxed()
-    });
+    run_property("strategy_b_mutations", 600, || vec(mutated_statement(), 1..4).boxed());
 }
 
 #[test]
@@ -1324,10 +1294,7 @@ fn deep_cases() -> Vec<(String, String)> {
         ));
         cases.push((
             format!("not_{depth}"),
-            format!(
-                "SELECT * FROM p WHERE {}",
-                chain(depth, "NOT", " ") + " TRUE"
-            ),
+            format!("SELECT * FROM p WHERE {}", chain(depth, "NOT", " ") + " TRUE"),
         ));
         cases.push((
             format!("neg_parens_{depth}"),
@@ -1343,10 +1310,7 @@ fn deep_cases() -> Vec<(String, String)> {
         ));
         cases.push((
             format!("cast_{depth}"),
-            format!(
-                "SELECT {} FROM p",
-                nested(depth, "CAST(", "id", " AS BIGINT)")
-            ),
+            format!("SELECT {} FROM p", nested(depth, "CAST(", "id", " AS BIGINT)")),
         ));
         cases.push((
             format!("case_{depth}"),
@@ -1365,30 +1329,17 @@ fn deep_cases() -> Vec<(String, String)> {
         ));
         cases.push((
             format!("insert_parens_{depth}"),
-            format!(
-                "INSERT INTO p (id) VALUES ({})",
-                nested(depth, "(", "99", ")")
-            ),
+            format!("INSERT INTO p (id) VALUES ({})", nested(depth, "(", "99", ")")),
         ));
         cases.push((
             format!("update_neg_{depth}"),
-            format!(
-                "UPDATE p SET d = {} WHERE id = 1",
-                nested(depth, "-(", "d", ")")
-            ),
-        ));
-        cases.push((
-            format!("scalar_subquery_{depth}"),
-            format!("SELECT {}", nested(depth, "(SELECT ", "1", ")")),
+            format!("UPDATE p SET d = {} WHERE id = 1", nested(depth, "-(", "d", ")")),
         ));
     }
-    for depth in [200usize, 1_000] {
+    for depth in [200usize, 1_000, 10_000] {
         cases.push((
             format!("from_subquery_{depth}"),
-            format!(
-                "SELECT * FROM {} AS t",
-                nested(depth, "(SELECT * FROM ", "p", ") AS t")
-            ),
+            format!("SELECT * FROM {} AS t", nested(depth, "(SELECT * FROM ", "p", ") AS t")),
         ));
         cases.push((
             format!("in_subquery_{depth}"),
@@ -1410,10 +1361,7 @@ fn deep_cases() -> Vec<(String, String)> {
         ));
     }
     for terms in [1_000usize, 10_000, 100_000] {
-        cases.push((
-            format!("plus_{terms}"),
-            format!("SELECT {}", chain(terms, "1", "+")),
-        ));
+        cases.push((format!("plus_{terms}"), format!("SELECT {}", chain(terms, "1", "+"))));
         cases.push((
             format!("plus_from_p_{terms}"),
             format!("SELECT {} FROM p", chain(terms, "1", "+")),
@@ -1464,10 +1412,7 @@ fn deep_cases() -> Vec<(String, String)> {
         "long_number_100k".into(),
         format!("SELECT {} FROM p", "9".repeat(100_000)),
     ));
-    cases.push((
-        "unclosed_parens_100k".into(),
-        format!("SELECT {}", "(".repeat(100_000)),
-    ));
+    cases.push(("unclosed_parens_100k".into(), format!("SELECT {}", "(".repeat(100_000))));
     cases.push((
         "nested_comment_10k".into(),
         format!("SELECT 1 {}", nested(10_000, "/* ", "x", " */")),
@@ -1475,37 +1420,65 @@ fn deep_cases() -> Vec<(String, String)> {
     cases
 }
 
+/// Runs one deep case in this process, on a 2 MiB thread: `Ok(description)` or
+/// `Err(failure)`. A stack overflow aborts the process.
+fn run_deep_case(name: &str, sql: String) -> Result<String, String> {
+    let (result, elapsed) = on_small_stack(&format!("deep:{name}"), move || {
+        let mut checker = Checker::new();
+        let start = std::time::Instant::now();
+        let result = checker.run(&sql).map(|()| checker.errors == 0);
+        (result, start.elapsed())
+    });
+    match result {
+        Ok(ok) => Ok(format!("{name}: {} in {elapsed:?}", if ok { "result" } else { "error" })),
+        Err(e) => Err(format!("{name}: {e}")),
+    }
+}
+
+const DEEP_CASE_VAR: &str = "NO_PANIC_DEEP_CASE";
+
+/// Each deep case runs in a child process (this test binary re-run on this one test with
+/// `NO_PANIC_DEEP_CASE=<name>`), so a stack overflow, which aborts the process, is reported
+/// as a failure of that case and the remaining cases still run.
+/// `NO_PANIC_DEEP_CASE=<name> cargo test --release -p voltrs-engine --test no_panic strategy_c`
+/// reproduces one case in-process.
 #[test]
 fn strategy_c_deep_nesting_never_overflows() {
-    // NO_PANIC_DEEP=<case name> runs only that case (to reproduce one in isolation).
-    let only = std::env::var("NO_PANIC_DEEP").ok();
-    let mut summary = Vec::new();
-    for (name, sql) in deep_cases() {
-        if only.as_deref().is_some_and(|o| o != name) {
-            continue;
+    let cases = deep_cases();
+    if let Ok(only) = std::env::var(DEEP_CASE_VAR) {
+        let (name, sql) = cases.into_iter().find(|(n, _)| *n == only).expect("unknown deep case name");
+        match run_deep_case(&name, sql) {
+            Ok(line) => eprintln!("{line}"),
+            Err(failure) => panic!("{failure}"),
         }
-        let thread_name = format!("deep:{name}");
-        let sql_for_thread = sql.clone();
-        let outcome = on_small_stack(&thread_name, move || {
-            let mut checker = Checker::new();
-            let start = std::time::Instant::now();
-            let result = checker.run(&sql_for_thread).map(|()| checker.errors == 0);
-            (result, start.elapsed())
-        });
-        match outcome {
-            (Ok(ok), elapsed) => summary.push(format!(
-                "{name}: {} in {:?}",
-                if ok { "result" } else { "error" },
-                elapsed
-            )),
-            (Err(e), _) => {
-                let shown: String = sql.chars().take(200).collect();
-                panic!(
-                    "deep case {name} failed (SQL starts {shown:?}, {} bytes): {e}",
-                    sql.len()
-                );
-            }
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut summary = Vec::new();
+    let mut failures = Vec::new();
+    for (name, sql) in &cases {
+        let out = std::process::Command::new(&exe)
+            .args(["strategy_c_deep_nesting_never_overflows", "--exact", "--nocapture", "--test-threads=1"])
+            .env(DEEP_CASE_VAR, name)
+            .output()
+            .expect("run child test process");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            summary.extend(stderr.lines().filter(|l| l.starts_with(&format!("{name}:"))).map(str::to_string));
+        } else {
+            let shown: String = sql.chars().take(120).collect();
+            let reason: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.contains("overflowed its stack") || l.contains("PANIC") || l.contains("panicked"))
+                .collect();
+            failures.push(format!(
+                "{name} ({} bytes, starts {shown:?}): {} [{}]",
+                sql.len(),
+                out.status,
+                if reason.is_empty() { stderr.trim().to_string() } else { reason.join(" | ") }
+            ));
         }
     }
-    eprintln!("{}", summary.join("\n"));
+    eprintln!("strategy_c_deep_nesting: {} cases\n{}", cases.len(), summary.join("\n"));
+    assert!(failures.is_empty(), "{} deep cases failed:\n{}", failures.len(), failures.join("\n"));
 }

@@ -33,9 +33,7 @@ fn run(partitions: usize) -> Vec<Vec<String>> {
     // Deterministic pseudo-random data.
     let mut x: u64 = 42;
     for id in 0..400 {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let customer = (x >> 33) % 12;
         let amount = (x >> 20) % 10_000;
         let region = ["N", "S", "E", "W"][((x >> 50) % 4) as usize];

@@ -51,13 +51,7 @@ pub fn format_text(value: &Value) -> String {
         return "(empty)".to_string();
     }
     text.bytes()
-        .map(|b| {
-            if (b' '..=b'~').contains(&b) {
-                b as char
-            } else {
-                '@'
-            }
-        })
+        .map(|b| if (b' '..=b'~').contains(&b) { b as char } else { '@' })
         .collect()
 }
 
@@ -66,11 +60,7 @@ pub fn format_real(f: f64) -> String {
     if f.is_nan() {
         "NaN".to_string()
     } else if f.is_infinite() {
-        if f > 0.0 {
-            "Inf".to_string()
-        } else {
-            "-Inf".to_string()
-        }
+        if f > 0.0 { "Inf".to_string() } else { "-Inf".to_string() }
     } else if f == 0.0 {
         "0.000".to_string()
     } else {
@@ -86,8 +76,9 @@ pub fn as_integer(value: &Value) -> i64 {
         // `as` truncates toward zero and saturates (NaN gives 0), like SQLite.
         Value::Float(f) => *f as i64,
         // Exact: the integer part of the decimal text.
-        Value::Decimal(_) => voltrs_storage::text::render(value)
-            .map_or(0, |t| text_to_integer(t.split('.').next().unwrap_or(""))),
+        Value::Decimal(_) => {
+            voltrs_storage::text::render(value).map_or(0, |t| text_to_integer(t.split('.').next().unwrap_or("")))
+        }
         Value::Varchar(s) => text_to_integer(s),
         Value::Varbinary(b) => text_to_integer(&String::from_utf8_lossy(b)),
         Value::Timestamp(t) => *t,
@@ -162,11 +153,7 @@ pub fn text_to_integer(s: &str) -> i64 {
         ("", _) => 0,
         (p, true) => p.parse::<i64>().unwrap_or_else(|_| {
             // Too many digits: saturate like SQLite.
-            if p.starts_with('-') {
-                i64::MIN
-            } else {
-                i64::MAX
-            }
+            if p.starts_with('-') { i64::MIN } else { i64::MAX }
         }),
         (p, false) => p.parse::<f64>().map_or(0, |f| f as i64),
     }
@@ -204,11 +191,7 @@ pub fn md5_hex(values: &[String]) -> String {
         hasher.update(v.as_bytes());
         hasher.update(b"\n");
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The hashed form of a result: `K values hashing to <md5>`.
@@ -252,10 +235,7 @@ mod tests {
         assert_eq!(format_value(&Value::Float(2.9), Some('I')), "2");
         assert_eq!(format_value(&Value::Float(-2.9), Some('I')), "-2");
         assert_eq!(format_value(&Value::Float(f64::NAN), Some('I')), "0");
-        assert_eq!(
-            format_value(&Value::Float(1e300), Some('I')),
-            i64::MAX.to_string()
-        );
+        assert_eq!(format_value(&Value::Float(1e300), Some('I')), i64::MAX.to_string());
         assert_eq!(format_value(&dec("-12.75"), Some('I')), "-12");
         assert_eq!(
             format_value(&dec("99999999999999999.5"), Some('I')),
@@ -292,10 +272,7 @@ mod tests {
     fn text_letter() {
         assert_eq!(format_value(&Value::str(""), Some('T')), "(empty)");
         assert_eq!(format_value(&Value::str("a b"), Some('T')), "a b");
-        assert_eq!(
-            format_value(&Value::str("tab\there"), Some('T')),
-            "tab@here"
-        );
+        assert_eq!(format_value(&Value::str("tab\there"), Some('T')), "tab@here");
         // Per byte, as the C driver: a two-byte character gives two `@`.
         assert_eq!(format_value(&Value::str("é"), Some('T')), "@@");
         assert_eq!(format_value(&Value::Integer(5), Some('T')), "5");
@@ -311,14 +288,8 @@ mod tests {
             Value::Boolean(true),
             Value::Null,
         ];
-        assert_eq!(
-            format_row(&row, "T"),
-            vec!["1", "2.500", "(empty)", "1", "NULL"]
-        );
-        assert_eq!(
-            format_row(&row, ""),
-            vec!["1", "2.500", "(empty)", "1", "NULL"]
-        );
+        assert_eq!(format_row(&row, "T"), vec!["1", "2.500", "(empty)", "1", "NULL"]);
+        assert_eq!(format_row(&row, ""), vec!["1", "2.500", "(empty)", "1", "NULL"]);
     }
 
     #[test]

@@ -17,8 +17,7 @@ use std::time::Duration;
 use voltrs_slt::parser::parse;
 use voltrs_slt::runner::{self, Options};
 
-const USAGE: &str =
-    "usage: voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] \
+const USAGE: &str = "usage: voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] \
 [--verbose] [--parse-only] FILE...
 
   --partitions N            partitions of each file's database (default: number of cores)

@@ -188,15 +188,8 @@ fn lines(text: &str) -> Vec<Line<'_>> {
         if trimmed.starts_with('#') {
             continue;
         }
-        let text = if line.trim().is_empty() {
-            None
-        } else {
-            Some(line)
-        };
-        out.push(Line {
-            number: i + 1,
-            text,
-        });
+        let text = if line.trim().is_empty() { None } else { Some(line) };
+        out.push(Line { number: i + 1, text });
     }
     out
 }
@@ -253,11 +246,7 @@ fn parse_block(block: &[(usize, &str)]) -> Option<Record> {
     let (line, header) = *block.get(at)?;
     let body = &block[at + 1..];
     let kind = parse_record(header, body);
-    Some(Record {
-        line,
-        conditions,
-        kind,
-    })
+    Some(Record { line, conditions, kind })
 }
 
 /// Splits the body at the first `----` line: (SQL lines, result lines if `----` was present).
@@ -306,12 +295,8 @@ fn parse_record(header: &str, body: &[(usize, &str)]) -> RecordKind {
         },
         "halt" => RecordKind::Halt,
         "control" => match (tokens.get(1).copied(), tokens.get(2).copied()) {
-            (Some("resultmode"), Some("valuewise")) => {
-                RecordKind::Control(Control::ResultMode(ResultMode::ValueWise))
-            }
-            (Some("resultmode"), Some("rowwise")) => {
-                RecordKind::Control(Control::ResultMode(ResultMode::RowWise))
-            }
+            (Some("resultmode"), Some("valuewise")) => RecordKind::Control(Control::ResultMode(ResultMode::ValueWise)),
+            (Some("resultmode"), Some("rowwise")) => RecordKind::Control(Control::ResultMode(ResultMode::RowWise)),
             (Some("sortmode"), Some(mode)) => match SortMode::from_token(mode) {
                 Some(m) => RecordKind::Control(Control::SortMode(m)),
                 None => RecordKind::Unknown(header.to_string()),
@@ -334,18 +319,12 @@ fn parse_statement(header: &str, tokens: &[&str], body: &[(usize, &str)]) -> Rec
             Some(n) => StatementExpect::Count(n),
             None => return RecordKind::Malformed(format!("bad statement count: {header}")),
         },
-        Some("error") => {
-            StatementExpect::Error(error_expect(rest_after_tokens(header, 2), results.clone()))
-        }
+        Some("error") => StatementExpect::Error(error_expect(rest_after_tokens(header, 2), results.clone())),
         _ => {
-            return RecordKind::Malformed(format!(
-                "statement must be ok, count or error: {header}"
-            ));
+            return RecordKind::Malformed(format!("statement must be ok, count or error: {header}"));
         }
     };
-    if matches!(expect, StatementExpect::Ok | StatementExpect::Count(_))
-        && results.is_some_and(|r| !r.is_empty())
-    {
+    if matches!(expect, StatementExpect::Ok | StatementExpect::Count(_)) && results.is_some_and(|r| !r.is_empty()) {
         return RecordKind::Malformed(format!("statement with a result section: {header}"));
     }
     RecordKind::Statement { sql, expect }
@@ -385,11 +364,7 @@ fn parse_query(header: &str, tokens: &[&str], body: &[(usize, &str)]) -> RecordK
             None => label = Some(tok.to_string()),
         }
     }
-    let lines = results
-        .unwrap_or_default()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let lines = results.unwrap_or_default().into_iter().map(str::to_string).collect();
     RecordKind::Query {
         sql,
         types: types.to_string(),
@@ -489,10 +464,7 @@ mod tests {
         match &k[3] {
             RecordKind::Query { sort, expect, .. } => {
                 assert_eq!(*sort, Some(SortMode::ValueSort));
-                assert_eq!(
-                    *expect,
-                    QueryExpect::Results(vec!["30 values hashing to abc".into()])
-                );
+                assert_eq!(*expect, QueryExpect::Results(vec!["30 values hashing to abc".into()]));
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -500,9 +472,7 @@ mod tests {
 
     #[test]
     fn query_error_and_label_without_sort() {
-        let k = kinds(
-            "query error divide by zero\nSELECT 1/0\n\nquery I my-label\nSELECT 1\n----\n1\n",
-        );
+        let k = kinds("query error divide by zero\nSELECT 1/0\n\nquery I my-label\nSELECT 1\n----\n1\n");
         assert_eq!(
             k[0],
             RecordKind::Query {
@@ -537,18 +507,14 @@ mod tests {
             ]
         );
         assert_eq!(s.records[0].line, 3);
-        assert_eq!(
-            s.records[1].conditions,
-            vec![Condition::OnlyIf("voltrs".into())]
-        );
+        assert_eq!(s.records[1].conditions, vec![Condition::OnlyIf("voltrs".into())]);
         assert_eq!(s.records[1].kind, RecordKind::Halt);
     }
 
     #[test]
     fn comments_are_dropped_everywhere() {
-        let s = parse(
-            "# header\n\nstatement ok\n# inside\nSELECT 1\n  # indented\n\nquery I\nSELECT 2\n----\n# c\n2\n",
-        );
+        let s =
+            parse("# header\n\nstatement ok\n# inside\nSELECT 1\n  # indented\n\nquery I\nSELECT 2\n----\n# c\n2\n");
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.records[0].sql(), Some("SELECT 1"));
         match &s.records[1].kind {
@@ -565,14 +531,8 @@ mod tests {
             "control resultmode rowwise\n\ncontrol sortmode rowsort\n\ncontrol substitution on\n\n\
              sleep 1s\n\nstatement maybe\nSELECT 1\n\nquery I\n\nhash-threshold x\n\nstatement ok\nSELECT 1\n----\n1\n",
         );
-        assert_eq!(
-            k[0],
-            RecordKind::Control(Control::ResultMode(ResultMode::RowWise))
-        );
-        assert_eq!(
-            k[1],
-            RecordKind::Control(Control::SortMode(SortMode::RowSort))
-        );
+        assert_eq!(k[0], RecordKind::Control(Control::ResultMode(ResultMode::RowWise)));
+        assert_eq!(k[1], RecordKind::Control(Control::SortMode(SortMode::RowSort)));
         assert_eq!(k[2], RecordKind::Unknown("control substitution on".into()));
         assert_eq!(k[3], RecordKind::Unknown("sleep 1s".into()));
         assert!(matches!(k[4], RecordKind::Malformed(_)));

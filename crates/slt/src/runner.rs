@@ -23,8 +23,7 @@ use voltrs_engine::{Config, Database, Outcome, ResultTable};
 
 use crate::format::{format_row, hash_line, md5_hex, parse_hash_line, sort_and_flatten};
 use crate::parser::{
-    Condition, Control, ErrorExpect, QueryExpect, Record, RecordKind, ResultMode, Script, SortMode,
-    StatementExpect,
+    Condition, Control, ErrorExpect, QueryExpect, Record, RecordKind, ResultMode, Script, SortMode, StatementExpect,
 };
 
 /// The labels that name us in `skipif` / `onlyif` (compared case-insensitively).
@@ -211,10 +210,7 @@ pub fn check_error(expect: &ErrorExpect, message: &str) -> Result<(), Mismatch> 
 }
 
 /// Checks a statement's result.
-pub fn check_statement(
-    expect: &StatementExpect,
-    result: &Result<Vec<Outcome>, String>,
-) -> Result<(), Mismatch> {
+pub fn check_statement(expect: &StatementExpect, result: &Result<Vec<Outcome>, String>) -> Result<(), Mismatch> {
     match (expect, result) {
         (StatementExpect::Ok, Ok(_)) => Ok(()),
         (StatementExpect::Ok | StatementExpect::Count(_), Err(msg)) => Err(Mismatch {
@@ -240,11 +236,7 @@ pub fn check_statement(
 }
 
 /// Formats, sorts and flattens a result table: (values, column count, row count).
-pub fn result_values(
-    table: &ResultTable,
-    types: &str,
-    sort: SortMode,
-) -> (Vec<String>, usize, usize) {
+pub fn result_values(table: &ResultTable, types: &str, sort: SortMode) -> (Vec<String>, usize, usize) {
     let rows: Vec<Vec<String>> = table.rows.iter().map(|r| format_row(r, types)).collect();
     let ncols = if table.columns.is_empty() {
         rows.first().map_or(0, Vec::len)
@@ -269,10 +261,7 @@ pub fn results_match(expected: &[String], values: &[String], ncols: usize) -> bo
         return count == values.len() && hash == md5_hex(values);
     }
     if expected.len() == values.len() {
-        return expected
-            .iter()
-            .zip(values)
-            .all(|(e, v)| e.trim_end() == v.trim_end());
+        return expected.iter().zip(values).all(|(e, v)| e.trim_end() == v.trim_end());
     }
     if ncols > 0 && expected.len() * ncols == values.len() {
         return expected
@@ -355,12 +344,7 @@ pub fn check_query(
 
 /// Runs one planned record. Updates `state` for `hash-threshold` and `control` records.
 /// A record whose wall time exceeds `timeout` fails even when its result is right.
-pub fn run_record(
-    exec: &mut dyn Executor,
-    state: &mut State,
-    record: &Record,
-    timeout: Duration,
-) -> ItemResult {
+pub fn run_record(exec: &mut dyn Executor, state: &mut State, record: &Record, timeout: Duration) -> ItemResult {
     let fail = |m: Mismatch| {
         ItemResult::Failed(Failure {
             line: record.line,
@@ -409,17 +393,8 @@ pub fn run_record(
     let checked = match &record.kind {
         RecordKind::Statement { expect, .. } => check_statement(expect, &result),
         RecordKind::Query {
-            types,
-            sort,
-            expect,
-            ..
-        } => check_query(
-            types,
-            sort.unwrap_or(state.sort_default),
-            expect,
-            &result,
-            state,
-        ),
+            types, sort, expect, ..
+        } => check_query(types, sort.unwrap_or(state.sort_default), expect, &result, state),
         _ => Ok(()),
     };
     match checked {
@@ -487,16 +462,10 @@ fn push_lines(out: &mut String, title: &str, lines: &[String]) {
     }
     out.push_str(&format!("    {title}:\n"));
     for line in lines.iter().take(MAX_SHOWN_LINES) {
-        out.push_str(&format!(
-            "      {}\n",
-            truncate_chars(line, MAX_SHOWN_CHARS)
-        ));
+        out.push_str(&format!("      {}\n", truncate_chars(line, MAX_SHOWN_CHARS)));
     }
     if lines.len() > MAX_SHOWN_LINES {
-        out.push_str(&format!(
-            "      ... ({} more line(s))\n",
-            lines.len() - MAX_SHOWN_LINES
-        ));
+        out.push_str(&format!("      ... ({} more line(s))\n", lines.len() - MAX_SHOWN_LINES));
     }
 }
 
@@ -569,10 +538,7 @@ fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
             return;
         }
         Err(_) => {
-            let _ = tx.send(Event::OpenFailed(format!(
-                "panicked: {}",
-                take_panic_message()
-            )));
+            let _ = tx.send(Event::OpenFailed(format!("panicked: {}", take_panic_message())));
             return;
         }
     };
@@ -630,10 +596,7 @@ impl Tally<'_> {
     fn fail_many(&mut self, count: usize, line: Option<usize>, reason: &str) {
         self.summary.failed += count;
         let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-        let text = format!(
-            "{}{at}: {reason} ({count} record(s) counted as failed)\n",
-            self.path
-        );
+        let text = format!("{}{at}: {reason} ({count} record(s) counted as failed)\n", self.path);
         self.print(&text);
     }
 }
@@ -690,10 +653,7 @@ pub fn run_file(path: &str, opts: &Options, out: &mut dyn Write) -> FileSummary 
         .name(WORKER_NAME.to_string())
         .stack_size(64 << 20)
         .spawn(move || worker(items, worker_opts, tx));
-    let watchdog = opts
-        .timeout
-        .saturating_mul(2)
-        .saturating_add(Duration::from_secs(10));
+    let watchdog = opts.timeout.saturating_mul(2).saturating_add(Duration::from_secs(10));
     let remaining_tests = |from: usize| tests_at[from..].iter().filter(|t| **t).count();
     let mut done = 0;
     match spawned {
@@ -883,10 +843,7 @@ mod tests {
         assert!(check_query("II", SortMode::RowSort, &rowwise, &ok, &st).is_ok());
 
         // More than the threshold: shown hashed; expected hashed compares count and md5.
-        let big = table(
-            1,
-            ints(&[&[5], &[4], &[3], &[2], &[1], &[0], &[9], &[8], &[7]]),
-        );
+        let big = table(1, ints(&[&[5], &[4], &[3], &[2], &[1], &[0], &[9], &[8], &[7]]));
         let sorted = lines(&["0", "1", "2", "3", "4", "5", "7", "8", "9"]);
         let big_ok = Ok(vec![Outcome::Rows(big)]);
         let hashed = QueryExpect::Results(vec![hash_line(&sorted)]);
@@ -915,16 +872,7 @@ mod tests {
         assert!(check_query("", SortMode::NoSort, &qe, &one, &st).is_err());
         // Empty result: expected section absent or empty.
         let none = Ok(vec![Outcome::Rows(table(1, vec![]))]);
-        assert!(
-            check_query(
-                "I",
-                SortMode::NoSort,
-                &QueryExpect::Results(vec![]),
-                &none,
-                &st
-            )
-            .is_ok()
-        );
+        assert!(check_query("I", SortMode::NoSort, &QueryExpect::Results(vec![]), &none, &st).is_ok());
         // The last result set of a multi-statement script counts.
         let multi = Ok(vec![
             Outcome::Done("CREATE TABLE".into()),
@@ -955,9 +903,7 @@ mod tests {
             "hash-threshold 0\n\ncontrol sortmode rowsort\n\nstatement ok\nCREATE\n\nstatement error syntax error\nBAD\n\n\
              query I\nSELECT 1\n----\n1\n\nquery I\nSELECT 1\n----\n2\n\nstatement ok\n",
         );
-        let mut fake = Fake {
-            delay: Duration::ZERO,
-        };
+        let mut fake = Fake { delay: Duration::ZERO };
         let mut state = State::default();
         let results: Vec<ItemResult> = script
             .records
@@ -991,12 +937,7 @@ mod tests {
             delay: Duration::from_millis(30),
         };
         let mut state = State::default();
-        let r = run_record(
-            &mut fake,
-            &mut state,
-            &script.records[0],
-            Duration::from_millis(1),
-        );
+        let r = run_record(&mut fake, &mut state, &script.records[0], Duration::from_millis(1));
         assert!(matches!(r, ItemResult::Failed(f) if f.reason.starts_with("timed out")));
     }
 
@@ -1008,10 +949,7 @@ mod tests {
             skipped: 2,
             elapsed: Duration::from_millis(1250),
         };
-        assert_eq!(
-            s.line("a.test"),
-            "a.test: 3 passed, 1 failed, 2 skipped (1.2s)"
-        );
+        assert_eq!(s.line("a.test"), "a.test: 3 passed, 1 failed, 2 skipped (1.2s)");
         assert_eq!(truncate_chars("abcdef", 3), "abc...");
         assert_eq!(truncate_chars("abc", 3), "abc");
     }
@@ -1019,11 +957,7 @@ mod tests {
     #[test]
     fn unreadable_file_counts_as_failed() {
         let mut out = Vec::new();
-        let s = run_file(
-            "/nonexistent/definitely/missing.test",
-            &Options::default(),
-            &mut out,
-        );
+        let s = run_file("/nonexistent/definitely/missing.test", &Options::default(), &mut out);
         assert_eq!(s.failed, 1);
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("cannot read"));

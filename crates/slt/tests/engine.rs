@@ -14,10 +14,7 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, text: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "voltrs-slt-engine-{}-{name}.slt",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("voltrs-slt-engine-{}-{name}.slt", std::process::id()));
         std::fs::write(&path, text).expect("write temporary file");
         TempFile(path)
     }
@@ -188,10 +185,7 @@ INSERT INTO t VALUES(2)
     let summary = run_file(file.path(), &options(false), &mut out);
     let text = String::from_utf8_lossy(&out);
     assert_eq!((summary.passed, summary.failed), (2, 5), "{text}");
-    assert!(
-        text.contains(&format!("{}:7: wrong result", file.path())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("{}:7: wrong result", file.path())), "{text}");
 }
 
 #[test]

@@ -77,8 +77,7 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, text: &str) -> TempFile {
-        let path =
-            std::env::temp_dir().join(format!("voltrs-slt-{}-{name}.slt", std::process::id()));
+        let path = std::env::temp_dir().join(format!("voltrs-slt-{}-{name}.slt", std::process::id()));
         std::fs::write(&path, text).expect("write temporary file");
         TempFile(path)
     }
@@ -110,9 +109,7 @@ struct Fake;
 impl Executor for Fake {
     fn execute(&mut self, sql: &str) -> Result<Vec<Outcome>, String> {
         match sql {
-            "CREATE TABLE t(a INTEGER, b VARCHAR(10))" => {
-                Ok(vec![Outcome::Done("CREATE TABLE".into())])
-            }
+            "CREATE TABLE t(a INTEGER, b VARCHAR(10))" => Ok(vec![Outcome::Done("CREATE TABLE".into())]),
             "SELECT * FROM missing" => Err("no such table: MISSING".into()),
             "SELECT a, b\n  FROM t" => rows(
                 2,
@@ -121,20 +118,8 @@ impl Executor for Fake {
                     vec![Value::Integer(1), Value::str("x")],
                 ],
             ),
-            "SELECT a FROM t3" => rows(
-                1,
-                [5, 3, 1, 4, 2]
-                    .iter()
-                    .map(|v| vec![Value::Integer(*v)])
-                    .collect(),
-            ),
-            "SELECT b FROM t2" => rows(
-                1,
-                ["c", "a", "b"]
-                    .iter()
-                    .map(|v| vec![Value::str(v)])
-                    .collect(),
-            ),
+            "SELECT a FROM t3" => rows(1, [5, 3, 1, 4, 2].iter().map(|v| vec![Value::Integer(*v)]).collect()),
+            "SELECT b FROM t2" => rows(1, ["c", "a", "b"].iter().map(|v| vec![Value::str(v)]).collect()),
             "SELECT 1.5" => rows(1, vec![vec![Value::Float(1.5)]]),
             "INSERT INTO t VALUES(3, 'z')" => Ok(vec![Outcome::Modified(1)]),
             other => Err(format!("unexpected SQL: {other}")),
@@ -152,14 +137,8 @@ fn parses_and_plans_the_file() {
 
     let skipped = &script.records[3];
     assert_eq!(skipped.line, 11);
-    assert_eq!(
-        skipped.conditions,
-        vec![Condition::SkipIf("postgresql".into())]
-    );
-    assert_eq!(
-        script.records[4].conditions,
-        vec![Condition::OnlyIf("mysql".into())]
-    );
+    assert_eq!(skipped.conditions, vec![Condition::SkipIf("postgresql".into())]);
+    assert_eq!(script.records[4].conditions, vec![Condition::OnlyIf("mysql".into())]);
     assert_eq!(
         script.records[2].kind,
         RecordKind::Statement {
@@ -168,9 +147,7 @@ fn parses_and_plans_the_file() {
         }
     );
     match &script.records[5].kind {
-        RecordKind::Query {
-            sql, types, sort, ..
-        } => {
+        RecordKind::Query { sql, types, sort, .. } => {
             assert_eq!(sql, "SELECT a, b\n  FROM t");
             assert_eq!(types, "IT");
             assert_eq!(*sort, Some(SortMode::RowSort));
@@ -197,12 +174,7 @@ fn runs_the_file_against_a_fake_engine() {
     let mut fake = Fake;
     let mut passed = 0;
     for record in &plan.items {
-        match run_record(
-            &mut fake,
-            &mut state,
-            record,
-            std::time::Duration::from_secs(10),
-        ) {
+        match run_record(&mut fake, &mut state, record, std::time::Duration::from_secs(10)) {
             ItemResult::Passed => passed += 1,
             ItemResult::Setting => {}
             ItemResult::Failed(f) => panic!("line {} failed: {f:?}", f.line),
@@ -245,10 +217,7 @@ fn binary_reports_record_counts() {
     assert_eq!(numbers[0] + numbers[1], 7, "{summary}");
     assert_eq!(numbers[2], 2, "{summary}");
     let last = stdout.lines().last().unwrap_or("");
-    assert_eq!(
-        last,
-        format!("{} passed, {} failed", numbers[0], numbers[1])
-    );
+    assert_eq!(last, format!("{} passed, {} failed", numbers[0], numbers[1]));
     assert_eq!(out.status.success(), numbers[1] == 0);
 }
 

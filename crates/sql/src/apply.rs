@@ -175,11 +175,7 @@ impl<'a> Writer<'a> {
 
     /// Finds the row holding a key of unique constraint `u` in partition `p`.
     fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(self
-            .storage(p)?
-            .unique
-            .get(u)
-            .and_then(|m| m.map.get(key).copied()))
+        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
     }
 
     pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
@@ -313,11 +309,7 @@ enum Op {
 }
 
 /// Runs a bound write; returns the number of rows affected.
-pub fn apply_write(
-    w: &BoundWrite,
-    partitions: &mut [Partition],
-    inputs: &WriteInputs,
-) -> Result<u64> {
+pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteInputs) -> Result<u64> {
     match w {
         BoundWrite::Insert {
             table,
@@ -325,11 +317,7 @@ pub fn apply_write(
             source,
             upsert,
         } => insert(table, targets, source, *upsert, partitions, inputs),
-        BoundWrite::Update {
-            table,
-            filter,
-            sets,
-        } => update(table, filter.as_ref(), sets, partitions, inputs),
+        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
         BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
     }
 }
@@ -405,14 +393,7 @@ fn insert(
 }
 
 /// UPSERT with a column list changes only the listed columns of an existing row.
-fn merge_upsert(
-    w: &Writer,
-    p: usize,
-    id: RowId,
-    new: &Row,
-    targets: &[usize],
-    width: usize,
-) -> Result<Row> {
+fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], width: usize) -> Result<Row> {
     if targets.len() == width {
         return Ok(new.clone());
     }
@@ -445,10 +426,7 @@ fn matching(
     let mut out = Vec::new();
     for (id, row) in t.scan() {
         let keep = match filter {
-            Some(f) => matches!(
-                eval(f, &Env { row, parent: None }, ctx)?,
-                Value::Boolean(true)
-            ),
+            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
             None => true,
         };
         if keep {

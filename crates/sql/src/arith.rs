@@ -37,10 +37,7 @@ pub fn arith_type(op: BinOp, l: DataType, r: DataType) -> Result<DataType> {
                 DataType::BigInt
             })
         }
-        _ => Err(Error::Invalid(format!(
-            "{} is not an arithmetic operator",
-            op.symbol()
-        ))),
+        _ => Err(Error::Invalid(format!("{} is not an arithmetic operator", op.symbol()))),
     }
 }
 
@@ -70,14 +67,8 @@ pub fn arith(op: BinOp, l: &Value, r: &Value, ty: DataType) -> Result<Value> {
             _ => operand_err(op, l, r),
         };
     }
-    if !matches!(
-        op,
-        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
-    ) {
-        return Err(Error::Invalid(format!(
-            "{} is not an arithmetic operator",
-            op.symbol()
-        )));
+    if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod) {
+        return Err(Error::Invalid(format!("{} is not an arithmetic operator", op.symbol())));
     }
     match ty {
         t if t.is_integer() => match (l, r) {
@@ -109,12 +100,7 @@ fn operand_err<T>(op: BinOp, l: &Value, r: &Value) -> Result<T> {
     ))
 }
 
-fn overflow<T>(
-    op: BinOp,
-    a: impl std::fmt::Display,
-    b: impl std::fmt::Display,
-    ty: &str,
-) -> Result<T> {
+fn overflow<T>(op: BinOp, a: impl std::fmt::Display, b: impl std::fmt::Display, ty: &str) -> Result<T> {
     range_err(format!(
         "numeric value out of range: {a} {} {b} overflows {ty}",
         op.symbol()
@@ -198,9 +184,7 @@ pub fn negate(v: &Value) -> Result<Value> {
         Value::Null => Ok(Value::Null),
         Value::Integer(i) => match i.checked_neg() {
             Some(n) if n != i64::MIN => Ok(Value::Integer(n)),
-            _ => range_err(format!(
-                "numeric value out of range: -({i}) overflows BIGINT"
-            )),
+            _ => range_err(format!("numeric value out of range: -({i}) overflows BIGINT")),
         },
         Value::Float(f) => Ok(Value::Float(-f)),
         Value::Decimal(d) => Ok(Value::Decimal(d.neg())),
@@ -237,37 +221,18 @@ mod tests {
         assert_eq!(arith_type(BinOp::Add, Float, Null).unwrap(), Float);
         assert_eq!(arith_type(BinOp::Add, Null, Null).unwrap(), BigInt);
         assert_eq!(
-            arith_type(
-                BinOp::Concat,
-                DataType::VARCHAR_MAX,
-                Varchar {
-                    len: 3,
-                    bytes: true
-                }
-            )
-            .unwrap(),
+            arith_type(BinOp::Concat, DataType::VARCHAR_MAX, Varchar { len: 3, bytes: true }).unwrap(),
             DataType::VARCHAR_MAX
         );
         assert_eq!(
-            arith_type(
-                BinOp::Concat,
-                Null,
-                Varchar {
-                    len: 3,
-                    bytes: false
-                }
-            )
-            .unwrap(),
+            arith_type(BinOp::Concat, Null, Varchar { len: 3, bytes: false }).unwrap(),
             DataType::VARCHAR_MAX
         );
     }
 
     #[test]
     fn type_errors_name_operator_and_types() {
-        let v = DataType::Varchar {
-            len: 10,
-            bytes: false,
-        };
+        let v = DataType::Varchar { len: 10, bytes: false };
         let e = arith_type(BinOp::Add, v, DataType::Integer).unwrap_err();
         assert_eq!(
             e,
@@ -299,42 +264,22 @@ mod tests {
     fn integer_overflow_and_null_sentinel() {
         let e = int(BinOp::Add, i64::MAX, 1).unwrap_err();
         assert_eq!(e.kind(), "range");
-        assert!(
-            e.to_string().starts_with("numeric value out of range"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("numeric value out of range"), "{e}");
         assert!(e.to_string().contains('+'), "{e}");
-        assert_eq!(
-            int(BinOp::Mul, i64::MAX / 2 + 1, 2).unwrap_err().kind(),
-            "range"
-        );
+        assert_eq!(int(BinOp::Mul, i64::MAX / 2 + 1, 2).unwrap_err().kind(), "range");
         // i64::MIN is VoltDB's BIGINT NULL: a result equal to it is out of range.
         assert_eq!(int(BinOp::Sub, -i64::MAX, 1).unwrap_err().kind(), "range");
-        assert_eq!(
-            int(BinOp::Sub, -i64::MAX, 0).unwrap(),
-            Value::Integer(-i64::MAX)
-        );
-        assert_eq!(
-            int(BinOp::Mul, i64::MIN + 1, -1).unwrap(),
-            Value::Integer(i64::MAX)
-        );
+        assert_eq!(int(BinOp::Sub, -i64::MAX, 0).unwrap(), Value::Integer(-i64::MAX));
+        assert_eq!(int(BinOp::Mul, i64::MIN + 1, -1).unwrap(), Value::Integer(i64::MAX));
         // Narrower result types are checked against their own range.
-        let r = arith(
-            BinOp::Add,
-            &Value::Integer(127),
-            &Value::Integer(1),
-            DataType::TinyInt,
-        );
+        let r = arith(BinOp::Add, &Value::Integer(127), &Value::Integer(1), DataType::TinyInt);
         assert_eq!(r.unwrap_err().kind(), "range");
     }
 
     #[test]
     fn division_by_zero() {
         for op in [BinOp::Div, BinOp::Mod] {
-            assert_eq!(
-                int(op, 1, 0).unwrap_err(),
-                Error::Range("division by zero".into())
-            );
+            assert_eq!(int(op, 1, 0).unwrap_err(), Error::Range("division by zero".into()));
             let d = arith(op, &dec("1.5"), &dec("0"), DataType::Decimal).unwrap_err();
             assert_eq!(d, Error::Range("division by zero".into()));
             let f = arith(op, &Value::Float(1.0), &Value::Float(0.0), DataType::Float).unwrap_err();
@@ -344,50 +289,19 @@ mod tests {
 
     #[test]
     fn decimal_and_float() {
-        let r = arith(
-            BinOp::Add,
-            &Value::Integer(1),
-            &dec("0.5"),
-            DataType::Decimal,
-        )
-        .unwrap();
+        let r = arith(BinOp::Add, &Value::Integer(1), &dec("0.5"), DataType::Decimal).unwrap();
         assert_eq!(r, dec("1.5"));
-        let r = arith(
-            BinOp::Mod,
-            &dec("7.5"),
-            &Value::Integer(2),
-            DataType::Decimal,
-        )
-        .unwrap();
+        let r = arith(BinOp::Mod, &dec("7.5"), &Value::Integer(2), DataType::Decimal).unwrap();
         assert_eq!(r, dec("1.5"));
-        let r = arith(
-            BinOp::Mod,
-            &dec("-7.5"),
-            &Value::Integer(2),
-            DataType::Decimal,
-        )
-        .unwrap();
+        let r = arith(BinOp::Mod, &dec("-7.5"), &Value::Integer(2), DataType::Decimal).unwrap();
         assert_eq!(r, dec("-1.5"));
-        let r = arith(
-            BinOp::Mul,
-            &Value::Integer(3),
-            &Value::Float(0.5),
-            DataType::Float,
-        )
-        .unwrap();
+        let r = arith(BinOp::Mul, &Value::Integer(3), &Value::Float(0.5), DataType::Float).unwrap();
         assert_eq!(r, Value::Float(1.5));
-        let r = arith(
-            BinOp::Mul,
-            &Value::Float(1e308),
-            &Value::Float(10.0),
-            DataType::Float,
-        );
+        let r = arith(BinOp::Mul, &Value::Float(1e308), &Value::Float(10.0), DataType::Float);
         assert_eq!(r.unwrap_err().kind(), "range");
         let big = dec("90000000000000000000000000");
         assert_eq!(
-            arith(BinOp::Mul, &big, &big, DataType::Decimal)
-                .unwrap_err()
-                .kind(),
+            arith(BinOp::Mul, &big, &big, DataType::Decimal).unwrap_err().kind(),
             "range"
         );
     }
@@ -395,24 +309,14 @@ mod tests {
     #[test]
     fn nulls_and_concat() {
         assert!(
-            arith(
-                BinOp::Add,
-                &Value::Null,
-                &Value::Integer(1),
-                DataType::BigInt
-            )
-            .unwrap()
-            .is_null()
+            arith(BinOp::Add, &Value::Null, &Value::Integer(1), DataType::BigInt)
+                .unwrap()
+                .is_null()
         );
         assert!(
-            arith(
-                BinOp::Div,
-                &Value::Integer(1),
-                &Value::Null,
-                DataType::BigInt
-            )
-            .unwrap()
-            .is_null()
+            arith(BinOp::Div, &Value::Integer(1), &Value::Null, DataType::BigInt)
+                .unwrap()
+                .is_null()
         );
         let c = arith(
             BinOp::Concat,
@@ -423,36 +327,19 @@ mod tests {
         .unwrap();
         assert_eq!(c, Value::str("abcé"));
         assert!(
-            arith(
-                BinOp::Concat,
-                &Value::str("a"),
-                &Value::Null,
-                DataType::VARCHAR_MAX
-            )
-            .unwrap()
-            .is_null()
+            arith(BinOp::Concat, &Value::str("a"), &Value::Null, DataType::VARCHAR_MAX)
+                .unwrap()
+                .is_null()
         );
-        let e = arith(
-            BinOp::Add,
-            &Value::str("a"),
-            &Value::Integer(1),
-            DataType::BigInt,
-        )
-        .unwrap_err();
+        let e = arith(BinOp::Add, &Value::str("a"), &Value::Integer(1), DataType::BigInt).unwrap_err();
         assert_eq!(e.kind(), "type");
     }
 
     #[test]
     fn negation() {
         assert_eq!(negate(&Value::Integer(5)).unwrap(), Value::Integer(-5));
-        assert_eq!(
-            negate(&Value::Integer(-i64::MAX)).unwrap(),
-            Value::Integer(i64::MAX)
-        );
-        assert_eq!(
-            negate(&Value::Integer(i64::MIN)).unwrap_err().kind(),
-            "range"
-        );
+        assert_eq!(negate(&Value::Integer(-i64::MAX)).unwrap(), Value::Integer(i64::MAX));
+        assert_eq!(negate(&Value::Integer(i64::MIN)).unwrap_err().kind(), "range");
         assert_eq!(negate(&dec("1.25")).unwrap(), dec("-1.25"));
         assert_eq!(negate(&Value::Float(2.0)).unwrap(), Value::Float(-2.0));
         assert!(negate(&Value::Null).unwrap().is_null());

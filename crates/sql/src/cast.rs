@@ -58,8 +58,7 @@ fn fits_varchar(s: &str, len: u32, bytes: bool) -> bool {
 }
 
 fn in_integer_range(i: i64, ty: DataType) -> bool {
-    ty.integer_range()
-        .is_some_and(|(min, max)| i >= min && i <= max)
+    ty.integer_range().is_some_and(|(min, max)| i >= min && i <= max)
 }
 
 /// Truncates a double toward zero into an i64; `None` for NaN, infinities and values
@@ -73,10 +72,7 @@ fn f64_to_i64_trunc(f: f64) -> Option<i64> {
 }
 
 fn invalid_for_cast<T>(s: &str, to: DataType) -> Result<T> {
-    type_err(format!(
-        "invalid character value for cast: '{s}' to {}",
-        to.name()
-    ))
+    type_err(format!("invalid character value for cast: '{s}' to {}", to.name()))
 }
 
 fn cannot_cast<T>(v: &Value, to: DataType) -> Result<T> {
@@ -87,12 +83,7 @@ fn parse_i64_text(s: &str, to: DataType) -> Result<i64> {
     use std::num::IntErrorKind;
     match s.trim().parse::<i64>() {
         Ok(i) => Ok(i),
-        Err(e)
-            if matches!(
-                e.kind(),
-                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
-            ) =>
-        {
+        Err(e) if matches!(e.kind(), IntErrorKind::PosOverflow | IntErrorKind::NegOverflow) => {
             range_err(format!("value {} out of range for {}", s.trim(), to.name()))
         }
         Err(_) => invalid_for_cast(s, to),
@@ -145,9 +136,7 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
             }
         }
         DataType::Float => match v {
-            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => {
-                Ok(Value::Float(v.as_f64().unwrap_or(0.0)))
-            }
+            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
             Value::Varchar(s) => Ok(Value::Float(parse_f64_text(s)?)),
             _ => cannot_cast(v, to),
         },
@@ -193,16 +182,12 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
         }
         DataType::Timestamp => match v {
             Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
-            Value::Varchar(s) => {
-                parse_timestamp(s)
-                    .map(Value::Timestamp)
-                    .map_err(|e| match Error::from(e) {
-                        Error::Type(_) => Error::Type(format!(
-                            "invalid character value for cast: '{s}' to TIMESTAMP"
-                        )),
-                        other => other,
-                    })
-            }
+            Value::Varchar(s) => parse_timestamp(s)
+                .map(Value::Timestamp)
+                .map_err(|e| match Error::from(e) {
+                    Error::Type(_) => Error::Type(format!("invalid character value for cast: '{s}' to TIMESTAMP")),
+                    other => other,
+                }),
             _ => cannot_cast(v, to),
         },
         DataType::Boolean => match v {
@@ -235,11 +220,7 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
             show_value(v)
         ))
     };
-    let too_long = || {
-        range_err(format!(
-            "value too long for column \"{column}\" of type {ty}"
-        ))
-    };
+    let too_long = || range_err(format!("value too long for column \"{column}\" of type {ty}"));
     if v.is_null() {
         return Ok(Value::Null);
     }
@@ -270,9 +251,7 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
             }
         }
         DataType::Float => match v {
-            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => {
-                Ok(Value::Float(v.as_f64().unwrap_or(0.0)))
-            }
+            Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
             _ => incompatible(),
         },
         DataType::Decimal => match v {
@@ -310,19 +289,17 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
         }
         DataType::Timestamp => match v {
             Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
-            Value::Varchar(s) => {
-                parse_timestamp(s)
-                    .map(Value::Timestamp)
-                    .map_err(|e| match Error::from(e) {
-                        Error::Type(_) => Error::Type(format!(
-                            "invalid TIMESTAMP value '{s}' for column \"{column}\" of type {ty}"
-                        )),
-                        Error::Range(_) => Error::Range(format!(
-                            "value '{s}' out of range for column \"{column}\" of type {ty}"
-                        )),
-                        other => other,
-                    })
-            }
+            Value::Varchar(s) => parse_timestamp(s)
+                .map(Value::Timestamp)
+                .map_err(|e| match Error::from(e) {
+                    Error::Type(_) => Error::Type(format!(
+                        "invalid TIMESTAMP value '{s}' for column \"{column}\" of type {ty}"
+                    )),
+                    Error::Range(_) => {
+                        Error::Range(format!("value '{s}' out of range for column \"{column}\" of type {ty}"))
+                    }
+                    other => other,
+                }),
             _ => incompatible(),
         },
         DataType::Boolean => match v {
@@ -369,9 +346,7 @@ pub fn common_type(a: DataType, b: DataType) -> Option<DataType> {
             bytes: b1 && b2,
         },
         (T::Varbinary { len: l1 }, T::Varbinary { len: l2 }) => T::Varbinary { len: l1.max(l2) },
-        (T::Timestamp, T::Timestamp | T::Varchar { .. }) | (T::Varchar { .. }, T::Timestamp) => {
-            T::Timestamp
-        }
+        (T::Timestamp, T::Timestamp | T::Varchar { .. }) | (T::Varchar { .. }, T::Timestamp) => T::Timestamp,
         (T::Boolean, T::Boolean) => T::Boolean,
         _ => return None,
     })

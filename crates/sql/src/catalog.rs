@@ -141,9 +141,7 @@ impl TableDef {
     }
 
     pub fn primary_key(&self) -> Option<&UniqueKey> {
-        self.uniques
-            .iter()
-            .find(|u| u.kind == UniqueKind::PrimaryKey)
+        self.uniques.iter().find(|u| u.kind == UniqueKind::PrimaryKey)
     }
 
     pub fn is_partitioned(&self) -> bool {

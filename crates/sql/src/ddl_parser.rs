@@ -192,20 +192,13 @@ pub fn data_type(p: &mut Parser) -> Result<DataType> {
                     eat_word(p, "CHARACTERS");
                 }
                 expect_token(p, Token::RParen)?;
-                let max = if bytes {
-                    MAX_VALUE_BYTES
-                } else {
-                    MAX_VARCHAR_CHARS
-                } as u64;
+                let max = if bytes { MAX_VALUE_BYTES } else { MAX_VARCHAR_CHARS } as u64;
                 if len == 0 || len > max {
                     return Err(Error::Invalid(format!(
                         "VARCHAR length {len} must be between 1 and {max}"
                     )));
                 }
-                DataType::Varchar {
-                    len: len as u32,
-                    bytes,
-                }
+                DataType::Varchar { len: len as u32, bytes }
             } else if is_text {
                 DataType::VARCHAR_MAX
             } else {
@@ -309,9 +302,7 @@ fn key_kind(p: &mut Parser, inline: bool) -> Result<Option<(Option<String>, Uniq
 
 fn column_list(p: &mut Parser) -> Result<Vec<String>> {
     expect_token(p, Token::LParen)?;
-    let cols = p
-        .parse_comma_separated(|p| p.parse_identifier())
-        .map_err(syntax)?;
+    let cols = p.parse_comma_separated(|p| p.parse_identifier()).map_err(syntax)?;
     expect_token(p, Token::RParen)?;
     Ok(cols.iter().map(fold).collect())
 }
@@ -498,11 +489,7 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
         } else {
             eat_word(p, "COLUMN");
             let column = column_spec(p)?;
-            let before = if eat_word(p, "BEFORE") {
-                Some(name(p)?)
-            } else {
-                None
-            };
+            let before = if eat_word(p, "BEFORE") { Some(name(p)?) } else { None };
             AlterAction::AddColumn { column, before }
         }
     } else if eat_word(p, "DROP") {
@@ -540,18 +527,12 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
                     nullable: false,
                 }
             } else if p.parse_keyword(Keyword::NULL) {
-                AlterAction::SetNullable {
-                    column,
-                    nullable: true,
-                }
+                AlterAction::SetNullable { column, nullable: true }
             } else {
                 return Err(unexpected(p, "DEFAULT, NOT NULL or NULL"));
             }
         } else if p.parse_keywords(&[Keyword::DROP, Keyword::DEFAULT]) {
-            AlterAction::SetDefault {
-                column,
-                default: None,
-            }
+            AlterAction::SetDefault { column, default: None }
         } else {
             p.prev_token();
             let column = column_spec(p)?;

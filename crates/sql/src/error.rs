@@ -9,11 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The text is not valid SQL. `line` and `column` are 1-based.
     #[error("syntax error at line {line}, column {column}: {message}")]
-    Syntax {
-        message: String,
-        line: u64,
-        column: u64,
-    },
+    Syntax { message: String, line: u64, column: u64 },
     /// An unknown or ambiguous name (table, column, database, index, procedure, function).
     #[error("{0}")]
     Name(String),

@@ -208,23 +208,14 @@ impl Expr {
     /// Calls `f` on every direct child expression (not into subquery plans).
     pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
         match &self.kind {
-            ExprKind::Literal(_)
-            | ExprKind::Column(_)
-            | ExprKind::Outer { .. }
-            | ExprKind::Param(_) => {}
-            ExprKind::Neg(e)
-            | ExprKind::Not(e)
-            | ExprKind::Cast(e)
-            | ExprKind::IsNull { expr: e, .. } => f(e),
+            ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Outer { .. } | ExprKind::Param(_) => {}
+            ExprKind::Neg(e) | ExprKind::Not(e) | ExprKind::Cast(e) | ExprKind::IsNull { expr: e, .. } => f(e),
             ExprKind::Binary { left, right, .. } | ExprKind::IsDistinct { left, right, .. } => {
                 f(left);
                 f(right);
             }
             ExprKind::Like {
-                expr,
-                pattern,
-                escape,
-                ..
+                expr, pattern, escape, ..
             } => {
                 f(expr);
                 f(pattern);
@@ -242,11 +233,7 @@ impl Expr {
             }
             ExprKind::InSubquery { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
-            ExprKind::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            ExprKind::Case { operand, whens, else_ } => {
                 if let Some(o) = operand {
                     f(o);
                 }
@@ -265,23 +252,14 @@ impl Expr {
     /// Mutable version of [`Expr::for_each_child`].
     pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         match &mut self.kind {
-            ExprKind::Literal(_)
-            | ExprKind::Column(_)
-            | ExprKind::Outer { .. }
-            | ExprKind::Param(_) => {}
-            ExprKind::Neg(e)
-            | ExprKind::Not(e)
-            | ExprKind::Cast(e)
-            | ExprKind::IsNull { expr: e, .. } => f(e),
+            ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Outer { .. } | ExprKind::Param(_) => {}
+            ExprKind::Neg(e) | ExprKind::Not(e) | ExprKind::Cast(e) | ExprKind::IsNull { expr: e, .. } => f(e),
             ExprKind::Binary { left, right, .. } | ExprKind::IsDistinct { left, right, .. } => {
                 f(left);
                 f(right);
             }
             ExprKind::Like {
-                expr,
-                pattern,
-                escape,
-                ..
+                expr, pattern, escape, ..
             } => {
                 f(expr);
                 f(pattern);
@@ -299,11 +277,7 @@ impl Expr {
             }
             ExprKind::InSubquery { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
-            ExprKind::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            ExprKind::Case { operand, whens, else_ } => {
                 if let Some(o) = operand {
                     f(o);
                 }

@@ -221,11 +221,7 @@ pub fn resolve(name: &str, arg_types: &[DataType]) -> Result<Option<(Func, DataT
         }
         Func::NullIf(_) => {
             let compare = unify(name, args.iter().copied())?;
-            let result = if args[0] == DataType::Null {
-                args[1]
-            } else {
-                args[0]
-            };
+            let result = if args[0] == DataType::Null { args[1] } else { args[0] };
             (Func::NullIf(compare), result)
         }
         Func::Decode { .. } => {
@@ -293,11 +289,7 @@ fn is_ts(t: DataType) -> bool {
 
 /// The result type of a function returning its numeric argument's type.
 fn same_numeric(t: DataType) -> DataType {
-    if t == DataType::Null {
-        DataType::BigInt
-    } else {
-        t
-    }
+    if t == DataType::Null { DataType::BigInt } else { t }
 }
 
 fn unify(name: &str, types: impl Iterator<Item = DataType>) -> Result<DataType> {
@@ -381,8 +373,7 @@ pub fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Value> {
             if a0.is_null() || b.is_null() {
                 return Ok(a0.clone());
             }
-            let equal =
-                cast(a0, compare)?.sql_cmp(&cast(b, compare)?) == Some(std::cmp::Ordering::Equal);
+            let equal = cast(a0, compare)?.sql_cmp(&cast(b, compare)?) == Some(std::cmp::Ordering::Equal);
             Ok(if equal { Value::Null } else { a0.clone() })
         }
         Func::Decode { compare, result } => decode(args, compare, result),
@@ -401,12 +392,9 @@ pub fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Value> {
 }
 
 fn decimal(raw: i128, func: Func) -> Result<Value> {
-    Decimal::from_raw(raw).map(Value::Decimal).map_err(|_| {
-        Error::Range(format!(
-            "numeric value out of range in function {}",
-            func.name()
-        ))
-    })
+    Decimal::from_raw(raw)
+        .map(Value::Decimal)
+        .map_err(|_| Error::Range(format!("numeric value out of range in function {}", func.name())))
 }
 
 fn abs(v: &Value) -> Result<Value> {
@@ -431,14 +419,7 @@ fn ceil_floor(func: Func, v: &Value) -> Result<Value> {
             let raw = d.raw();
             let frac = raw.rem_euclid(DECIMAL_ONE);
             let down = raw - frac;
-            decimal(
-                if up && frac != 0 {
-                    down + DECIMAL_ONE
-                } else {
-                    down
-                },
-                func,
-            )
+            decimal(if up && frac != 0 { down + DECIMAL_ONE } else { down }, func)
         }
         other => wrong_arg(func, other),
     }
@@ -552,9 +533,7 @@ fn decode(args: &[Value], compare: DataType, result: DataType) -> Result<Value> 
         let search = arg(args, 1 + 2 * i);
         let hit = match (key.is_null(), search.is_null()) {
             (true, true) => true,
-            (false, false) => {
-                key.sql_cmp(&cast(search, compare)?) == Some(std::cmp::Ordering::Equal)
-            }
+            (false, false) => key.sql_cmp(&cast(search, compare)?) == Some(std::cmp::Ordering::Equal),
             _ => false,
         };
         if hit {

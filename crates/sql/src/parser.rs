@@ -165,10 +165,7 @@ fn rewrite_starts_with(tokens: &mut Vec<TokenWithSpan>) {
             let next = |from: usize| (from..tokens.len()).find(|&k| !is_blank(&tokens[k].token));
             if let Some(w) = next(i + 1).filter(|&w| word(&tokens[w].token, "WITH"))
                 && let Some(v) = next(w + 1)
-                && matches!(
-                    tokens[v].token,
-                    Token::SingleQuotedString(_) | Token::Placeholder(_)
-                )
+                && matches!(tokens[v].token, Token::SingleQuotedString(_) | Token::Placeholder(_))
             {
                 let span = tokens[v].span;
                 tokens[i].token = Token::make_keyword("LIKE");
@@ -176,23 +173,14 @@ fn rewrite_starts_with(tokens: &mut Vec<TokenWithSpan>) {
                     v + 1,
                     TokenWithSpan::new(Token::SingleQuotedString(STARTS_WITH_MARKER.into()), span),
                 );
+                tokens.insert(v + 1, TokenWithSpan::new(Token::make_keyword("ESCAPE"), span));
                 tokens.insert(
                     v + 1,
-                    TokenWithSpan::new(Token::make_keyword("ESCAPE"), span),
+                    TokenWithSpan::new(Token::Whitespace(sqlparser::tokenizer::Whitespace::Space), span),
                 );
                 tokens.insert(
                     v + 1,
-                    TokenWithSpan::new(
-                        Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-                        span,
-                    ),
-                );
-                tokens.insert(
-                    v + 1,
-                    TokenWithSpan::new(
-                        Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-                        span,
-                    ),
+                    TokenWithSpan::new(Token::Whitespace(sqlparser::tokenizer::Whitespace::Space), span),
                 );
                 tokens.remove(w);
             }
@@ -220,13 +208,9 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
         {
             ddl_parser::create_index(parser(tokens)).map(Statement::CreateIndex)
         }
-        ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => {
-            ddl_parser::database_statement(parser(tokens))
-        }
+        ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => ddl_parser::database_statement(parser(tokens)),
         ("PARTITION", _) => ddl_parser::partition(parser(tokens)),
-        ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => {
-            ddl_parser::drop(parser(tokens))
-        }
+        ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => ddl_parser::drop(parser(tokens)),
         ("TRUNCATE", _) => ddl_parser::truncate(parser(tokens)),
         ("ALTER", "TABLE") => ddl_parser::alter_table(parser(tokens)).map(Statement::AlterTable),
         ("UPSERT", _) => {
@@ -255,11 +239,7 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
             s @ ast::Statement::Delete(_) => Ok(Statement::Delete(Box::new(s))),
             other => {
                 let text = other.to_string();
-                let head: String = text
-                    .split_whitespace()
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let head: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
                 Err(Error::Unsupported(format!("statement {head} ...")))
             }
         },

@@ -148,11 +148,9 @@ impl Plan {
                 t.extend(right.output_types());
                 t
             }
-            Plan::Aggregate { group_by, aggs, .. } => group_by
-                .iter()
-                .map(|e| e.ty)
-                .chain(aggs.iter().map(|a| a.ty))
-                .collect(),
+            Plan::Aggregate { group_by, aggs, .. } => {
+                group_by.iter().map(|e| e.ty).chain(aggs.iter().map(|a| a.ty)).collect()
+            }
             Plan::Window { input, funcs } => {
                 let mut t = input.output_types();
                 t.extend(funcs.iter().map(|f| f.ty));

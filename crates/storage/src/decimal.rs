@@ -189,15 +189,11 @@ impl Decimal {
         }
         // 0 <= raw_len <= 38, so the kept digits fit a u128.
         let keep = usize::try_from(raw_len.min(len)).map_err(|_| DecimalError::OutOfRange)?;
-        let mut mag = digits[..keep]
-            .iter()
-            .fold(0u128, |acc, &d| acc * 10 + u128::from(d));
+        let mut mag = digits[..keep].iter().fold(0u128, |acc, &d| acc * 10 + u128::from(d));
         if shift > 0 {
             // raw_len = len + shift <= 38, so shift < 38 and the product stays below 10^38.
             let shift = u32::try_from(shift).map_err(|_| DecimalError::OutOfRange)?;
-            mag = mag
-                .checked_mul(10u128.pow(shift))
-                .ok_or(DecimalError::OutOfRange)?;
+            mag = mag.checked_mul(10u128.pow(shift)).ok_or(DecimalError::OutOfRange)?;
         } else if digits.get(keep).is_some_and(|&d| d >= 5) {
             mag += 1;
         }
@@ -375,9 +371,9 @@ fn parse_exponent(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let mag = digits.iter().fold(0i64, |acc, &d| {
-        (acc * 10 + i64::from(d - b'0')).min(EXPONENT_CLAMP)
-    });
+    let mag = digits
+        .iter()
+        .fold(0i64, |acc, &d| (acc * 10 + i64::from(d - b'0')).min(EXPONENT_CLAMP));
     Some(if negative { -mag } else { mag })
 }
 
@@ -511,18 +507,12 @@ mod tests {
         assert_eq!(raw("1e-100"), 0);
         assert_eq!(raw("1e-1000000000000000000000"), 0);
         assert_eq!(raw("0e1000000000000000000000"), 0);
-        assert_eq!(
-            d("1e25"),
-            Decimal::from_i128_scaled(10i128.pow(25), 0).unwrap()
-        );
+        assert_eq!(d("1e25"), Decimal::from_i128_scaled(10i128.pow(25), 0).unwrap());
         assert_eq!(d(".1e1"), Decimal::ONE);
         assert_eq!(d("12345e-2"), d("123.45"));
         assert_eq!(d("0.00012345e4"), d("1.2345"));
         assert_eq!(Decimal::parse("1e26"), Err(DecimalError::OutOfRange));
-        assert_eq!(
-            Decimal::parse("1e999999999999"),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::parse("1e999999999999"), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::parse("-1e26"), Err(DecimalError::OutOfRange));
     }
 
@@ -563,10 +553,7 @@ mod tests {
         ] {
             assert_eq!(Decimal::parse(&s), Err(DecimalError::OutOfRange), "{s}");
         }
-        assert_eq!(
-            d("99999999999999999999999999"),
-            d("9.9999999999999999999999999e25")
-        );
+        assert_eq!(d("99999999999999999999999999"), d("9.9999999999999999999999999e25"));
         assert_eq!(Decimal::from_raw(LIMIT), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::from_raw(-LIMIT), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::from_raw(i128::MIN), Err(DecimalError::OutOfRange));
@@ -576,15 +563,10 @@ mod tests {
     #[test]
     fn parse_rejects_malformed() {
         for s in [
-            "", " ", "-", "+", ".", "-.", "e5", ".e5", "1e", "1e+", "1e-", "1.2.3", "1 2", "1,5",
-            "1_000", "abc", "0x10", "+-1", "--1", "1e5.5", "1e5e5", "NaN", "inf", "Infinity", "1-",
-            "1.5f", "١", "1e 5", "- 1",
+            "", " ", "-", "+", ".", "-.", "e5", ".e5", "1e", "1e+", "1e-", "1.2.3", "1 2", "1,5", "1_000", "abc",
+            "0x10", "+-1", "--1", "1e5.5", "1e5e5", "NaN", "inf", "Infinity", "1-", "1.5f", "١", "1e 5", "- 1",
         ] {
-            assert_eq!(
-                Decimal::parse(s),
-                Err(DecimalError::Invalid(s.to_string())),
-                "{s:?}"
-            );
+            assert_eq!(Decimal::parse(s), Err(DecimalError::Invalid(s.to_string())), "{s:?}");
         }
     }
 
@@ -618,14 +600,8 @@ mod tests {
         assert_eq!(Decimal::from_f64(f64::MAX), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::from_f64(f64::MIN_POSITIVE), Ok(Decimal::ZERO));
         assert_eq!(Decimal::from_f64(f64::NAN), Err(DecimalError::OutOfRange));
-        assert_eq!(
-            Decimal::from_f64(f64::INFINITY),
-            Err(DecimalError::OutOfRange)
-        );
-        assert_eq!(
-            Decimal::from_f64(f64::NEG_INFINITY),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::from_f64(f64::INFINITY), Err(DecimalError::OutOfRange));
+        assert_eq!(Decimal::from_f64(f64::NEG_INFINITY), Err(DecimalError::OutOfRange));
     }
 
     #[test]
@@ -675,28 +651,16 @@ mod tests {
             Decimal::from_i128_scaled(i128::MAX, 50),
             Ok(d("1.7014118346046923173168730371588410572e-12"))
         );
-        assert_eq!(
-            Decimal::from_i128_scaled(i128::MIN, 50),
-            Ok(d("-0.000000000002"))
-        );
+        assert_eq!(Decimal::from_i128_scaled(i128::MIN, 50), Ok(d("-0.000000000002")));
         assert_eq!(Decimal::from_i128_scaled(i128::MAX, 51), Ok(Decimal::ZERO));
-        assert_eq!(
-            Decimal::from_i128_scaled(i128::MIN, u32::MAX),
-            Ok(Decimal::ZERO)
-        );
+        assert_eq!(Decimal::from_i128_scaled(i128::MIN, u32::MAX), Ok(Decimal::ZERO));
         assert_eq!(Decimal::from_i128_scaled(LIMIT - 1, 12), Ok(Decimal::MAX));
-        assert_eq!(
-            Decimal::from_i128_scaled(LIMIT, 12),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::from_i128_scaled(LIMIT, 12), Err(DecimalError::OutOfRange));
         assert_eq!(
             Decimal::from_i128_scaled(10i128.pow(26), 0),
             Err(DecimalError::OutOfRange)
         );
-        assert_eq!(
-            Decimal::from_i128_scaled(i128::MAX, 0),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::from_i128_scaled(i128::MAX, 0), Err(DecimalError::OutOfRange));
     }
 
     #[test]
@@ -711,10 +675,7 @@ mod tests {
             Decimal::MIN.checked_sub(d("0.000000000001")),
             Err(DecimalError::OutOfRange)
         );
-        assert_eq!(
-            Decimal::MAX.checked_sub(Decimal::MIN),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::MAX.checked_sub(Decimal::MIN), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::MAX.checked_add(Decimal::MIN), Ok(Decimal::ZERO));
     }
 
@@ -722,18 +683,12 @@ mod tests {
     fn mul() {
         assert_eq!(d("1.5").checked_mul(d("2")), Ok(d("3")));
         assert_eq!(d("-1.5").checked_mul(d("1.5")), Ok(d("-2.25")));
-        assert_eq!(
-            d("0.000001").checked_mul(d("0.000001")),
-            Ok(d("0.000000000001"))
-        );
+        assert_eq!(d("0.000001").checked_mul(d("0.000001")), Ok(d("0.000000000001")));
         // 0.0000005 × 0.000001 = 5e-13 → HALF_UP to 1e-12, both signs.
         assert_eq!(d("0.0000005").checked_mul(d("0.000001")), Ok(Decimal(1)));
         assert_eq!(d("-0.0000005").checked_mul(d("0.000001")), Ok(Decimal(-1)));
         assert_eq!(d("0.0000004").checked_mul(d("0.000001")), Ok(Decimal::ZERO));
-        assert_eq!(
-            d("-0.0000004").checked_mul(d("-0.000001")),
-            Ok(Decimal::ZERO)
-        );
+        assert_eq!(d("-0.0000004").checked_mul(d("-0.000001")), Ok(Decimal::ZERO));
         // Large operands need the 256-bit path: raw × raw is ~10^62 and ~10^75.
         assert_eq!(
             d("12345678901234.5").checked_mul(d("1000000000")),
@@ -742,10 +697,7 @@ mod tests {
         assert_eq!(Decimal::MAX.checked_mul(Decimal::ONE), Ok(Decimal::MAX));
         assert_eq!(Decimal::MIN.checked_mul(Decimal::ONE), Ok(Decimal::MIN));
         assert_eq!(Decimal::MAX.checked_mul(d("-1")), Ok(Decimal::MIN));
-        assert_eq!(
-            Decimal::MAX.checked_mul(d("0.1")),
-            Ok(d("10000000000000000000000000"))
-        );
+        assert_eq!(Decimal::MAX.checked_mul(d("0.1")), Ok(d("10000000000000000000000000")));
         assert_eq!(
             d("9999999999999.999999999999").checked_mul(d("9999999999999.999999999999")),
             // Exact: 10^26 - 20 + 10^-24.
@@ -755,14 +707,8 @@ mod tests {
             d("10000000000000").checked_mul(d("10000000000000")),
             Err(DecimalError::OutOfRange)
         );
-        assert_eq!(
-            Decimal::MAX.checked_mul(Decimal::MAX),
-            Err(DecimalError::OutOfRange)
-        );
-        assert_eq!(
-            Decimal::MIN.checked_mul(Decimal::MAX),
-            Err(DecimalError::OutOfRange)
-        );
+        assert_eq!(Decimal::MAX.checked_mul(Decimal::MAX), Err(DecimalError::OutOfRange));
+        assert_eq!(Decimal::MIN.checked_mul(Decimal::MAX), Err(DecimalError::OutOfRange));
         assert_eq!(Decimal::MAX.checked_mul(Decimal::ZERO), Ok(Decimal::ZERO));
     }
 
@@ -789,28 +735,16 @@ mod tests {
             Decimal::MAX.checked_div(d("3")),
             Ok(d("33333333333333333333333333.333333333333"))
         );
-        assert_eq!(
-            Decimal::MIN.checked_div(d("-2")),
-            Ok(d("50000000000000000000000000"))
-        );
+        assert_eq!(Decimal::MIN.checked_div(d("-2")), Ok(d("50000000000000000000000000")));
         assert_eq!(
             d("12345678901234567890123456").checked_div(d("1234567890123.456789012345")),
             Ok(d("10000000000000.000000000005"))
         );
         assert_eq!(d("1").checked_div(Decimal::MAX), Ok(Decimal::ZERO));
         assert_eq!(d("1e13").checked_div(d("1e-12")), Ok(d("1e25")));
-        assert_eq!(
-            d("1e14").checked_div(d("1e-12")),
-            Err(DecimalError::OutOfRange)
-        );
-        assert_eq!(
-            Decimal::MAX.checked_div(d("0.5")),
-            Err(DecimalError::OutOfRange)
-        );
-        assert_eq!(
-            one.checked_div(Decimal::ZERO),
-            Err(DecimalError::DivideByZero)
-        );
+        assert_eq!(d("1e14").checked_div(d("1e-12")), Err(DecimalError::OutOfRange));
+        assert_eq!(Decimal::MAX.checked_div(d("0.5")), Err(DecimalError::OutOfRange));
+        assert_eq!(one.checked_div(Decimal::ZERO), Err(DecimalError::DivideByZero));
         assert_eq!(
             Decimal::ZERO.checked_div(Decimal::ZERO),
             Err(DecimalError::DivideByZero)
@@ -826,10 +760,7 @@ mod tests {
         assert_eq!(d("6").checked_rem(d("3")), Ok(Decimal::ZERO));
         assert_eq!(Decimal::MAX.checked_rem(Decimal::MIN), Ok(Decimal::ZERO));
         assert_eq!(Decimal::MAX.checked_rem(d("10")), Ok(d("9.999999999999")));
-        assert_eq!(
-            d("1").checked_rem(Decimal::ZERO),
-            Err(DecimalError::DivideByZero)
-        );
+        assert_eq!(d("1").checked_rem(Decimal::ZERO), Err(DecimalError::DivideByZero));
     }
 
     #[test]

@@ -45,11 +45,7 @@ pub fn render_float(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
-        if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
+        if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
     } else {
         format!("{f}")
     }
@@ -107,20 +103,14 @@ mod tests {
         );
         assert_eq!(render(&Value::Float(1.5)).as_deref(), Some("1.5"));
         let dec = Decimal::parse("1.5").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            render(&Value::Decimal(dec)).as_deref(),
-            Some("1.500000000000")
-        );
+        assert_eq!(render(&Value::Decimal(dec)).as_deref(), Some("1.500000000000"));
         assert_eq!(
             render(&Value::Decimal(Decimal::ZERO)).as_deref(),
             Some("0.000000000000")
         );
         assert_eq!(render(&Value::str("héllo")).as_deref(), Some("héllo"));
         assert_eq!(render(&Value::str("")).as_deref(), Some(""));
-        assert_eq!(
-            render(&Value::bytes(&[0, 0xff, 0x1a])).as_deref(),
-            Some("00FF1A")
-        );
+        assert_eq!(render(&Value::bytes(&[0, 0xff, 0x1a])).as_deref(), Some("00FF1A"));
         assert_eq!(render(&Value::bytes(&[])).as_deref(), Some(""));
         let t = parse_timestamp("1969-12-31 23:59:59.5").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
@@ -154,9 +144,7 @@ mod tests {
         assert_eq!(parse_hex("DEADbeef"), Some(vec![0xde, 0xad, 0xbe, 0xef]));
         assert_eq!(parse_hex("00ff"), Some(vec![0, 255]));
         assert_eq!(parse_hex(""), Some(vec![]));
-        for bad in [
-            "0", "abc", "0g", "zz", " 00", "00 ", "0x00", "X'00'", "é0", "0é",
-        ] {
+        for bad in ["0", "abc", "0g", "zz", " 00", "00 ", "0x00", "X'00'", "é0", "0é"] {
             assert_eq!(parse_hex(bad), None, "{bad:?}");
         }
     }

@@ -122,11 +122,7 @@ pub fn format_timestamp(micros: i64) -> String {
     let days = seconds.div_euclid(SECONDS_PER_DAY);
     let second_of_day = seconds.rem_euclid(SECONDS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
-    let (hour, minute, second) = (
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60,
-    );
+    let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
     let year = if (0..=9999).contains(&year) {
         format!("{year:04}")
     } else if year < 0 {
@@ -178,9 +174,9 @@ fn two_digits(s: &[u8]) -> Option<(u32, &[u8])> {
 
 /// The value of a run of at most 9 ASCII digits (callers guarantee both).
 fn digits_value(digits: &[u8]) -> u32 {
-    digits.iter().fold(0u32, |acc, &d| {
-        acc.wrapping_mul(10).wrapping_add(u32::from(d - b'0'))
-    })
+    digits
+        .iter()
+        .fold(0u32, |acc, &d| acc.wrapping_mul(10).wrapping_add(u32::from(d - b'0')))
 }
 
 fn is_leap_year(year: i64) -> bool {
@@ -214,8 +210,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097; // 0..=146096
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_from_march = (5 * day_of_year + 2) / 153; // 0..=11
     let day = day_of_year - (153 * month_from_march + 2) / 5 + 1; // 1..=31
@@ -248,10 +243,7 @@ mod tests {
     #[test]
     fn range_constants() {
         assert_eq!(MIN_MICROS, from_naive(&naive(1583, 1, 1, 0, 0, 0, 0)));
-        assert_eq!(
-            MAX_MICROS,
-            from_naive(&naive(9999, 12, 31, 23, 59, 59, 999_999))
-        );
+        assert_eq!(MAX_MICROS, from_naive(&naive(9999, 12, 31, 23, 59, 59, 999_999)));
         assert_eq!(format_timestamp(MIN_MICROS), "1583-01-01 00:00:00.000000");
         assert_eq!(format_timestamp(MAX_MICROS), "9999-12-31 23:59:59.999999");
         assert_eq!(check_range(MIN_MICROS), Ok(MIN_MICROS));
@@ -267,32 +259,14 @@ mod tests {
         assert_eq!(ts("1970-01-01 00:00:00.000000"), 0);
         assert_eq!(ts("1970-01-01 00:00:01"), 1_000_000);
         assert_eq!(ts("1970-01-01T00:00:01.5"), 1_500_000);
-        assert_eq!(
-            ts("  2024-02-29 12:34:56.789  "),
-            ts("2024-02-29 12:34:56.789000")
-        );
+        assert_eq!(ts("  2024-02-29 12:34:56.789  "), ts("2024-02-29 12:34:56.789000"));
         assert_eq!(ts("\t2024-02-29\n"), ts("2024-02-29 00:00:00"));
         assert_eq!(ts("2023-06-15 10:20:05.1") % 60_000_000, 5_100_000);
-        assert_eq!(
-            ts("2023-06-15 10:20:05.1"),
-            ts("2023-06-15 10:20:05") + 100_000
-        );
-        assert_eq!(
-            ts("2023-06-15 10:20:05.01"),
-            ts("2023-06-15 10:20:05") + 10_000
-        );
-        assert_eq!(
-            ts("2023-06-15 10:20:05.000001"),
-            ts("2023-06-15 10:20:05") + 1
-        );
-        assert_eq!(
-            ts("2023-06-15 10:20:05.123456"),
-            ts("2023-06-15 10:20:05") + 123_456
-        );
-        assert_eq!(
-            ts("2023-06-15 10:20:05.12345"),
-            ts("2023-06-15 10:20:05") + 123_450
-        );
+        assert_eq!(ts("2023-06-15 10:20:05.1"), ts("2023-06-15 10:20:05") + 100_000);
+        assert_eq!(ts("2023-06-15 10:20:05.01"), ts("2023-06-15 10:20:05") + 10_000);
+        assert_eq!(ts("2023-06-15 10:20:05.000001"), ts("2023-06-15 10:20:05") + 1);
+        assert_eq!(ts("2023-06-15 10:20:05.123456"), ts("2023-06-15 10:20:05") + 123_456);
+        assert_eq!(ts("2023-06-15 10:20:05.12345"), ts("2023-06-15 10:20:05") + 123_450);
         assert_eq!(
             ts("2023-06-15 10:20:05.654321"),
             from_naive(&naive(2023, 6, 15, 10, 20, 5, 654_321))
@@ -318,11 +292,7 @@ mod tests {
         assert!(parse_timestamp("2000-02-29").is_ok());
         assert!(parse_timestamp("1600-02-29").is_ok());
         for s in ["2023-02-29", "1900-02-29", "2100-02-29", "1700-02-29"] {
-            assert_eq!(
-                parse_timestamp(s),
-                Err(TimestampError::Invalid(s.into())),
-                "{s}"
-            );
+            assert_eq!(parse_timestamp(s), Err(TimestampError::Invalid(s.into())), "{s}");
         }
         assert_eq!(
             format_timestamp(ts("2024-02-29 23:59:59.999999") + 1),
@@ -376,11 +346,7 @@ mod tests {
             "09999-12-31",
             "2023-01-01 00:00:00.-1",
         ] {
-            assert_eq!(
-                parse_timestamp(s),
-                Err(TimestampError::Invalid(s.into())),
-                "{s:?}"
-            );
+            assert_eq!(parse_timestamp(s), Err(TimestampError::Invalid(s.into())), "{s:?}");
         }
     }
 
@@ -405,10 +371,7 @@ mod tests {
         assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59.999999");
         assert_eq!(format_timestamp(-1_000_000), "1969-12-31 23:59:59.000000");
         assert_eq!(format_timestamp(-1_000_001), "1969-12-31 23:59:58.999999");
-        assert_eq!(
-            format_timestamp(-86_400_000_000),
-            "1969-12-31 00:00:00.000000"
-        );
+        assert_eq!(format_timestamp(-86_400_000_000), "1969-12-31 00:00:00.000000");
         assert_eq!(
             format_timestamp(ts("1900-01-01 12:00:00.5")),
             "1900-01-01 12:00:00.500000"
@@ -417,16 +380,10 @@ mod tests {
             format_timestamp(ts("2023-06-15 10:20:05.1")),
             "2023-06-15 10:20:05.100000"
         );
-        assert_eq!(
-            format_timestamp(1_700_000_000_123_456),
-            "2023-11-14 22:13:20.123456"
-        );
+        assert_eq!(format_timestamp(1_700_000_000_123_456), "2023-11-14 22:13:20.123456");
         assert_eq!(format_timestamp(i64::MAX), "+294247-01-10 04:00:54.775807");
         assert_eq!(format_timestamp(i64::MIN), "-290308-12-21 19:59:05.224192");
-        assert_eq!(
-            format_timestamp(ts("1583-01-01") - 1),
-            "1582-12-31 23:59:59.999999"
-        );
+        assert_eq!(format_timestamp(ts("1583-01-01") - 1), "1582-12-31 23:59:59.999999");
     }
 
     #[test]
@@ -436,10 +393,7 @@ mod tests {
         assert_eq!(to_naive(micros), Some(dt));
         assert_eq!(format_timestamp(micros), "1969-07-20 20:17:40.123456");
         assert_eq!(to_naive(-1), Some(naive(1969, 12, 31, 23, 59, 59, 999_999)));
-        assert_eq!(
-            to_naive(MAX_MICROS),
-            Some(naive(9999, 12, 31, 23, 59, 59, 999_999))
-        );
+        assert_eq!(to_naive(MAX_MICROS), Some(naive(9999, 12, 31, 23, 59, 59, 999_999)));
         let _ = (to_naive(i64::MAX), to_naive(i64::MIN)); // never panics
         let sub_micro = naive(2000, 1, 1, 0, 0, 0, 0)
             .with_nanosecond(1_999)

@@ -40,9 +40,7 @@ impl DataType {
         len: MAX_VARCHAR_CHARS,
         bytes: false,
     };
-    pub const VARBINARY_MAX: DataType = DataType::Varbinary {
-        len: MAX_VALUE_BYTES,
-    };
+    pub const VARBINARY_MAX: DataType = DataType::Varbinary { len: MAX_VALUE_BYTES };
 
     pub fn is_integer(self) -> bool {
         matches!(

@@ -87,9 +87,7 @@ fn cmp_i64_f64(a: i64, b: f64) -> Option<Ordering> {
     // Exact for |a| < 2^53; beyond that compare in f64 space, then break ties exactly.
     let af = a as f64;
     match af.partial_cmp(&b) {
-        Some(Ordering::Equal)
-            if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&b) =>
-        {
+        Some(Ordering::Equal) if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&b) => {
             Some(a.cmp(&(b as i64)))
         }
         other => other,

@@ -4,19 +4,13 @@ use voltrs_storage::Value;
 use voltrs_storage::decimal::{Decimal, DecimalError, SCALE};
 use voltrs_storage::text::{hex_upper, parse_hex, render, render_float};
 use voltrs_storage::timestamp::{
-    MAX_MICROS, MIN_MICROS, TimestampError, check_range, format_timestamp, from_naive,
-    parse_timestamp, to_naive,
+    MAX_MICROS, MIN_MICROS, TimestampError, check_range, format_timestamp, from_naive, parse_timestamp, to_naive,
 };
 
 #[test]
 fn decimal_text_round_trips_through_render() -> Result<(), DecimalError> {
     assert_eq!(SCALE, 12);
-    for text in [
-        "0",
-        "1.5",
-        "-0.001",
-        "99999999999999999999999999.999999999999",
-    ] {
+    for text in ["0", "1.5", "-0.001", "99999999999999999999999999.999999999999"] {
         let d = Decimal::parse(text)?;
         let rendered = render(&Value::Decimal(d)).unwrap_or_default();
         assert_eq!(Decimal::parse(&rendered)?, d);

@@ -36,11 +36,7 @@ pub fn run(db: Database) -> anyhow::Result<()> {
         match rl.readline(&prompt) {
             Ok(line) => {
                 let t = line.trim();
-                if buf.is_empty()
-                    && (t == "\\q"
-                        || t.eq_ignore_ascii_case("exit")
-                        || t.eq_ignore_ascii_case("quit"))
-                {
+                if buf.is_empty() && (t == "\\q" || t.eq_ignore_ascii_case("exit") || t.eq_ignore_ascii_case("quit")) {
                     break;
                 }
                 buf.push_str(&line);
@@ -123,24 +119,13 @@ fn print_table(t: &ResultTable) {
             .trim_end()
             .to_string()
     };
+    println!("{}", line(t.columns.iter().map(|c| c.name.as_str()).collect()));
     println!(
         "{}",
-        line(t.columns.iter().map(|c| c.name.as_str()).collect())
-    );
-    println!(
-        "{}",
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  ")
+        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
     );
     for row in &cells {
         println!("{}", line(row.iter().map(String::as_str).collect()));
     }
-    println!(
-        "({} row{})",
-        t.rows.len(),
-        if t.rows.len() == 1 { "" } else { "s" }
-    );
+    println!("({} row{})", t.rows.len(), if t.rows.len() == 1 { "" } else { "s" });
 }

@@ -41,14 +41,8 @@ fn shell_runs_a_script_across_partitions() {
         .iter()
         .position(|l| l.starts_with("CONTESTANT"))
         .expect("result header");
-    assert_eq!(
-        lines[header + 2].split_whitespace().collect::<Vec<_>>(),
-        ["1", "2"]
-    );
-    assert_eq!(
-        lines[header + 3].split_whitespace().collect::<Vec<_>>(),
-        ["2", "1"]
-    );
+    assert_eq!(lines[header + 2].split_whitespace().collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(lines[header + 3].split_whitespace().collect::<Vec<_>>(), ["2", "1"]);
 }
 
 #[test]

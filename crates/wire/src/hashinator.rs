@@ -85,10 +85,7 @@ impl fmt::Display for HashinatorError {
                 "hashinator config too short: {len} bytes, need at least {COUNT_BYTES} for the entry count"
             ),
             Self::NonPositiveCount(count) => {
-                write!(
-                    f,
-                    "hashinator config entry count must be positive, got {count}"
-                )
+                write!(f, "hashinator config entry count must be positive, got {count}")
             }
             Self::LengthMismatch {
                 count,
@@ -98,16 +95,10 @@ impl fmt::Display for HashinatorError {
                 f,
                 "hashinator config with {count} entries must be {expected} bytes, got {actual}"
             ),
-            Self::FirstTokenNotMin(token) => write!(
-                f,
-                "hashinator config must start at token {}, got {token}",
-                i32::MIN
-            ),
-            Self::TokensNotAscending {
-                index,
-                previous,
-                token,
-            } => write!(
+            Self::FirstTokenNotMin(token) => {
+                write!(f, "hashinator config must start at token {}, got {token}", i32::MIN)
+            }
+            Self::TokensNotAscending { index, previous, token } => write!(
                 f,
                 "hashinator config tokens must be strictly ascending: entry {index} has token {token} after {previous}"
             ),
@@ -244,27 +235,19 @@ impl Hashinator {
             match ring.last() {
                 None if token != i32::MIN => return Err(HashinatorError::FirstTokenNotMin(token)),
                 Some(&(previous, _)) if token <= previous => {
-                    return Err(HashinatorError::TokensNotAscending {
-                        index,
-                        previous,
-                        token,
-                    });
+                    return Err(HashinatorError::TokensNotAscending { index, previous, token });
                 }
                 _ => {}
             }
-            let partition =
-                u32::try_from(raw_partition).map_err(|_| HashinatorError::NegativePartition {
-                    index,
-                    partition: raw_partition,
-                })?;
+            let partition = u32::try_from(raw_partition).map_err(|_| HashinatorError::NegativePartition {
+                index,
+                partition: raw_partition,
+            })?;
             partitions.insert(partition);
             ring.push((token, partition));
         }
         let partition_count = u32::try_from(partitions.len()).unwrap_or(u32::MAX);
-        Ok(Self {
-            ring,
-            partition_count,
-        })
+        Ok(Self { ring, partition_count })
     }
 
     /// Serializes the ring in the raw `HASHCONFIG` form read by
@@ -301,9 +284,7 @@ impl Hashinator {
     /// Partition owning `token`: that of the greatest ring token `<= token`.
     #[must_use]
     pub fn partition_for_token(&self, token: i32) -> u32 {
-        let after = self
-            .ring
-            .partition_point(|&(ring_token, _)| ring_token <= token);
+        let after = self.ring.partition_point(|&(ring_token, _)| ring_token <= token);
         // `after >= 1` because the first ring token is i32::MIN.
         after
             .checked_sub(1)
@@ -333,9 +314,7 @@ impl Hashinator {
 
 /// Reads a big-endian `i32` from exactly 4 bytes (fewer bytes read as 0).
 fn read_i32_be(bytes: &[u8]) -> i32 {
-    bytes
-        .first_chunk::<4>()
-        .map_or(0, |chunk| i32::from_be_bytes(*chunk))
+    bytes.first_chunk::<4>().map_or(0, |chunk| i32::from_be_bytes(*chunk))
 }
 
 #[cfg(test)]

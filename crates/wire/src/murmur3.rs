@@ -76,10 +76,7 @@ pub fn token(bytes: &[u8]) -> i32 {
 /// Reads up to 8 bytes as an unsigned little-endian integer (missing high
 /// bytes are zero).
 fn read_u64_le(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0u64, |acc, &byte| (acc << 8) | u64::from(byte))
+    bytes.iter().rev().fold(0u64, |acc, &byte| (acc << 8) | u64::from(byte))
 }
 
 /// Scrambles a k1 word before it is folded into h1.
@@ -137,14 +134,8 @@ mod tests {
     /// The hash bytes listed in the reference tables are what we feed in.
     #[test]
     fn integer_hash_bytes_match_reference() {
-        assert_eq!(
-            123_456_789i64.to_le_bytes(),
-            [0x15, 0xcd, 0x5b, 0x07, 0, 0, 0, 0]
-        );
-        assert_eq!(
-            5_551_234_567i64.to_le_bytes(),
-            [0x07, 0x1e, 0xe1, 0x4a, 0x01, 0, 0, 0]
-        );
+        assert_eq!(123_456_789i64.to_le_bytes(), [0x15, 0xcd, 0x5b, 0x07, 0, 0, 0, 0]);
+        assert_eq!(5_551_234_567i64.to_le_bytes(), [0x07, 0x1e, 0xe1, 0x4a, 0x01, 0, 0, 0]);
         assert_eq!(
             "Ünïcode".as_bytes(),
             [0xc3, 0x9c, 0x6e, 0xc3, 0xaf, 0x63, 0x6f, 0x64, 0x65]

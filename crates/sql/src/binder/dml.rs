@@ -43,12 +43,7 @@ fn object_name(n: &ast::ObjectName) -> String {
 impl Binder<'_> {
     pub fn bind_insert(&mut self, ins: &ast::Insert, upsert: bool) -> Result<BoundWrite> {
         let verb = if upsert { "UPSERT" } else { "INSERT" };
-        if ins.on.is_some()
-            || ins.returning.is_some()
-            || ins.or.is_some()
-            || ins.ignore
-            || ins.replace_into
-        {
+        if ins.on.is_some() || ins.returning.is_some() || ins.or.is_some() || ins.ignore || ins.replace_into {
             return unsupported(format!("this form of {verb}"));
         }
         let ast::TableObject::TableName(name) = &ins.table else {
@@ -62,10 +57,7 @@ impl Binder<'_> {
             for c in &ins.columns {
                 let cname = object_name(c);
                 let idx = table.column_index(&cname).ok_or_else(|| {
-                    Error::Name(format!(
-                        "column \"{cname}\" does not exist in table \"{}\"",
-                        table.name
-                    ))
+                    Error::Name(format!("column \"{cname}\" does not exist in table \"{}\"", table.name))
                 })?;
                 if t.contains(&idx) {
                     return invalid(format!("column \"{cname}\" is listed twice"));
@@ -76,15 +68,13 @@ impl Binder<'_> {
         };
         if upsert {
             let Some(pk) = table.primary_key() else {
-                return invalid(format!(
-                    "UPSERT needs a primary key on table \"{}\"",
-                    table.name
-                ));
+                return invalid(format!("UPSERT needs a primary key on table \"{}\"", table.name));
             };
             if ins.columns.is_empty()
-                || pk.exprs.iter().all(
-                    |e| matches!(e.kind, crate::expr::ExprKind::Column(i) if targets.contains(&i)),
-                )
+                || pk
+                    .exprs
+                    .iter()
+                    .all(|e| matches!(e.kind, crate::expr::ExprKind::Column(i) if targets.contains(&i)))
             {
             } else {
                 return invalid(format!(
@@ -143,14 +133,11 @@ impl Binder<'_> {
 
     fn predicate(&mut self, e: Option<&ast::Expr>) -> Result<Option<Expr>> {
         let Some(e) = e else { return Ok(None) };
-        if super::expr::contains_aggregate(e) {
+        if super::ast_walk::contains_aggregate(e) {
             return invalid("aggregate functions are not allowed in WHERE");
         }
         let x = self.expr(e)?;
-        if !matches!(
-            x.ty,
-            voltrs_storage::DataType::Boolean | voltrs_storage::DataType::Null
-        ) {
+        if !matches!(x.ty, voltrs_storage::DataType::Boolean | voltrs_storage::DataType::Null) {
             return Err(Error::Type(format!(
                 "WHERE needs a boolean expression, not {}",
                 x.ty.name()
@@ -163,8 +150,7 @@ impl Binder<'_> {
         let ast::Statement::Update(u) = stmt else {
             return unsupported("statement");
         };
-        if u.from.is_some() || u.returning.is_some() || !u.order_by.is_empty() || u.limit.is_some()
-        {
+        if u.from.is_some() || u.returning.is_some() || !u.order_by.is_empty() || u.limit.is_some() {
             return unsupported("this form of UPDATE");
         }
         let table = self.single_table_scope(&u.table)?;
@@ -177,15 +163,12 @@ impl Binder<'_> {
                 };
                 let cname = object_name(n);
                 let Some(idx) = table.column_index(&cname) else {
-                    return name_err(format!(
-                        "column \"{cname}\" does not exist in table \"{}\"",
-                        table.name
-                    ));
+                    return name_err(format!("column \"{cname}\" does not exist in table \"{}\"", table.name));
                 };
                 if sets.iter().any(|(i, _)| *i == idx) {
                     return invalid(format!("column \"{cname}\" is assigned twice"));
                 }
-                if super::expr::contains_aggregate(&a.value) {
+                if super::ast_walk::contains_aggregate(&a.value) {
                     return invalid("aggregate functions are not allowed in UPDATE ... SET");
                 }
                 sets.push((idx, self.expr(&a.value)?));

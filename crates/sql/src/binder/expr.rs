@@ -1,46 +1,15 @@
-//! Expression binding: sqlparser expressions to typed [`Expr`]s.
-//!
-//! Inside an aggregated query the binder runs in *aggregate mode*: an expression equal to a
-//! GROUP BY key becomes a reference to that key's column of the aggregate output, an
-//! aggregate call becomes a reference to its result column, and any other column reference
-//! is an error naming the column.
+//! Expression binding: sqlparser expressions to typed [`Expr`]s (aggregate and window mode
+//! are in [`super::aggregate`]).
 
 use sqlparser::ast;
 use voltrs_storage::{DataType, Value};
 
+use super::ast_walk::{function_name, is_aggregate_name};
+use super::literal::{convert_type, literal, number_literal};
 use super::{Binder, Scope};
 use crate::catalog::{Catalog, Namespace};
-use crate::error::{Error, Result, invalid, name_err, type_err, unsupported};
+use crate::error::{Result, invalid, name_err, type_err, unsupported};
 use crate::expr::{BinOp, Expr, ExprKind, Subquery};
-use crate::plan::{AggCall, AggFunc, SortKey, WindowCall, WindowFunc};
-
-/// State of aggregate mode: the bound GROUP BY keys and the aggregates found so far.
-#[derive(Debug, Default)]
-pub(crate) struct AggContext {
-    pub keys: Vec<Expr>,
-    key_text: Vec<String>,
-    pub aggs: Vec<AggCall>,
-    agg_text: Vec<String>,
-}
-
-impl AggContext {
-    pub fn new(keys: Vec<Expr>) -> AggContext {
-        let key_text = keys.iter().map(|k| format!("{k:?}")).collect();
-        AggContext {
-            keys,
-            key_text,
-            aggs: Vec::new(),
-            agg_text: Vec::new(),
-        }
-    }
-}
-
-/// Window functions found in a select list; their results follow the `base` input columns.
-#[derive(Debug, Default)]
-pub(crate) struct WindowContext {
-    pub base: usize,
-    pub funcs: Vec<WindowCall>,
-}
 
 /// Binds an expression over a single table's row (DEFAULT values, index keys, CHECK-like
 /// predicates), with no subqueries allowed.
@@ -76,157 +45,6 @@ pub fn bind_standalone_expr(
     Ok(e)
 }
 
-pub(crate) fn is_aggregate_name(name: &str) -> bool {
-    matches!(name, "COUNT" | "SUM" | "AVG" | "MIN" | "MAX")
-}
-
-fn function_name(f: &ast::Function) -> String {
-    f.name
-        .0
-        .last()
-        .map(|p| p.to_string())
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_ascii_uppercase()
-}
-
-/// Whether the expression contains an aggregate call (outside subqueries).
-pub(crate) fn contains_aggregate(e: &ast::Expr) -> bool {
-    let mut found = false;
-    visit(e, &mut |x| {
-        if let ast::Expr::Function(f) = x
-            && f.over.is_none()
-            && is_aggregate_name(&function_name(f))
-        {
-            found = true;
-        }
-    });
-    found
-}
-
-/// Whether the expression contains a window function call.
-pub(crate) fn contains_window(e: &ast::Expr) -> bool {
-    let mut found = false;
-    visit(e, &mut |x| {
-        if let ast::Expr::Function(f) = x
-            && f.over.is_some()
-        {
-            found = true;
-        }
-    });
-    found
-}
-
-/// Visits an expression tree (not entering subqueries).
-fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
-    use ast::Expr as E;
-    f(e);
-    match e {
-        E::BinaryOp { left, right, .. }
-        | E::IsDistinctFrom(left, right)
-        | E::IsNotDistinctFrom(left, right) => {
-            visit(left, f);
-            visit(right, f);
-        }
-        E::UnaryOp { expr, .. }
-        | E::Nested(expr)
-        | E::IsNull(expr)
-        | E::IsNotNull(expr)
-        | E::IsTrue(expr)
-        | E::IsFalse(expr)
-        | E::IsNotTrue(expr)
-        | E::IsNotFalse(expr)
-        | E::Cast { expr, .. }
-        | E::Extract { expr, .. }
-        | E::Ceil { expr, .. }
-        | E::Floor { expr, .. }
-        | E::Collate { expr, .. } => visit(expr, f),
-        E::Between {
-            expr, low, high, ..
-        } => {
-            visit(expr, f);
-            visit(low, f);
-            visit(high, f);
-        }
-        E::Like { expr, pattern, .. } | E::ILike { expr, pattern, .. } => {
-            visit(expr, f);
-            visit(pattern, f);
-        }
-        E::In { expr, target, .. } => {
-            visit(expr, f);
-            if let ast::InTarget::List(list) = target {
-                list.iter().for_each(|x| visit(x, f));
-            }
-        }
-        E::Case {
-            operand,
-            conditions,
-            else_result,
-            ..
-        } => {
-            if let Some(o) = operand {
-                visit(o, f);
-            }
-            for c in conditions {
-                visit(&c.condition, f);
-                visit(&c.result, f);
-            }
-            if let Some(e) = else_result {
-                visit(e, f);
-            }
-        }
-        E::Function(func) => {
-            if let ast::FunctionArguments::List(list) = &func.args {
-                for a in &list.args {
-                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
-                        visit(x, f);
-                    }
-                }
-            }
-        }
-        E::Position { expr, r#in } => {
-            visit(expr, f);
-            visit(r#in, f);
-        }
-        E::Substring {
-            expr,
-            substring_from,
-            substring_for,
-            ..
-        } => {
-            visit(expr, f);
-            if let Some(x) = substring_from {
-                visit(x, f);
-            }
-            if let Some(x) = substring_for {
-                visit(x, f);
-            }
-        }
-        E::Trim {
-            expr, trim_what, ..
-        } => {
-            visit(expr, f);
-            if let Some(x) = trim_what {
-                visit(x, f);
-            }
-        }
-        E::Tuple(items) => items.iter().for_each(|x| visit(x, f)),
-        _ => {}
-    }
-}
-
-fn has_correlated_subquery(e: &Expr) -> bool {
-    let here = match &e.kind {
-        ExprKind::InSubquery { subquery, .. }
-        | ExprKind::Exists { subquery, .. }
-        | ExprKind::ScalarSubquery(subquery) => subquery.correlated,
-        _ => false,
-    };
-    let mut found = here;
-    e.for_each_child(&mut |c| found |= has_correlated_subquery(c));
-    found
-}
-
 fn bool_operand(e: &Expr, what: &str) -> Result<()> {
     if matches!(e.ty, DataType::Boolean | DataType::Null) {
         Ok(())
@@ -240,46 +58,6 @@ fn bool_operand(e: &Expr, what: &str) -> Result<()> {
 
 impl Binder<'_> {
     /// Sets aggregate / window mode for the current query level.
-    pub(crate) fn set_mode(&mut self, agg: Option<AggContext>, window: Option<WindowContext>) {
-        let level = self.scopes.len();
-        if level == 0 {
-            return;
-        }
-        if self.modes.len() < level {
-            self.modes.resize_with(level, Default::default);
-        }
-        self.modes[level - 1] = (agg, window);
-    }
-
-    /// Takes the current level's mode out (leaving plain mode).
-    pub(crate) fn take_mode(&mut self) -> (Option<AggContext>, Option<WindowContext>) {
-        let level = self.scopes.len();
-        if level > 0 && self.modes.len() >= level {
-            std::mem::take(&mut self.modes[level - 1])
-        } else {
-            (None, None)
-        }
-    }
-
-    fn with_mode<R>(
-        &mut self,
-        f: impl FnOnce(&mut Option<AggContext>, &mut Option<WindowContext>) -> R,
-    ) -> R {
-        let level = self.scopes.len();
-        if level == 0 {
-            return f(&mut None, &mut None);
-        }
-        if self.modes.len() < level {
-            self.modes.resize_with(level, Default::default);
-        }
-        let (a, w) = &mut self.modes[level - 1];
-        f(a, w)
-    }
-
-    fn in_agg_mode(&mut self) -> bool {
-        self.with_mode(|a, _| a.is_some())
-    }
-
     /// Binds an expression in the current scope (and mode).
     pub(crate) fn expr(&mut self, e: &ast::Expr) -> Result<Expr> {
         self.enter()?;
@@ -288,53 +66,7 @@ impl Binder<'_> {
         r
     }
 
-    fn expr_in_mode(&mut self, e: &ast::Expr) -> Result<Expr> {
-        let is_call = matches!(e, ast::Expr::Function(f) if f.over.is_some() || is_aggregate_name(&function_name(f)));
-        if !is_call && self.in_agg_mode() && !contains_aggregate(e) && !contains_window(e) {
-            let saved = self.take_mode();
-            let trial = self.expr_plain(e);
-            let keys_match = |b: &Expr, agg: &AggContext| {
-                agg.key_text.iter().position(|k| *k == format!("{b:?}"))
-            };
-            let agg_ref = saved.0.as_ref();
-            let result = match (&trial, agg_ref) {
-                (Ok(b), Some(agg)) => {
-                    if let Some(i) = keys_match(b, agg) {
-                        Some(Ok(Expr::column(i, b.ty)))
-                    } else if has_correlated_subquery(b) {
-                        Some(unsupported(
-                            "a correlated subquery in an aggregated query's select list",
-                        ))
-                    } else if !b.uses_columns() {
-                        Some(Ok(b.clone()))
-                    } else if matches!(
-                        e,
-                        ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)
-                    ) {
-                        Some(Err(Error::Invalid(format!(
-                            "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
-                            e.to_string().to_ascii_uppercase()
-                        ))))
-                    } else {
-                        None
-                    }
-                }
-                _ => None,
-            };
-            self.set_mode(saved.0, saved.1);
-            if let Some(r) = result {
-                return r;
-            }
-            if let Err(err) = trial
-                && !matches!(err, Error::Name(_))
-            {
-                return Err(err);
-            }
-        }
-        self.expr_plain(e)
-    }
-
-    fn expr_plain(&mut self, e: &ast::Expr) -> Result<Expr> {
+    pub(super) fn expr_plain(&mut self, e: &ast::Expr) -> Result<Expr> {
         use ast::Expr as E;
         match e {
             E::Identifier(id) => self.column_ref(std::slice::from_ref(id)),
@@ -413,10 +145,7 @@ impl Binder<'_> {
                 let p = self.expr(pattern)?;
                 for side in [&x, &p] {
                     if !(side.ty.is_string() || side.ty == DataType::Null) {
-                        return type_err(format!(
-                            "LIKE needs VARCHAR operands, not {}",
-                            side.ty.name()
-                        ));
+                        return type_err(format!("LIKE needs VARCHAR operands, not {}", side.ty.name()));
                     }
                 }
                 let escape = match escape_char {
@@ -451,10 +180,7 @@ impl Binder<'_> {
                 ))
             }
             E::In {
-                expr,
-                target,
-                negated,
-                ..
+                expr, target, negated, ..
             } => self.in_expr(expr, target, *negated),
             E::Exists { subquery, negated } => {
                 let sub = self.subquery(subquery)?;
@@ -470,10 +196,7 @@ impl Binder<'_> {
                 let sub = self.subquery(q)?;
                 let types = sub.plan.output_types();
                 if types.len() != 1 {
-                    return invalid(format!(
-                        "a scalar subquery must return one column, not {}",
-                        types.len()
-                    ));
+                    return invalid(format!("a scalar subquery must return one column, not {}", types.len()));
                 }
                 Ok(Expr::new(ExprKind::ScalarSubquery(Box::new(sub)), types[0]))
             }
@@ -483,9 +206,7 @@ impl Binder<'_> {
                 else_result,
                 ..
             } => self.case(operand, conditions, else_result),
-            E::Cast {
-                expr, data_type, ..
-            } => {
+            E::Cast { expr, data_type, .. } => {
                 let x = self.expr(expr)?;
                 let ty = convert_type(data_type)?;
                 Ok(Expr::new(ExprKind::Cast(Box::new(x)), ty))
@@ -579,10 +300,7 @@ impl Binder<'_> {
                 };
                 if table_ok && c.name == name {
                     if found.is_some() {
-                        return name_err(format!(
-                            "column reference \"{}\" is ambiguous",
-                            parts.join(".")
-                        ));
+                        return name_err(format!("column reference \"{}\" is ambiguous", parts.join(".")));
                     }
                     found = Some(i);
                 }
@@ -767,11 +485,7 @@ impl Binder<'_> {
         let (plan, _cols, correlated) = r?;
         let id = self.next_subquery_id;
         self.next_subquery_id += 1;
-        Ok(Subquery {
-            plan,
-            correlated,
-            id,
-        })
+        Ok(Subquery { plan, correlated, id })
     }
 
     fn case(
@@ -804,14 +518,7 @@ impl Binder<'_> {
             }
             None => None,
         };
-        Ok(Expr::new(
-            ExprKind::Case {
-                operand,
-                whens,
-                else_,
-            },
-            ty,
-        ))
+        Ok(Expr::new(ExprKind::Case { operand, whens, else_ }, ty))
     }
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {
@@ -822,17 +529,12 @@ impl Binder<'_> {
                 return unsupported(format!("subquery as argument of {name}"));
             }
             ast::FunctionArguments::List(list) => {
-                let distinct = matches!(
-                    list.duplicate_treatment,
-                    Some(ast::DuplicateTreatment::Distinct)
-                );
+                let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
                 let mut args = Vec::new();
                 let mut star = false;
                 for a in &list.args {
                     match a {
-                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
-                            args.push(e.clone())
-                        }
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => args.push(e.clone()),
                         ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
                         other => return unsupported(format!("argument {other} of {name}")),
                     }
@@ -878,202 +580,11 @@ impl Binder<'_> {
             None => name_err(format!("unknown function {name}")),
         }
     }
-
-    fn aggregate_call(
-        &mut self,
-        name: &str,
-        args: &[ast::Expr],
-        star: bool,
-        distinct: bool,
-    ) -> Result<Expr> {
-        if !self.in_agg_mode() {
-            return invalid(format!("aggregate function {name} is not allowed here"));
-        }
-        let (agg, window) = self.take_mode();
-        // Arguments see the input row, not the aggregate output.
-        let arg = if star {
-            if name != "COUNT" {
-                self.set_mode(agg, window);
-                return invalid(format!("{name}(*) is not a valid call"));
-            }
-            None
-        } else {
-            if args.len() != 1 {
-                self.set_mode(agg, window);
-                return invalid(format!("aggregate function {name} takes one argument"));
-            }
-            if contains_aggregate(&args[0]) {
-                self.set_mode(agg, window);
-                return invalid(format!("aggregate calls cannot be nested inside {name}"));
-            }
-            let r = self.expr(&args[0]);
-            match r {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    self.set_mode(agg, window);
-                    return Err(e);
-                }
-            }
-        };
-        let mut agg = agg.unwrap_or_default();
-        let call = match agg_call(name, arg, distinct) {
-            Ok(c) => c,
-            Err(e) => {
-                self.set_mode(Some(agg), window);
-                return Err(e);
-            }
-        };
-        let text = format!("{call:?}");
-        let ty = call.ty;
-        let idx = match agg.agg_text.iter().position(|t| *t == text) {
-            Some(i) => i,
-            None => {
-                agg.aggs.push(call);
-                agg.agg_text.push(text);
-                agg.aggs.len() - 1
-            }
-        };
-        let col = agg.keys.len() + idx;
-        self.set_mode(Some(agg), window);
-        Ok(Expr::column(col, ty))
-    }
-
-    fn window_call(
-        &mut self,
-        name: &str,
-        args: &[ast::Expr],
-        star: bool,
-        distinct: bool,
-        over: &ast::WindowType,
-    ) -> Result<Expr> {
-        let ast::WindowType::WindowSpec(spec) = over else {
-            return unsupported("named windows");
-        };
-        if spec.window_frame.is_some() {
-            return unsupported("window frames (ROWS / RANGE)");
-        }
-        if distinct {
-            return unsupported("DISTINCT in a window function");
-        }
-        if self.with_mode(|_, w| w.is_none()) {
-            return invalid(format!(
-                "window function {name} is only allowed in the select list"
-            ));
-        }
-        let mut partition_by = Vec::new();
-        for p in &spec.partition_by {
-            partition_by.push(self.expr(p)?);
-        }
-        let mut order_by = Vec::new();
-        for o in &spec.order_by {
-            let desc = o.options.sort == Some(ast::OrderBySort::Desc);
-            order_by.push(SortKey {
-                expr: self.expr(&o.expr)?,
-                desc,
-                nulls_first: o.options.nulls_first.unwrap_or(!desc),
-            });
-        }
-        let (func, arg, ty) = match name {
-            "RANK" | "DENSE_RANK" | "ROW_NUMBER" => {
-                if !args.is_empty() || star {
-                    return invalid(format!("{name}() takes no arguments"));
-                }
-                if name != "ROW_NUMBER" && order_by.is_empty() {
-                    return invalid(format!("{name}() needs an ORDER BY in its OVER clause"));
-                }
-                let f = match name {
-                    "RANK" => WindowFunc::Rank,
-                    "DENSE_RANK" => WindowFunc::DenseRank,
-                    _ => WindowFunc::RowNumber,
-                };
-                (f, None, DataType::BigInt)
-            }
-            n if is_aggregate_name(n) => {
-                let arg = if star {
-                    None
-                } else if args.len() == 1 {
-                    Some(self.expr(&args[0])?)
-                } else {
-                    return invalid(format!("{n} takes one argument"));
-                };
-                let call = agg_call(n, arg, false)?;
-                (WindowFunc::Agg(call.func), call.arg, call.ty)
-            }
-            other => return unsupported(format!("window function {other}")),
-        };
-        let index = self.with_mode(|_, w| {
-            let w = w.get_or_insert_with(WindowContext::default);
-            w.funcs.push(WindowCall {
-                func,
-                arg,
-                partition_by,
-                order_by,
-                ty,
-            });
-            w.base + w.funcs.len() - 1
-        });
-        Ok(Expr::column(index, ty))
-    }
-}
-
-/// Builds an aggregate call and its result type (VoltDB: SUM of integers is BIGINT, AVG of
-/// integers is the integer type of the argument, COUNT is BIGINT).
-pub(crate) fn agg_call(name: &str, arg: Option<Expr>, distinct: bool) -> Result<AggCall> {
-    let arg_ty = arg.as_ref().map(|a| a.ty).unwrap_or(DataType::BigInt);
-    let numeric = |what: &str| -> Result<()> {
-        if arg_ty.is_numeric() || arg_ty == DataType::Null {
-            Ok(())
-        } else {
-            type_err(format!(
-                "{what} needs a numeric argument, not {}",
-                arg_ty.name()
-            ))
-        }
-    };
-    let (func, ty) = match (name, &arg) {
-        ("COUNT", None) => (AggFunc::CountStar, DataType::BigInt),
-        ("COUNT", Some(_)) => (AggFunc::Count, DataType::BigInt),
-        ("SUM", _) => {
-            numeric("SUM")?;
-            let ty = if arg_ty.is_integer() || arg_ty == DataType::Null {
-                DataType::BigInt
-            } else {
-                arg_ty
-            };
-            (AggFunc::Sum, ty)
-        }
-        ("AVG", _) => {
-            numeric("AVG")?;
-            (
-                AggFunc::Avg,
-                if arg_ty == DataType::Null {
-                    DataType::Float
-                } else {
-                    arg_ty
-                },
-            )
-        }
-        ("MIN", _) => (AggFunc::Min, arg_ty),
-        ("MAX", _) => (AggFunc::Max, arg_ty),
-        _ => return unsupported(format!("aggregate {name}")),
-    };
-    Ok(AggCall {
-        func,
-        arg,
-        distinct,
-        ty,
-    })
 }
 
 fn unify(a: DataType, b: DataType, what: &str) -> Result<DataType> {
     crate::cast::common_type(a, b).map_or_else(
-        || {
-            type_err(format!(
-                "incompatible types {} and {} in {what}",
-                a.name(),
-                b.name()
-            ))
-        },
+        || type_err(format!("incompatible types {} and {} in {what}", a.name(), b.name())),
         Ok,
     )
 }
@@ -1107,82 +618,4 @@ fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
     let l2 = fix(l, &r)?;
     let r2 = fix(r, &l2)?;
     Ok((l2, r2))
-}
-
-/// A numeric literal: INTEGER if it fits, else BIGINT, else DECIMAL; with a point DECIMAL;
-/// with an exponent FLOAT.
-pub(crate) fn number_literal(text: &str) -> Result<Expr> {
-    if text.contains(['e', 'E']) {
-        let f: f64 = text
-            .parse()
-            .map_err(|_| Error::Type(format!("invalid number {text}")))?;
-        return Ok(Expr::literal(Value::Float(f), DataType::Float));
-    }
-    if !text.contains('.')
-        && let Ok(i) = text.parse::<i64>()
-    {
-        if i == i64::MIN {
-            return Err(Error::Range(format!(
-                "numeric literal {text} is out of range"
-            )));
-        }
-        let ty = if i32::try_from(i).is_ok() {
-            DataType::Integer
-        } else {
-            DataType::BigInt
-        };
-        return Ok(Expr::literal(Value::Integer(i), ty));
-    }
-    let d = voltrs_storage::Decimal::parse(text)?;
-    Ok(Expr::literal(Value::Decimal(d), DataType::Decimal))
-}
-
-fn literal(v: &ast::Value, b: &mut Binder) -> Result<Expr> {
-    use ast::Value as V;
-    Ok(match v {
-        V::Number(n, _) => return number_literal(n),
-        V::SingleQuotedString(s)
-        | V::DoubleQuotedString(s)
-        | V::EscapedStringLiteral(s)
-        | V::NationalStringLiteral(s) => {
-            let len = s.chars().count().max(1) as u32;
-            Expr::literal(Value::str(s), DataType::Varchar { len, bytes: false })
-        }
-        V::HexStringLiteral(h) => {
-            let bytes = voltrs_storage::text::parse_hex(h)
-                .ok_or_else(|| Error::Type(format!("invalid hexadecimal literal X'{h}'")))?;
-            let len = bytes.len().max(1) as u32;
-            Expr::literal(Value::bytes(&bytes), DataType::Varbinary { len })
-        }
-        V::Boolean(x) => Expr::boolean(*x),
-        V::Null => Expr::literal(Value::Null, DataType::Null),
-        V::Placeholder(p) => {
-            let index = if p == "?" {
-                b.params.len()
-            } else {
-                match p.trim_start_matches('$').parse::<usize>() {
-                    Ok(n) if n >= 1 => n - 1,
-                    _ => return invalid(format!("invalid parameter marker {p}")),
-                }
-            };
-            if b.params.len() <= index {
-                b.params.resize(index + 1, DataType::Null);
-            }
-            Expr::new(ExprKind::Param(index), DataType::Null)
-        }
-        other => return unsupported(format!("literal {other}")),
-    })
-}
-
-/// Converts a type written in an expression (CAST) to ours, through the DDL type parser.
-pub(crate) fn convert_type(t: &ast::DataType) -> Result<DataType> {
-    let text = t.to_string();
-    let dialect = sqlparser::dialect::GenericDialect {};
-    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, &text)
-        .tokenize_with_location()
-        .map_err(|e| Error::Type(format!("unknown type {text}: {}", e.message)))?;
-    let mut p = crate::parser::parser(tokens);
-    let ty = crate::ddl_parser::data_type(&mut p)
-        .map_err(|_| Error::Type(format!("unknown type {text}")))?;
-    Ok(ty)
 }

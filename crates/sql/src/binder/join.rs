@@ -88,13 +88,8 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
             best = match best {
                 None => Some((r, connected)),
                 Some((b, bc)) => {
-                    let better =
-                        (connected && !bc) || (connected == bc && est(&rels, r) < est(&rels, b));
-                    if better {
-                        Some((r, connected))
-                    } else {
-                        Some((b, bc))
-                    }
+                    let better = (connected && !bc) || (connected == bc && est(&rels, r) < est(&rels, b));
+                    if better { Some((r, connected)) } else { Some((b, bc)) }
                 }
             };
         }
@@ -152,15 +147,7 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
         let types = plan.output_types();
         let exprs = pos
             .iter()
-            .map(|&p| {
-                Expr::column(
-                    p,
-                    types
-                        .get(p)
-                        .copied()
-                        .unwrap_or(voltrs_storage::DataType::Null),
-                )
-            })
+            .map(|&p| Expr::column(p, types.get(p).copied().unwrap_or(voltrs_storage::DataType::Null)))
             .collect();
         plan = Plan::Project {
             input: Box::new(plan),
@@ -209,11 +196,7 @@ fn layout(order: &[usize], offsets: &[usize], widths: Vec<usize>) -> Vec<usize> 
 
 /// If `e` is `a = b` with one side over the joined set only and the other over `new` only,
 /// returns (joined side, new side).
-fn equi_split<'e>(
-    e: &'e Expr,
-    rels_of: &dyn Fn(&Expr) -> Vec<usize>,
-    new: usize,
-) -> Option<(&'e Expr, &'e Expr)> {
+fn equi_split<'e>(e: &'e Expr, rels_of: &dyn Fn(&Expr) -> Vec<usize>, new: usize) -> Option<(&'e Expr, &'e Expr)> {
     let ExprKind::Binary {
         op: BinOp::Eq,
         left,

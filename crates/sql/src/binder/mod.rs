@@ -10,9 +10,13 @@
 //! 4. GROUP BY, aggregates, HAVING, window functions, the select list, DISTINCT, ORDER BY
 //!    and LIMIT are stacked on top ([`select`]).
 
+mod aggregate;
+mod ast_walk;
 mod dml;
 mod expr;
+mod from;
 mod join;
+mod literal;
 mod select;
 
 use std::sync::Arc;
@@ -35,10 +39,7 @@ pub trait Stats {
 /// A statement ready to execute.
 #[derive(Debug, Clone)]
 pub enum Bound {
-    Query {
-        plan: Plan,
-        columns: Vec<ResultColumn>,
-    },
+    Query { plan: Plan, columns: Vec<ResultColumn> },
     Write(BoundWrite),
 }
 
@@ -77,7 +78,7 @@ pub struct Binder<'a> {
     pub params: Vec<DataType>,
     pub(crate) depth: usize,
     /// Aggregate and window mode per scope level (see [`expr`]).
-    pub(crate) modes: Vec<(Option<expr::AggContext>, Option<expr::WindowContext>)>,
+    pub(crate) modes: Vec<(Option<aggregate::AggContext>, Option<aggregate::WindowContext>)>,
 }
 
 /// Deepest expression or query nesting the binder accepts.
@@ -122,9 +123,7 @@ impl<'a> Binder<'a> {
     }
 
     pub(crate) fn current_scope(&self) -> &Scope {
-        static EMPTY: Scope = Scope {
-            columns: Vec::new(),
-        };
+        static EMPTY: Scope = Scope { columns: Vec::new() };
         self.scopes.last().unwrap_or(&EMPTY)
     }
 }

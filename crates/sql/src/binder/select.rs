@@ -3,13 +3,14 @@
 use sqlparser::ast;
 use voltrs_storage::{DataType, Value};
 
-use super::expr::{AggContext, WindowContext, contains_aggregate, contains_window};
-use super::join::{Relation, plan_joins};
-use super::{Binder, CteDef, Scope, ScopeColumn};
+use super::aggregate::{AggContext, WindowContext};
+use super::ast_walk::{contains_aggregate, contains_window};
+
+use super::{Binder, CteDef, Scope};
 use crate::error::{Error, Result, invalid, name_err, unsupported};
 use crate::expr::{Expr, ExprKind};
 use crate::outcome::ResultColumn;
-use crate::plan::{JoinKind, Plan, SetOpKind, SortKey};
+use crate::plan::{Plan, SetOpKind, SortKey};
 
 /// Window results are numbered from this sentinel while binding, then renumbered once the
 /// width of the window's input (group keys + aggregates) is known.
@@ -92,9 +93,8 @@ impl Binder<'_> {
                 if !order_by.is_empty() {
                     let mut keys = Vec::new();
                     for o in order_by {
-                        let i = output_position(&o.expr, &cols)?.ok_or_else(|| {
-                            Error::Invalid(format!("ORDER BY {} must name a result column", o.expr))
-                        })?;
+                        let i = output_position(&o.expr, &cols)?
+                            .ok_or_else(|| Error::Invalid(format!("ORDER BY {} must name a result column", o.expr)))?;
                         keys.push(sort_key(Expr::column(i, cols[i].ty), &o.options));
                     }
                     plan = Plan::Sort {
@@ -114,10 +114,7 @@ impl Binder<'_> {
         }
     }
 
-    fn limit_clause(
-        &mut self,
-        lc: Option<&ast::LimitClause>,
-    ) -> Result<(Option<Expr>, Option<Expr>)> {
+    fn limit_clause(&mut self, lc: Option<&ast::LimitClause>) -> Result<(Option<Expr>, Option<Expr>)> {
         let (limit, offset) = match lc {
             None => (None, None),
             Some(ast::LimitClause::LimitOffset {
@@ -130,9 +127,7 @@ impl Binder<'_> {
                 }
                 (limit.as_ref(), offset.as_ref().map(|o| &o.value))
             }
-            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => {
-                (Some(limit), Some(offset))
-            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
         };
         let l = limit.map(|e| self.constant(e, "LIMIT")).transpose()?;
         let o = offset.map(|e| self.constant(e, "OFFSET")).transpose()?;
@@ -238,11 +233,7 @@ impl Binder<'_> {
             } else {
                 for (t, e) in types.iter_mut().zip(&out) {
                     *t = crate::cast::common_type(*t, e.ty).ok_or_else(|| {
-                        Error::Type(format!(
-                            "incompatible types {} and {} in VALUES",
-                            t.name(),
-                            e.ty.name()
-                        ))
+                        Error::Type(format!("incompatible types {} and {} in VALUES", t.name(), e.ty.name()))
                     })?;
                 }
             }
@@ -266,11 +257,7 @@ impl Binder<'_> {
         mut limit: Option<Expr>,
         offset: Option<Expr>,
     ) -> Result<(Plan, Vec<ResultColumn>)> {
-        if s.into.is_some()
-            || !s.lateral_views.is_empty()
-            || s.prewhere.is_some()
-            || s.qualify.is_some()
-        {
+        if s.into.is_some() || !s.lateral_views.is_empty() || s.prewhere.is_some() || s.qualify.is_some() {
             return unsupported("this SELECT clause");
         }
         if let Some(top) = &s.top {
@@ -278,9 +265,9 @@ impl Binder<'_> {
                 Some(ast::TopQuantity::Constant(n)) => *n as i64,
                 Some(ast::TopQuantity::Expr(e)) => match e {
                     ast::Expr::Value(v) => match &v.value {
-                        ast::Value::Number(n, _) => n
-                            .parse()
-                            .map_err(|_| Error::Invalid("TOP needs an integer".into()))?,
+                        ast::Value::Number(n, _) => {
+                            n.parse().map_err(|_| Error::Invalid("TOP needs an integer".into()))?
+                        }
                         _ => return invalid("TOP needs an integer"),
                     },
                     _ => return invalid("TOP needs an integer"),
@@ -305,8 +292,7 @@ impl Binder<'_> {
         let item_exprs: Vec<&ast::Expr> = items
             .iter()
             .filter_map(|i| match i {
-                ast::SelectItem::UnnamedExpr(e)
-                | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
                 _ => None,
             })
             .collect();
@@ -360,9 +346,7 @@ impl Binder<'_> {
                                 .trim_matches('"')
                                 .to_ascii_uppercase()
                         }
-                        ast::SelectItemQualifiedWildcardKind::Expr(e) => {
-                            e.to_string().to_ascii_uppercase()
-                        }
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => e.to_string().to_ascii_uppercase(),
                     };
                     self.star(Some(&name), &mut exprs, &mut cols)?
                 }
@@ -370,10 +354,9 @@ impl Binder<'_> {
                     let x = self.expr(e)?;
                     let name = match e {
                         ast::Expr::Identifier(id) => id.value.to_ascii_uppercase(),
-                        ast::Expr::CompoundIdentifier(ids) => ids
-                            .last()
-                            .map(|i| i.value.to_ascii_uppercase())
-                            .unwrap_or_default(),
+                        ast::Expr::CompoundIdentifier(ids) => {
+                            ids.last().map(|i| i.value.to_ascii_uppercase()).unwrap_or_default()
+                        }
                         _ => format!("C{}", cols.len() + 1),
                     };
                     cols.push(ResultColumn { name, ty: x.ty });
@@ -403,10 +386,7 @@ impl Binder<'_> {
                 None => {
                     let x = self.expr(&o.expr)?;
                     let text = format!("{x:?}");
-                    match exprs[..visible]
-                        .iter()
-                        .position(|e| format!("{e:?}") == text)
-                    {
+                    match exprs[..visible].iter().position(|e| format!("{e:?}") == text) {
                         Some(i) => i,
                         None => {
                             if distinct {
@@ -463,9 +443,7 @@ impl Binder<'_> {
             exprs,
         };
         if distinct {
-            plan = Plan::Distinct {
-                input: Box::new(plan),
-            };
+            plan = Plan::Distinct { input: Box::new(plan) };
         }
         if !keys.is_empty() {
             plan = Plan::Sort {
@@ -482,11 +460,7 @@ impl Binder<'_> {
         }
         let width = plan.width();
         if width > visible {
-            let exprs = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Expr::column(i, c.ty))
-                .collect();
+            let exprs = cols.iter().enumerate().map(|(i, c)| Expr::column(i, c.ty)).collect();
             plan = Plan::Project {
                 input: Box::new(plan),
                 exprs,
@@ -495,12 +469,7 @@ impl Binder<'_> {
         Ok((plan, cols))
     }
 
-    fn star(
-        &mut self,
-        table: Option<&str>,
-        exprs: &mut Vec<Expr>,
-        cols: &mut Vec<ResultColumn>,
-    ) -> Result<()> {
+    fn star(&mut self, table: Option<&str>, exprs: &mut Vec<Expr>, cols: &mut Vec<ResultColumn>) -> Result<()> {
         let scope = self.current_scope().clone();
         let mut any = false;
         for (i, c) in scope.columns.iter().enumerate() {
@@ -532,332 +501,6 @@ impl Binder<'_> {
         }
         Ok(())
     }
-
-    /// Binds FROM and WHERE into a plan whose rows have the returned scope's layout.
-    fn bind_from_where(
-        &mut self,
-        from: &[ast::TableWithJoins],
-        selection: Option<&ast::Expr>,
-    ) -> Result<(Plan, Scope)> {
-        let mut relations = Vec::new();
-        let mut scope = Scope::default();
-        let mut pending_on: Vec<ast::Expr> = Vec::new();
-        for twj in from {
-            let outer = twj.joins.iter().any(|j| !is_inner(&j.join_operator));
-            if outer {
-                let (rel, cols) = self.join_tree(twj)?;
-                scope.columns.extend(cols);
-                relations.push(rel);
-            } else {
-                let (rel, cols) = self.table_factor(&twj.relation)?;
-                scope.columns.extend(cols);
-                relations.push(rel);
-                for j in &twj.joins {
-                    let (rel, cols) = self.table_factor(&j.relation)?;
-                    scope.columns.extend(cols);
-                    relations.push(rel);
-                    match constraint(&j.join_operator) {
-                        Some(ast::JoinConstraint::On(e)) => pending_on.push(e.clone()),
-                        Some(ast::JoinConstraint::None) | None => {}
-                        Some(_) => return unsupported("JOIN ... USING / NATURAL"),
-                    }
-                }
-            }
-        }
-        if let Some(slot) = self.scopes.last_mut() {
-            *slot = scope.clone();
-        }
-        let mut conjuncts = Vec::new();
-        for e in pending_on.iter().chain(selection) {
-            if contains_aggregate(e) {
-                return invalid("aggregate functions are not allowed in WHERE or ON");
-            }
-            let x = self.expr(e)?;
-            if !matches!(x.ty, DataType::Boolean | DataType::Null) {
-                return Err(Error::Type(format!(
-                    "WHERE / ON needs a boolean expression, not {}",
-                    x.ty.name()
-                )));
-            }
-            x.into_conjuncts(&mut conjuncts);
-        }
-        if relations.is_empty() {
-            let plan = Plan::Values {
-                rows: vec![vec![]],
-                types: vec![],
-            };
-            let plan = match Expr::conjunction(conjuncts) {
-                Some(p) => Plan::Filter {
-                    input: Box::new(plan),
-                    predicate: p,
-                },
-                None => plan,
-            };
-            return Ok((plan, scope));
-        }
-        Ok((plan_joins(relations, conjuncts), scope))
-    }
-
-    /// An outer-join chain, built in syntax order.
-    fn join_tree(&mut self, twj: &ast::TableWithJoins) -> Result<(Relation, Vec<ScopeColumn>)> {
-        let (first, mut cols) = self.table_factor(&twj.relation)?;
-        let mut plan = first.plan;
-        let mut estimate = first.estimate;
-        for j in &twj.joins {
-            let (rel, rcols) = self.table_factor(&j.relation)?;
-            let left_width = cols.len();
-            cols.extend(rcols);
-            let kind = match &j.join_operator {
-                ast::JoinOperator::Left(_) | ast::JoinOperator::LeftOuter(_) => JoinKind::Left,
-                ast::JoinOperator::Right(_) | ast::JoinOperator::RightOuter(_) => JoinKind::Right,
-                ast::JoinOperator::FullOuter(_) => JoinKind::Full,
-                op if is_inner(op) => JoinKind::Inner,
-                _ => return unsupported("this kind of JOIN"),
-            };
-            let on = match constraint(&j.join_operator) {
-                Some(ast::JoinConstraint::On(e)) => {
-                    // Bind ON against the columns joined so far.
-                    let saved = self.scopes.last().cloned();
-                    if let Some(slot) = self.scopes.last_mut() {
-                        *slot = Scope {
-                            columns: cols.clone(),
-                        };
-                    }
-                    let r = self.expr(e);
-                    if let (Some(slot), Some(s)) = (self.scopes.last_mut(), saved) {
-                        *slot = s;
-                    }
-                    Some(r?)
-                }
-                Some(ast::JoinConstraint::None) | None => None,
-                Some(_) => return unsupported("JOIN ... USING / NATURAL"),
-            };
-            let (keys, on) = split_keys(on, left_width);
-            estimate += rel.estimate;
-            plan = Plan::Join {
-                left: Box::new(plan),
-                right: Box::new(rel.plan),
-                kind,
-                keys,
-                on,
-            };
-        }
-        Ok((
-            Relation {
-                plan,
-                width: cols.len(),
-                estimate,
-            },
-            cols,
-        ))
-    }
-
-    fn table_factor(&mut self, tf: &ast::TableFactor) -> Result<(Relation, Vec<ScopeColumn>)> {
-        match tf {
-            ast::TableFactor::Table {
-                name, alias, args, ..
-            } => {
-                if args.is_some() {
-                    return unsupported("table functions");
-                }
-                let tname = name
-                    .0
-                    .last()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-                    .trim_matches('"')
-                    .to_ascii_uppercase();
-                let alias_name = alias
-                    .as_ref()
-                    .map(|a| a.name.value.to_ascii_uppercase())
-                    .unwrap_or_else(|| tname.clone());
-                if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == tname).cloned() {
-                    let (plan, cols) = self.query_same_level(&cte.query)?;
-                    let names: Vec<String> = if cte.columns.is_empty() {
-                        cols.iter().map(|c| c.name.clone()).collect()
-                    } else if cte.columns.len() == cols.len() {
-                        cte.columns.clone()
-                    } else {
-                        return invalid(format!(
-                            "WITH {} names {} columns but its query has {}",
-                            cte.name,
-                            cte.columns.len(),
-                            cols.len()
-                        ));
-                    };
-                    let scope_cols = names
-                        .into_iter()
-                        .zip(&cols)
-                        .map(|(n, c)| ScopeColumn {
-                            table: Some(alias_name.clone()),
-                            name: n,
-                            ty: c.ty,
-                        })
-                        .collect::<Vec<_>>();
-                    let width = scope_cols.len();
-                    return Ok((
-                        Relation {
-                            plan,
-                            width,
-                            estimate: 1000.0,
-                        },
-                        scope_cols,
-                    ));
-                }
-                let table = self.table(&tname)?;
-                let cols: Vec<ScopeColumn> = table
-                    .columns
-                    .iter()
-                    .map(|c| ScopeColumn {
-                        table: Some(alias_name.clone()),
-                        name: c.name.clone(),
-                        ty: c.ty,
-                    })
-                    .collect();
-                let estimate = self.stats.row_count(table.id).max(1) as f64;
-                let width = cols.len();
-                Ok((
-                    Relation {
-                        plan: Plan::Scan {
-                            table,
-                            filter: None,
-                        },
-                        width,
-                        estimate,
-                    },
-                    cols,
-                ))
-            }
-            ast::TableFactor::Derived {
-                lateral,
-                subquery,
-                alias,
-                ..
-            } => {
-                if *lateral {
-                    return unsupported("LATERAL");
-                }
-                let (plan, cols) = self.query_same_level(subquery)?;
-                let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase());
-                let renames: Vec<String> = alias
-                    .as_ref()
-                    .map(|a| {
-                        a.columns
-                            .iter()
-                            .map(|c| c.name.value.to_ascii_uppercase())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if !renames.is_empty() && renames.len() != cols.len() {
-                    return invalid(
-                        "the alias names a different number of columns than the subquery returns",
-                    );
-                }
-                let scope_cols: Vec<ScopeColumn> = cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| ScopeColumn {
-                        table: alias_name.clone(),
-                        name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
-                        ty: c.ty,
-                    })
-                    .collect();
-                let width = scope_cols.len();
-                Ok((
-                    Relation {
-                        plan,
-                        width,
-                        estimate: 1000.0,
-                    },
-                    scope_cols,
-                ))
-            }
-            ast::TableFactor::NestedJoin {
-                table_with_joins,
-                alias,
-            } => {
-                let (rel, mut cols) = self.join_tree(table_with_joins)?;
-                if let Some(a) = alias {
-                    let n = a.name.value.to_ascii_uppercase();
-                    for c in &mut cols {
-                        c.table = Some(n.clone());
-                    }
-                }
-                Ok((rel, cols))
-            }
-            other => unsupported(format!("FROM item {other}")),
-        }
-    }
-}
-
-fn is_inner(op: &ast::JoinOperator) -> bool {
-    matches!(
-        op,
-        ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_)
-    )
-}
-
-fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
-    use ast::JoinOperator as J;
-    match op {
-        J::Join(c)
-        | J::Inner(c)
-        | J::Left(c)
-        | J::LeftOuter(c)
-        | J::Right(c)
-        | J::RightOuter(c)
-        | J::FullOuter(c)
-        | J::CrossJoin(c) => Some(c),
-        _ => None,
-    }
-}
-
-/// Splits an outer join's ON into hash keys (left column = right column equalities) and the rest.
-fn split_keys(on: Option<Expr>, left_width: usize) -> (Vec<(Expr, Expr)>, Option<Expr>) {
-    let Some(on) = on else {
-        return (Vec::new(), None);
-    };
-    let mut parts = Vec::new();
-    on.into_conjuncts(&mut parts);
-    let mut keys = Vec::new();
-    let mut rest = Vec::new();
-    for p in parts {
-        let split = match &p.kind {
-            ExprKind::Binary {
-                op: crate::expr::BinOp::Eq,
-                left,
-                right,
-            } if !p.has_subquery() => {
-                let side = |e: &Expr| {
-                    let mut c = Vec::new();
-                    e.columns_used(&mut c);
-                    if c.is_empty() {
-                        0
-                    } else if c.iter().all(|i| *i < left_width) {
-                        1
-                    } else if c.iter().all(|i| *i >= left_width) {
-                        2
-                    } else {
-                        3
-                    }
-                };
-                match (side(left), side(right)) {
-                    (1, 2) => Some(((**left).clone(), (**right).clone())),
-                    (2, 1) => Some(((**right).clone(), (**left).clone())),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        match split {
-            Some((l, mut r)) => {
-                r.remap_columns(&|i| i - left_width);
-                keys.push((l, r));
-            }
-            None => rest.push(p),
-        }
-    }
-    (keys, Expr::conjunction(rest))
 }
 
 fn cast_columns(plan: Plan, cols: &[ResultColumn], types: &[DataType]) -> Plan {
@@ -930,8 +573,9 @@ fn positional(g: &ast::Expr, items: &[ast::SelectItem]) -> Result<Option<ast::Ex
             .parse()
             .map_err(|_| Error::Invalid(format!("GROUP BY position {n} is not valid")))?;
         return match items.get(i.wrapping_sub(1)) {
-            Some(ast::SelectItem::UnnamedExpr(e))
-            | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Ok(Some(e.clone())),
+            Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
+                Ok(Some(e.clone()))
+            }
             _ => invalid(format!("GROUP BY position {i} is not in the select list")),
         };
     }

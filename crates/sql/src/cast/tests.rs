@@ -20,30 +20,18 @@ fn kind(r: Result<Value>) -> &'static str {
 fn integer_ranges() {
     let t = DataType::TinyInt;
     assert_eq!(cast(&Value::Integer(127), t).unwrap(), Value::Integer(127));
-    assert_eq!(
-        cast(&Value::Integer(-127), t).unwrap(),
-        Value::Integer(-127)
-    );
+    assert_eq!(cast(&Value::Integer(-127), t).unwrap(), Value::Integer(-127));
     assert_eq!(kind(cast(&Value::Integer(128), t)), "range");
     assert_eq!(kind(cast(&Value::Integer(-128), t)), "range");
-    assert_eq!(
-        kind(cast(&Value::Integer(i64::MIN), DataType::BigInt)),
-        "range"
-    );
-    assert_eq!(
-        kind(cast(&Value::Integer(40_000), DataType::SmallInt)),
-        "range"
-    );
+    assert_eq!(kind(cast(&Value::Integer(i64::MIN), DataType::BigInt)), "range");
+    assert_eq!(kind(cast(&Value::Integer(40_000), DataType::SmallInt)), "range");
     let max = Value::Integer(i32::MAX as i64);
     assert_eq!(cast(&max, DataType::Integer).unwrap(), max);
 }
 
 #[test]
 fn fractions_truncate_toward_zero() {
-    assert_eq!(
-        cast(&Value::Float(2.9), DataType::Integer).unwrap(),
-        Value::Integer(2)
-    );
+    assert_eq!(cast(&Value::Float(2.9), DataType::Integer).unwrap(), Value::Integer(2));
     assert_eq!(
         cast(&Value::Float(-2.9), DataType::Integer).unwrap(),
         Value::Integer(-2)
@@ -52,19 +40,10 @@ fn fractions_truncate_toward_zero() {
         cast(&Value::Float(127.5), DataType::TinyInt).unwrap(),
         Value::Integer(127)
     );
-    assert_eq!(
-        cast(&dec("-7.999"), DataType::BigInt).unwrap(),
-        Value::Integer(-7)
-    );
+    assert_eq!(cast(&dec("-7.999"), DataType::BigInt).unwrap(), Value::Integer(-7));
     assert_eq!(kind(cast(&Value::Float(1e19), DataType::BigInt)), "range");
-    assert_eq!(
-        kind(cast(&Value::Float(i64::MIN as f64), DataType::BigInt)),
-        "range"
-    );
-    assert_eq!(
-        kind(cast(&Value::Float(f64::NAN), DataType::BigInt)),
-        "range"
-    );
+    assert_eq!(kind(cast(&Value::Float(i64::MIN as f64), DataType::BigInt)), "range");
+    assert_eq!(kind(cast(&Value::Float(f64::NAN), DataType::BigInt)), "range");
     assert_eq!(kind(cast(&dec("128.5"), DataType::TinyInt)), "range");
 }
 
@@ -74,10 +53,7 @@ fn strings_to_numbers() {
         cast(&Value::str(" 42 "), DataType::Integer).unwrap(),
         Value::Integer(42)
     );
-    assert_eq!(
-        cast(&Value::str("-7"), DataType::TinyInt).unwrap(),
-        Value::Integer(-7)
-    );
+    assert_eq!(cast(&Value::str("-7"), DataType::TinyInt).unwrap(), Value::Integer(-7));
     let e = cast(&Value::str("abc"), DataType::Integer).unwrap_err();
     assert_eq!(
         e,
@@ -90,41 +66,20 @@ fn strings_to_numbers() {
         kind(cast(&Value::str("99999999999999999999"), DataType::BigInt)),
         "range"
     );
-    assert_eq!(
-        cast(&Value::str("2.5e1"), DataType::Float).unwrap(),
-        Value::Float(25.0)
-    );
+    assert_eq!(cast(&Value::str("2.5e1"), DataType::Float).unwrap(), Value::Float(25.0));
     assert_eq!(kind(cast(&Value::str("inf"), DataType::Float)), "type");
     assert_eq!(kind(cast(&Value::str("1e999"), DataType::Float)), "range");
-    assert_eq!(
-        cast(&Value::str("1.25"), DataType::Decimal).unwrap(),
-        dec("1.25")
-    );
+    assert_eq!(cast(&Value::str("1.25"), DataType::Decimal).unwrap(), dec("1.25"));
     assert_eq!(kind(cast(&Value::str("x1"), DataType::Decimal)), "type");
 }
 
 #[test]
 fn numbers_to_numbers() {
-    assert_eq!(
-        cast(&Value::Integer(3), DataType::Float).unwrap(),
-        Value::Float(3.0)
-    );
-    assert_eq!(
-        cast(&Value::Integer(3), DataType::Decimal).unwrap(),
-        dec("3")
-    );
-    assert_eq!(
-        cast(&dec("2.5"), DataType::Float).unwrap(),
-        Value::Float(2.5)
-    );
-    assert_eq!(
-        cast(&Value::Float(0.5), DataType::Decimal).unwrap(),
-        dec("0.5")
-    );
-    assert_eq!(
-        kind(cast(&Value::Float(f64::INFINITY), DataType::Decimal)),
-        "range"
-    );
+    assert_eq!(cast(&Value::Integer(3), DataType::Float).unwrap(), Value::Float(3.0));
+    assert_eq!(cast(&Value::Integer(3), DataType::Decimal).unwrap(), dec("3"));
+    assert_eq!(cast(&dec("2.5"), DataType::Float).unwrap(), Value::Float(2.5));
+    assert_eq!(cast(&Value::Float(0.5), DataType::Decimal).unwrap(), dec("0.5"));
+    assert_eq!(kind(cast(&Value::Float(f64::INFINITY), DataType::Decimal)), "range");
     assert_eq!(
         cast(&Value::Boolean(true), DataType::Integer).unwrap(),
         Value::Integer(1)
@@ -137,10 +92,7 @@ fn numbers_to_numbers() {
 
 #[test]
 fn to_varchar_checks_length() {
-    assert_eq!(
-        cast(&Value::Integer(-12), vc(3)).unwrap(),
-        Value::str("-12")
-    );
+    assert_eq!(cast(&Value::Integer(-12), vc(3)).unwrap(), Value::str("-12"));
     assert_eq!(kind(cast(&Value::Integer(-123), vc(3))), "range");
     assert_eq!(
         cast(&dec("1.5"), DataType::VARCHAR_MAX).unwrap(),
@@ -185,10 +137,7 @@ fn timestamps_and_binary() {
     );
     assert_eq!(kind(cast(&Value::Float(1.0), DataType::Timestamp)), "type");
     let vb = DataType::Varbinary { len: 2 };
-    assert_eq!(
-        cast(&Value::str("0aFF"), vb).unwrap(),
-        Value::bytes(&[0x0A, 0xFF])
-    );
+    assert_eq!(cast(&Value::str("0aFF"), vb).unwrap(), Value::bytes(&[0x0A, 0xFF]));
     assert_eq!(kind(cast(&Value::str("0aF"), vb)), "type");
     assert_eq!(kind(cast(&Value::str("zz"), vb)), "type");
     assert_eq!(kind(cast(&Value::str("010203"), vb)), "range");
@@ -198,10 +147,7 @@ fn timestamps_and_binary() {
 #[test]
 fn null_and_untyped_target() {
     assert!(cast(&Value::Null, DataType::Integer).unwrap().is_null());
-    assert_eq!(
-        cast(&Value::str("x"), DataType::Null).unwrap(),
-        Value::str("x")
-    );
+    assert_eq!(cast(&Value::str("x"), DataType::Null).unwrap(), Value::str("x"));
     assert!(
         coerce_for_column(&Value::Null, DataType::TinyInt, "A")
             .unwrap()
@@ -221,27 +167,17 @@ fn column_integer_rules() {
         e,
         Error::Range("value 128 out of range for column \"A\" of type TINYINT".into())
     );
-    assert_eq!(
-        kind(coerce_for_column(&Value::Integer(-128), t, "A")),
-        "range"
-    );
+    assert_eq!(kind(coerce_for_column(&Value::Integer(-128), t, "A")), "range");
     assert_eq!(
         coerce_for_column(&Value::Float(5.0), t, "A").unwrap(),
         Value::Integer(5)
     );
-    assert_eq!(
-        coerce_for_column(&dec("-5"), t, "A").unwrap(),
-        Value::Integer(-5)
-    );
+    assert_eq!(coerce_for_column(&dec("-5"), t, "A").unwrap(), Value::Integer(-5));
     assert_eq!(kind(coerce_for_column(&Value::Float(5.5), t, "A")), "type");
     assert_eq!(kind(coerce_for_column(&dec("5.5"), t, "A")), "type");
     assert_eq!(kind(coerce_for_column(&dec("500"), t, "A")), "range");
     assert_eq!(
-        kind(coerce_for_column(
-            &Value::Float(1e300),
-            DataType::BigInt,
-            "A"
-        )),
+        kind(coerce_for_column(&Value::Float(1e300), DataType::BigInt, "A")),
         "range"
     );
     let e = coerce_for_column(&Value::str("5"), DataType::Integer, "A").unwrap_err();
@@ -250,11 +186,7 @@ fn column_integer_rules() {
         Error::Type("incompatible type VARCHAR for column \"A\" of type INTEGER".into())
     );
     assert_eq!(
-        kind(coerce_for_column(
-            &Value::Timestamp(0),
-            DataType::BigInt,
-            "A"
-        )),
+        kind(coerce_for_column(&Value::Timestamp(0), DataType::BigInt, "A")),
         "type"
     );
 }
@@ -275,23 +207,14 @@ fn column_string_rules() {
         e,
         Error::Range("value too long for column \"A\" of type VARCHAR(3 BYTES)".into())
     );
-    assert_eq!(
-        kind(coerce_for_column(&Value::Integer(1), vc(5), "A")),
-        "type"
-    );
+    assert_eq!(kind(coerce_for_column(&Value::Integer(1), vc(5), "A")), "type");
     let vb = DataType::Varbinary { len: 2 };
     assert_eq!(
         coerce_for_column(&Value::str("ABCD"), vb, "B").unwrap(),
         Value::bytes(&[0xAB, 0xCD])
     );
-    assert_eq!(
-        kind(coerce_for_column(&Value::bytes(&[1, 2, 3]), vb, "B")),
-        "range"
-    );
-    assert_eq!(
-        kind(coerce_for_column(&Value::str("XYZW"), vb, "B")),
-        "type"
-    );
+    assert_eq!(kind(coerce_for_column(&Value::bytes(&[1, 2, 3]), vb, "B")), "range");
+    assert_eq!(kind(coerce_for_column(&Value::str("XYZW"), vb, "B")), "type");
 }
 
 #[test]
@@ -305,10 +228,7 @@ fn column_other_rules() {
         coerce_for_column(&Value::Integer(7), ts, "T").unwrap(),
         Value::Timestamp(7)
     );
-    assert_eq!(
-        kind(coerce_for_column(&Value::str("soon"), ts, "T")),
-        "type"
-    );
+    assert_eq!(kind(coerce_for_column(&Value::str("soon"), ts, "T")), "type");
     assert_eq!(kind(coerce_for_column(&Value::Float(1.0), ts, "T")), "type");
     assert_eq!(
         coerce_for_column(&Value::Integer(2), DataType::Decimal, "D").unwrap(),
@@ -319,17 +239,10 @@ fn column_other_rules() {
         Value::Float(2.0)
     );
     assert_eq!(
-        kind(coerce_for_column(
-            &Value::Float(f64::NAN),
-            DataType::Decimal,
-            "D"
-        )),
+        kind(coerce_for_column(&Value::Float(f64::NAN), DataType::Decimal, "D")),
         "range"
     );
-    assert_eq!(
-        kind(coerce_for_column(&Value::str("1"), DataType::Float, "F")),
-        "type"
-    );
+    assert_eq!(kind(coerce_for_column(&Value::str("1"), DataType::Float, "F")), "type");
 }
 
 #[test]

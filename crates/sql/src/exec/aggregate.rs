@@ -42,16 +42,7 @@ pub(super) fn two_phase(
     let mut ticker = Ticker::new(ctx);
     for (p, partition) in ctx.partitions.iter().enumerate() {
         let mut rows = Vec::new();
-        super::scan_partition(
-            table,
-            p,
-            partition,
-            filter,
-            ctx,
-            outer,
-            &mut ticker,
-            &mut rows,
-        )?;
+        super::scan_partition(table, p, partition, filter, ctx, outer, &mut ticker, &mut rows)?;
         let mut partial = Groups::new(group_by, aggs);
         partial.accumulate(&rows, group_by, aggs, ctx, outer)?;
         total.merge(partial, aggs)?;
@@ -69,10 +60,7 @@ impl Groups {
     fn new(group_by: &[crate::expr::Expr], aggs: &[AggCall]) -> Groups {
         let mut groups = Vec::new();
         if group_by.is_empty() {
-            groups.push((
-                Vec::new(),
-                aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
-            ));
+            groups.push((Vec::new(), aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
         }
         Groups {
             index: HashMap::new(),
@@ -89,10 +77,8 @@ impl Groups {
             None => {
                 let gi = self.groups.len();
                 self.index.insert(key.clone(), gi);
-                self.groups.push((
-                    key,
-                    aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
-                ));
+                self.groups
+                    .push((key, aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
                 gi
             }
         }
@@ -150,10 +136,7 @@ impl Groups {
                     None => {
                         let gi = groups.len();
                         index.insert(key.clone(), gi);
-                        groups.push((
-                            key,
-                            aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect(),
-                        ));
+                        groups.push((key, aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
                         gi
                     }
                 }

@@ -14,10 +14,7 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
         ExprKind::Literal(v) => Ok(v.clone()),
         ExprKind::Column(i) => match env.row.get(*i) {
             Some(v) => Ok(v.clone()),
-            None => internal(format!(
-                "column {i} out of range for a row of {} values",
-                env.row.len()
-            )),
+            None => internal(format!("column {i} out of range for a row of {} values", env.row.len())),
         },
         ExprKind::Outer { depth, index } => outer(env, *depth, *index),
         ExprKind::Param(i) => match ctx.params.get(*i) {
@@ -30,14 +27,8 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
             None => Value::Null,
         }),
         ExprKind::Binary { op, left, right } => binary(*op, left, right, expr, env, ctx),
-        ExprKind::IsNull { expr: e, negated } => {
-            Ok(Value::Boolean(eval(e, env, ctx)?.is_null() != *negated))
-        }
-        ExprKind::IsDistinct {
-            left,
-            right,
-            negated,
-        } => {
+        ExprKind::IsNull { expr: e, negated } => Ok(Value::Boolean(eval(e, env, ctx)?.is_null() != *negated)),
+        ExprKind::IsDistinct { left, right, negated } => {
             let l = eval(left, env, ctx)?;
             let r = eval(right, env, ctx)?;
             let distinct = match (l.is_null(), r.is_null()) {
@@ -93,11 +84,7 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
                 as_str(&text, "STARTS WITH")?.starts_with(as_str(&prefix, "STARTS WITH")?),
             ))
         }
-        ExprKind::InList {
-            expr: e,
-            list,
-            negated,
-        } => {
+        ExprKind::InList { expr: e, list, negated } => {
             let left = eval(e, env, ctx)?;
             let mut saw_null = left.is_null();
             let mut found = false;
@@ -157,16 +144,10 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
                     Some(v) => Ok(v.clone()),
                     None => internal("scalar subquery returned a row without columns"),
                 },
-                _ => Err(Error::Invalid(
-                    "scalar subquery returned more than one row".to_string(),
-                )),
+                _ => Err(Error::Invalid("scalar subquery returned more than one row".to_string())),
             }
         }
-        ExprKind::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        ExprKind::Case { operand, whens, else_ } => {
             match operand {
                 Some(op) => {
                     let v = eval(op, env, ctx)?;
@@ -192,10 +173,7 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
         }
         ExprKind::Cast(e) => crate::cast::cast(&eval(e, env, ctx)?, expr.ty),
         ExprKind::Func { func, args } => {
-            let values = args
-                .iter()
-                .map(|a| eval(a, env, ctx))
-                .collect::<Result<Vec<_>>>()?;
+            let values = args.iter().map(|a| eval(a, env, ctx)).collect::<Result<Vec<_>>>()?;
             crate::functions::call(*func, &values, &ctx.func)
         }
     }
@@ -208,9 +186,7 @@ fn outer(env: &Env, depth: usize, index: usize) -> Result<Value> {
         match e.parent {
             Some(p) => e = p,
             None => {
-                return internal(format!(
-                    "outer reference at depth {depth} has no enclosing row"
-                ));
+                return internal(format!("outer reference at depth {depth} has no enclosing row"));
             }
         }
     }
@@ -223,14 +199,7 @@ fn outer(env: &Env, depth: usize, index: usize) -> Result<Value> {
     }
 }
 
-fn binary(
-    op: BinOp,
-    left: &Expr,
-    right: &Expr,
-    expr: &Expr,
-    env: &Env,
-    ctx: &ExecContext,
-) -> Result<Value> {
+fn binary(op: BinOp, left: &Expr, right: &Expr, expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
     match op {
         BinOp::And | BinOp::Or => {
             let name = op.symbol();
@@ -344,8 +313,6 @@ fn subquery_rows(sub: &Subquery, env: &Env, ctx: &ExecContext) -> Result<Rc<Vec<
         return Ok(rows);
     }
     let rows = Rc::new(execute(&sub.plan, ctx, Some(env))?);
-    ctx.subquery_cache
-        .borrow_mut()
-        .insert(sub.id, Rc::clone(&rows));
+    ctx.subquery_cache.borrow_mut().insert(sub.id, Rc::clone(&rows));
     Ok(rows)
 }

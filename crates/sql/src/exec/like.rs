@@ -83,8 +83,7 @@ fn matches(text: &[char], pat: &[Tok]) -> bool {
             None => return false,
         }
     }
-    pat.get(p..)
-        .is_some_and(|rest| rest.iter().all(|t| *t == Tok::Many))
+    pat.get(p..).is_some_and(|rest| rest.iter().all(|t| *t == Tok::Many))
 }
 
 #[cfg(test)]

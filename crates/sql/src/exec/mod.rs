@@ -95,12 +95,7 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             for row in &rows {
                 ticker.tick()?;
                 let env = Env { row, parent: outer };
-                out.push(
-                    exprs
-                        .iter()
-                        .map(|e| eval(e, &env, ctx))
-                        .collect::<Result<Row>>()?,
-                );
+                out.push(exprs.iter().map(|e| eval(e, &env, ctx)).collect::<Result<Row>>()?);
             }
             Ok(out)
         }
@@ -111,14 +106,9 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             keys,
             on,
         } => join::join(left, right, *kind, keys, on.as_ref(), ctx, outer),
-        Plan::Aggregate {
-            input,
-            group_by,
-            aggs,
-        } => {
+        Plan::Aggregate { input, group_by, aggs } => {
             if let Plan::Scan { table, filter } = input.as_ref()
-                && let Some(rows) =
-                    aggregate::two_phase(table, filter.as_ref(), group_by, aggs, ctx, outer)?
+                && let Some(rows) = aggregate::two_phase(table, filter.as_ref(), group_by, aggs, ctx, outer)?
             {
                 return Ok(rows);
             }
@@ -133,11 +123,7 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             let rows = execute(input, ctx, outer)?;
             sort::sort(rows, keys, ctx, outer)
         }
-        Plan::Limit {
-            input,
-            limit,
-            offset,
-        } => {
+        Plan::Limit { input, limit, offset } => {
             let limit = match limit {
                 Some(e) => constant_count(e, "LIMIT", ctx, outer)?,
                 None => None,
@@ -155,12 +141,7 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             Ok(rows.into_iter().skip(skip).take(take).collect())
         }
         Plan::Distinct { input } => Ok(distinct(execute(input, ctx, outer)?)),
-        Plan::SetOp {
-            op,
-            all,
-            left,
-            right,
-        } => {
+        Plan::SetOp { op, all, left, right } => {
             let l = execute(left, ctx, outer)?;
             let r = execute(right, ctx, outer)?;
             Ok(set_op::set_op(*op, *all, l, r))
@@ -192,16 +173,7 @@ fn scan(
     let mut ticker = Ticker::new(ctx);
     let mut out = Vec::new();
     for (p, partition) in parts.iter().enumerate() {
-        scan_partition(
-            table,
-            p,
-            partition,
-            filter,
-            ctx,
-            outer,
-            &mut ticker,
-            &mut out,
-        )?;
+        scan_partition(table, p, partition, filter, ctx, outer, &mut ticker, &mut out)?;
     }
     Ok(out)
 }
@@ -237,12 +209,7 @@ fn scan_partition(
 }
 
 /// Evaluates a LIMIT or OFFSET expression: `None` for NULL, an error when negative.
-fn constant_count(
-    expr: &Expr,
-    what: &str,
-    ctx: &ExecContext,
-    outer: Option<&Env>,
-) -> Result<Option<i64>> {
+fn constant_count(expr: &Expr, what: &str, ctx: &ExecContext, outer: Option<&Env>) -> Result<Option<i64>> {
     let n = match eval(
         expr,
         &Env {
@@ -259,15 +226,11 @@ fn constant_count(
         },
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => f as i64,
         other => {
-            return Err(Error::Type(format!(
-                "{what} must be an integer, got {other:?}"
-            )));
+            return Err(Error::Type(format!("{what} must be an integer, got {other:?}")));
         }
     };
     if n < 0 {
-        return Err(Error::Invalid(format!(
-            "{what} must not be negative, got {n}"
-        )));
+        return Err(Error::Invalid(format!("{what} must not be negative, got {n}")));
     }
     Ok(Some(n))
 }
@@ -278,10 +241,7 @@ fn distinct(rows: Vec<Row>) -> Vec<Row> {
         let mut seen: HashSet<&[Value]> = HashSet::with_capacity(rows.len());
         rows.iter().map(|r| seen.insert(r.as_slice())).collect()
     };
-    rows.into_iter()
-        .zip(keep)
-        .filter_map(|(r, k)| k.then_some(r))
-        .collect()
+    rows.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect()
 }
 
 /// Whether a predicate result is SQL TRUE (NULL and FALSE both reject).

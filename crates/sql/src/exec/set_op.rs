@@ -27,10 +27,7 @@ pub(super) fn set_op(op: SetOpKind, all: bool, left: Vec<Row>, right: Vec<Row>) 
                 let right_set: HashSet<&[Value]> = right.iter().map(Vec::as_slice).collect();
                 let mut emitted: HashSet<&[Value]> = HashSet::new();
                 left.iter()
-                    .map(|r| {
-                        right_set.contains(r.as_slice()) == keep_present
-                            && emitted.insert(r.as_slice())
-                    })
+                    .map(|r| right_set.contains(r.as_slice()) == keep_present && emitted.insert(r.as_slice()))
                     .collect()
             };
             filter(left, keep)
@@ -62,8 +59,5 @@ pub(super) fn set_op(op: SetOpKind, all: bool, left: Vec<Row>, right: Vec<Row>) 
 }
 
 fn filter(rows: Vec<Row>, keep: Vec<bool>) -> Vec<Row> {
-    rows.into_iter()
-        .zip(keep)
-        .filter_map(|(r, k)| k.then_some(r))
-        .collect()
+    rows.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect()
 }

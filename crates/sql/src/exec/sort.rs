@@ -8,12 +8,7 @@ use super::{Env, ExecContext, Row, Ticker, eval};
 use crate::error::Result;
 use crate::plan::SortKey;
 
-pub(super) fn sort(
-    rows: Vec<Row>,
-    keys: &[SortKey],
-    ctx: &ExecContext,
-    outer: Option<&Env>,
-) -> Result<Vec<Row>> {
+pub(super) fn sort(rows: Vec<Row>, keys: &[SortKey], ctx: &ExecContext, outer: Option<&Env>) -> Result<Vec<Row>> {
     if keys.is_empty() || rows.len() < 2 {
         return Ok(rows);
     }

@@ -83,8 +83,7 @@ fn compute(
             ticker.tick()?;
             let first = key_of(part[start]);
             let mut end = start + 1;
-            while end < part.len() && compare_keys(first, key_of(part[end]), &call.order_by).is_eq()
-            {
+            while end < part.len() && compare_keys(first, key_of(part[end]), &call.order_by).is_eq() {
                 end += 1;
             }
             let group = &part[start..end];

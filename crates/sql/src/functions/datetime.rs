@@ -223,10 +223,7 @@ fn micros_of_day(dt: NaiveDateTime) -> i64 {
 }
 
 fn bad_unit<T>(func: Func, unit: &str) -> Result<T> {
-    type_err(format!(
-        "invalid time unit '{unit}' for function {}",
-        func.name()
-    ))
+    type_err(format!("invalid time unit '{unit}' for function {}", func.name()))
 }
 
 fn unit_arg(func: Func, v: &Value, allowed: &[Unit]) -> Result<Option<Unit>> {
@@ -290,9 +287,8 @@ pub(super) fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Valu
         Func::Extract => {
             let field = get!(str_arg(func, arg(args, 0)));
             let ts = get!(ts_arg(func, arg(args, 1)));
-            let p = DatePart::parse(&field.trim().to_ascii_uppercase()).ok_or_else(|| {
-                Error::Type(format!("invalid field '{field}' for function EXTRACT"))
-            })?;
+            let p = DatePart::parse(&field.trim().to_ascii_uppercase())
+                .ok_or_else(|| Error::Type(format!("invalid field '{field}' for function EXTRACT")))?;
             match part(p, input(func, ts)?)? {
                 Value::Integer(i) => Ok(Value::Decimal(Decimal::from_i64(i))),
                 other => Ok(other),
@@ -328,16 +324,10 @@ pub(super) fn call(func: Func, args: &[Value], ctx: &FuncContext) -> Result<Valu
             } else {
                 get!(unit_arg(func, arg(args, 0), &EPOCH_UNITS))
             };
-            let n = get!(int_arg(
-                func,
-                arg(args, if func == Func::FromUnixtime { 0 } else { 1 })
-            ));
+            let n = get!(int_arg(func, arg(args, if func == Func::FromUnixtime { 0 } else { 1 })));
             match n.checked_mul(unit.micros().unwrap_or(1)) {
                 Some(t) => output(func, Some(t)),
-                None => range_err(format!(
-                    "Input to {} would overflow TIMESTAMP data type",
-                    func.name()
-                )),
+                None => range_err(format!("Input to {} would overflow TIMESTAMP data type", func.name())),
             }
         }
         _ => {
@@ -369,8 +359,7 @@ fn part(p: DatePart, dt: NaiveDateTime) -> Result<Value> {
         DatePart::Hour => i64::from(dt.hour()),
         DatePart::Minute => i64::from(dt.minute()),
         DatePart::Second => {
-            let raw = i128::from(dt.second()) * 1_000_000_000_000
-                + i128::from(dt.nanosecond() / 1_000) * 1_000_000;
+            let raw = i128::from(dt.second()) * 1_000_000_000_000 + i128::from(dt.nanosecond() / 1_000) * 1_000_000;
             return Ok(Value::Decimal(Decimal::from_raw(raw)?));
         }
     };
@@ -378,11 +367,7 @@ fn part(p: DatePart, dt: NaiveDateTime) -> Result<Value> {
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    let (y, m) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
+    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     NaiveDate::from_ymd_opt(y, m, 1)
         .and_then(|d| d.pred_opt())
         .map_or(28, |d| d.day())
@@ -401,8 +386,7 @@ fn date_add(unit: Unit, n: i64, ts: i64) -> Result<Value> {
         let Some(months) = n.checked_mul(per) else {
             return too_large();
         };
-        let Some(total) = (i64::from(dt.year()) * 12 + i64::from(dt.month0())).checked_add(months)
-        else {
+        let Some(total) = (i64::from(dt.year()) * 12 + i64::from(dt.month0())).checked_add(months) else {
             return too_large();
         };
         let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
@@ -458,10 +442,7 @@ fn truncate(unit: Unit, ts: i64) -> Result<Value> {
         _ => dt.month(),
     };
     let date = NaiveDate::from_ymd_opt(dt.year(), month, 1);
-    output(
-        func,
-        date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(micros_of),
-    )
+    output(func, date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(micros_of))
 }
 
 /// Parses a time zone offset: `+05:30`, `-0800`, `+5`, optionally after `UTC`/`GMT`; `Z`,
@@ -482,9 +463,7 @@ fn parse_offset(s: &str) -> Result<i64> {
                 "time zone '{t}' in FORMAT_TIMESTAMP (use an offset such as '+05:30')"
             )))
         } else {
-            type_err(format!(
-                "invalid time zone offset '{t}' for function FORMAT_TIMESTAMP"
-            ))
+            type_err(format!("invalid time zone offset '{t}' for function FORMAT_TIMESTAMP"))
         }
     };
     if !body.is_ascii() {
@@ -504,10 +483,7 @@ fn parse_offset(s: &str) -> Result<i64> {
     if !digits(h) || !digits(m) {
         return invalid();
     }
-    let (h, m) = (
-        h.parse::<i64>().unwrap_or(99),
-        m.parse::<i64>().unwrap_or(99),
-    );
+    let (h, m) = (h.parse::<i64>().unwrap_or(99), m.parse::<i64>().unwrap_or(99));
     if h > 18 || m > 59 {
         return invalid();
     }

@@ -32,11 +32,7 @@ pub(super) fn lookup(name: &str) -> Option<Func> {
 
 /// The declared type of a string argument, VARCHAR_MAX for an untyped NULL.
 fn string_type(t: DataType) -> DataType {
-    if t.is_string() {
-        t
-    } else {
-        DataType::VARCHAR_MAX
-    }
+    if t.is_string() { t } else { DataType::VARCHAR_MAX }
 }
 
 pub(super) fn result_type(name: &str, func: Func, args: &[DataType]) -> Result<DataType> {
@@ -59,11 +55,7 @@ pub(super) fn result_type(name: &str, func: Func, args: &[DataType]) -> Result<D
             DataType::Integer
         }
         Func::OctetLength => {
-            expect(
-                name,
-                args,
-                &[|t| is_str(t) || matches!(t, DataType::Varbinary { .. })],
-            )?;
+            expect(name, args, &[|t| is_str(t) || matches!(t, DataType::Varbinary { .. })])?;
             DataType::Integer
         }
         Func::Replace | Func::Concat => {
@@ -264,10 +256,7 @@ mod tests {
 
     #[test]
     fn resolve_types() {
-        let v5 = DataType::Varchar {
-            len: 5,
-            bytes: false,
-        };
+        let v5 = DataType::Varchar { len: 5, bytes: false };
         assert_eq!(
             resolve("SUBSTRING", &[v5, DataType::Integer]).unwrap(),
             Some((Func::Substring, v5))
@@ -285,53 +274,30 @@ mod tests {
             Some((Func::Concat, DataType::VARCHAR_MAX))
         );
         let e = resolve("SUBSTRING", &[v5, v5]).unwrap_err();
-        assert_eq!(
-            e,
-            Error::Type("function SUBSTRING does not accept VARCHAR".into())
-        );
+        assert_eq!(e, Error::Type("function SUBSTRING does not accept VARCHAR".into()));
         assert_eq!(resolve("CONCAT", &[v5]).unwrap_err().kind(), "type");
-        assert_eq!(
-            resolve("LOWER", &[DataType::Integer]).unwrap_err().kind(),
-            "type"
-        );
+        assert_eq!(resolve("LOWER", &[DataType::Integer]).unwrap_err().kind(), "type");
         assert!(resolve("OCTET_LENGTH", &[DataType::Varbinary { len: 4 }]).is_ok());
     }
 
     #[test]
     fn substring_edges() {
         assert_eq!(run("SUBSTRING", &[s("hello"), i(2)]).unwrap(), s("ello"));
-        assert_eq!(
-            run("SUBSTRING", &[s("hello"), i(2), i(3)]).unwrap(),
-            s("ell")
-        );
+        assert_eq!(run("SUBSTRING", &[s("hello"), i(2), i(3)]).unwrap(), s("ell"));
         assert_eq!(run("SUBSTRING", &[s("hello"), i(0)]).unwrap(), s("hello"));
         assert_eq!(run("SUBSTRING", &[s("hello"), i(-5)]).unwrap(), s("hello"));
         // Start before 1 shortens the result (SQL standard).
-        assert_eq!(
-            run("SUBSTRING", &[s("hello"), i(0), i(3)]).unwrap(),
-            s("he")
-        );
-        assert_eq!(
-            run("SUBSTRING", &[s("hello"), i(-1), i(3)]).unwrap(),
-            s("h")
-        );
+        assert_eq!(run("SUBSTRING", &[s("hello"), i(0), i(3)]).unwrap(), s("he"));
+        assert_eq!(run("SUBSTRING", &[s("hello"), i(-1), i(3)]).unwrap(), s("h"));
         assert_eq!(run("SUBSTRING", &[s("hello"), i(-5), i(3)]).unwrap(), s(""));
         assert_eq!(run("SUBSTRING", &[s("hello"), i(9)]).unwrap(), s(""));
-        assert_eq!(
-            run("SUBSTRING", &[s("hello"), i(4), i(100)]).unwrap(),
-            s("lo")
-        );
+        assert_eq!(run("SUBSTRING", &[s("hello"), i(4), i(100)]).unwrap(), s("lo"));
         assert_eq!(run("SUBSTRING", &[s("hello"), i(2), i(0)]).unwrap(), s(""));
         assert_eq!(
-            run("SUBSTRING", &[s("hello"), i(1), i(-1)])
-                .unwrap_err()
-                .kind(),
+            run("SUBSTRING", &[s("hello"), i(1), i(-1)]).unwrap_err().kind(),
             "range"
         );
-        assert_eq!(
-            run("SUBSTRING", &[s("héllo"), i(2), i(2)]).unwrap(),
-            s("él")
-        );
+        assert_eq!(run("SUBSTRING", &[s("héllo"), i(2), i(2)]).unwrap(), s("él"));
         assert_eq!(
             run("SUBSTRING", &[s("héllo"), i(i64::MIN), i(i64::MAX)]).unwrap(),
             s("")
@@ -341,11 +307,7 @@ mod tests {
             s("")
         );
         assert!(run("SUBSTRING", &[Value::Null, i(1)]).unwrap().is_null());
-        assert!(
-            run("SUBSTRING", &[s("x"), i(1), Value::Null])
-                .unwrap()
-                .is_null()
-        );
+        assert!(run("SUBSTRING", &[s("x"), i(1), Value::Null]).unwrap().is_null());
     }
 
     #[test]
@@ -376,19 +338,9 @@ mod tests {
         assert_eq!(run("RIGHT", &[s("abc"), i(10)]).unwrap(), s("abc"));
         assert_eq!(run("RIGHT", &[s("abc"), i(0)]).unwrap(), s(""));
         assert_eq!(run("LEFT", &[s("abc"), i(-1)]).unwrap_err().kind(), "range");
-        assert_eq!(
-            run("REPLACE", &[s("a-b-c"), s("-"), s("+")]).unwrap(),
-            s("a+b+c")
-        );
-        assert_eq!(
-            run("REPLACE", &[s("abc"), s(""), s("x")]).unwrap(),
-            s("abc")
-        );
-        assert!(
-            run("REPLACE", &[s("abc"), Value::Null, s("x")])
-                .unwrap()
-                .is_null()
-        );
+        assert_eq!(run("REPLACE", &[s("a-b-c"), s("-"), s("+")]).unwrap(), s("a+b+c"));
+        assert_eq!(run("REPLACE", &[s("abc"), s(""), s("x")]).unwrap(), s("abc"));
+        assert!(run("REPLACE", &[s("abc"), Value::Null, s("x")]).unwrap().is_null());
         assert_eq!(run("CONCAT", &[s("a"), s("b"), s("c")]).unwrap(), s("abc"));
         assert!(run("CONCAT", &[s("a"), Value::Null]).unwrap().is_null());
     }
@@ -397,23 +349,13 @@ mod tests {
     fn repeat_space_position() {
         assert_eq!(run("REPEAT", &[s("ab"), i(3)]).unwrap(), s("ababab"));
         assert_eq!(run("REPEAT", &[s("ab"), i(0)]).unwrap(), s(""));
-        assert_eq!(
-            run("REPEAT", &[s("ab"), i(-1)]).unwrap_err().kind(),
-            "range"
-        );
-        assert_eq!(
-            run("REPEAT", &[s("ab"), i(i64::MAX)]).unwrap_err().kind(),
-            "range"
-        );
+        assert_eq!(run("REPEAT", &[s("ab"), i(-1)]).unwrap_err().kind(), "range");
+        assert_eq!(run("REPEAT", &[s("ab"), i(i64::MAX)]).unwrap_err().kind(), "range");
         assert_eq!(run("SPACE", &[i(3)]).unwrap(), s("   "));
         assert_eq!(run("SPACE", &[i(i64::MAX)]).unwrap_err().kind(), "range");
         assert_eq!(run("POSITION", &[s("lo"), s("héllo")]).unwrap(), i(4));
         assert_eq!(run("POSITION", &[s("z"), s("hello")]).unwrap(), i(0));
         assert_eq!(run("POSITION", &[s(""), s("hello")]).unwrap(), i(1));
-        assert!(
-            run("POSITION", &[Value::Null, s("hello")])
-                .unwrap()
-                .is_null()
-        );
+        assert!(run("POSITION", &[Value::Null, s("hello")]).unwrap().is_null());
     }
 }

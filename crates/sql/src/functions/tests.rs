@@ -36,27 +36,15 @@ fn int(i: i64) -> Value {
 
 #[test]
 fn resolve_errors() {
-    let vc = DataType::Varchar {
-        len: 5,
-        bytes: false,
-    };
+    let vc = DataType::Varchar { len: 5, bytes: false };
     assert_eq!(resolve("NO_SUCH_FN", &[]).unwrap(), None);
     let e = resolve("ABS", &[vc]).unwrap_err();
-    assert_eq!(
-        e,
-        Error::Type("function ABS does not accept VARCHAR".into())
-    );
+    assert_eq!(e, Error::Type("function ABS does not accept VARCHAR".into()));
     let e = resolve("SUBSTRING", &[vc]).unwrap_err();
-    assert_eq!(
-        e,
-        Error::Type("function SUBSTRING takes 2 or 3 arguments".into())
-    );
+    assert_eq!(e, Error::Type("function SUBSTRING takes 2 or 3 arguments".into()));
     let e = resolve("ABS", &[]).unwrap_err();
     assert_eq!(e, Error::Type("function ABS takes 1 argument".into()));
-    assert_eq!(
-        resolve("PI", &[DataType::Integer]).unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(resolve("PI", &[DataType::Integer]).unwrap_err().kind(), "type");
     assert_eq!(
         resolve("MOD", &[DataType::Float, DataType::Integer])
             .unwrap_err()
@@ -99,9 +87,7 @@ fn resolve_errors() {
 fn wrong_arity_at_call_is_an_error_not_a_panic() {
     assert_eq!(call(Func::Abs, &[], &CTX).unwrap_err().kind(), "invalid");
     assert_eq!(
-        call(Func::Substring, &[Value::str("x")], &CTX)
-            .unwrap_err()
-            .kind(),
+        call(Func::Substring, &[Value::str("x")], &CTX).unwrap_err().kind(),
         "invalid"
     );
 }
@@ -111,19 +97,13 @@ fn math() {
     assert_eq!(run("ABS", &[int(-5)]).unwrap(), int(5));
     assert_eq!(run("ABS", &[int(i64::MIN)]).unwrap_err().kind(), "range");
     assert_eq!(run("ABS", &[dec("-1.5")]).unwrap(), dec("1.5"));
-    assert_eq!(
-        run("ABS", &[Value::Float(-2.0)]).unwrap(),
-        Value::Float(2.0)
-    );
+    assert_eq!(run("ABS", &[Value::Float(-2.0)]).unwrap(), Value::Float(2.0));
     assert!(run("ABS", &[Value::Null]).unwrap().is_null());
     assert_eq!(run("CEILING", &[dec("1.1")]).unwrap(), dec("2"));
     assert_eq!(run("CEILING", &[dec("-1.1")]).unwrap(), dec("-1"));
     assert_eq!(run("FLOOR", &[dec("-1.1")]).unwrap(), dec("-2"));
     assert_eq!(run("FLOOR", &[dec("3")]).unwrap(), dec("3"));
-    assert_eq!(
-        run("FLOOR", &[Value::Float(-0.5)]).unwrap(),
-        Value::Float(-1.0)
-    );
+    assert_eq!(run("FLOOR", &[Value::Float(-0.5)]).unwrap(), Value::Float(-1.0));
     assert_eq!(run("CEIL", &[int(7)]).unwrap(), int(7));
     assert_eq!(run("MOD", &[int(-7), int(3)]).unwrap(), int(-1));
     assert_eq!(
@@ -131,14 +111,9 @@ fn math() {
         Error::Range("division by zero".into())
     );
     assert_eq!(run("MOD", &[dec("7.5"), int(2)]).unwrap(), dec("1.5"));
+    assert_eq!(run("POWER", &[int(2), int(10)]).unwrap(), Value::Float(1024.0));
     assert_eq!(
-        run("POWER", &[int(2), int(10)]).unwrap(),
-        Value::Float(1024.0)
-    );
-    assert_eq!(
-        run("POWER", &[Value::Float(10.0), int(400)])
-            .unwrap_err()
-            .kind(),
+        run("POWER", &[Value::Float(10.0), int(400)]).unwrap_err().kind(),
         "range"
     );
     assert_eq!(run("SQRT", &[int(16)]).unwrap(), Value::Float(4.0));
@@ -159,14 +134,8 @@ fn rounding() {
     assert_eq!(run("ROUND", &[dec("1250"), int(-2)]).unwrap(), dec("1300"));
     assert_eq!(run("ROUND", &[dec("1.5"), int(20)]).unwrap(), dec("1.5"));
     assert_eq!(run("ROUND", &[dec("123.5"), int(-40)]).unwrap(), dec("0"));
-    assert_eq!(
-        run("ROUND", &[Value::Float(2.5)]).unwrap(),
-        Value::Float(3.0)
-    );
-    assert_eq!(
-        run("ROUND", &[Value::Float(1.25), int(1)]).unwrap(),
-        Value::Float(1.3)
-    );
+    assert_eq!(run("ROUND", &[Value::Float(2.5)]).unwrap(), Value::Float(3.0));
+    assert_eq!(run("ROUND", &[Value::Float(1.25), int(1)]).unwrap(), Value::Float(1.3));
     assert_eq!(
         run("ROUND", &[Value::Float(1250.0), int(-2)]).unwrap(),
         Value::Float(1300.0)
@@ -178,10 +147,7 @@ fn rounding() {
         run("ROUND", &[int(i64::MAX), int(-18)]).unwrap(),
         int(9_000_000_000_000_000_000)
     );
-    assert_eq!(
-        run("ROUND", &[int(i64::MAX), int(-19)]).unwrap_err().kind(),
-        "range"
-    );
+    assert_eq!(run("ROUND", &[int(i64::MAX), int(-19)]).unwrap_err().kind(), "range");
     assert_eq!(run("ROUND", &[int(i64::MAX), int(-30)]).unwrap(), int(0));
     assert!(run("ROUND", &[int(5), Value::Null]).unwrap().is_null());
 }
@@ -189,10 +155,7 @@ fn rounding() {
 #[test]
 fn coalesce_typing_and_values() {
     let t = |v: &[DataType]| resolve("COALESCE", v).unwrap().unwrap().1;
-    assert_eq!(
-        t(&[DataType::TinyInt, DataType::Integer]),
-        DataType::Integer
-    );
+    assert_eq!(t(&[DataType::TinyInt, DataType::Integer]), DataType::Integer);
     assert_eq!(
         t(&[DataType::Null, DataType::Integer, DataType::Decimal]),
         DataType::Decimal
@@ -209,14 +172,8 @@ fn coalesce_typing_and_values() {
         call(f, &[int(4), Value::Null], &CTX).unwrap(),
         Value::Decimal(_)
     ));
-    assert!(
-        call(f, &[Value::Null, Value::Null], &CTX)
-            .unwrap()
-            .is_null()
-    );
-    let (f, _) = resolve("COALESCE", &[DataType::Timestamp, vc(30)])
-        .unwrap()
-        .unwrap();
+    assert!(call(f, &[Value::Null, Value::Null], &CTX).unwrap().is_null());
+    let (f, _) = resolve("COALESCE", &[DataType::Timestamp, vc(30)]).unwrap().unwrap();
     assert_eq!(
         call(f, &[Value::Null, Value::str("1970-01-01 00:00:01")], &CTX).unwrap(),
         Value::Timestamp(1_000_000)
@@ -246,14 +203,7 @@ fn decode() {
     let args = [int(9), int(1), a("one"), int(2), a("two")];
     assert!(run("DECODE", &args).unwrap().is_null());
     // NULL matches NULL in DECODE.
-    let args = [
-        Value::Null,
-        int(1),
-        a("one"),
-        Value::Null,
-        a("null"),
-        a("other"),
-    ];
+    let args = [Value::Null, int(1), a("one"), Value::Null, a("null"), a("other")];
     assert_eq!(run("DECODE", &args).unwrap(), a("null"));
     let args = [int(1), Value::Null, a("null"), int(1), a("one")];
     assert_eq!(run("DECODE", &args).unwrap(), a("one"));

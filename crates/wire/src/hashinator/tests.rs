@@ -30,16 +30,8 @@ fn eight_partition_default_ring_reference_table() {
     assert_eq!(ring.partition_for_integer(0), 2, "BIGINT 0");
     assert_eq!(ring.partition_for_integer(1), 6, "BIGINT 1");
     assert_eq!(ring.partition_for_integer(-1), 4, "BIGINT -1");
-    assert_eq!(
-        ring.partition_for_integer(i64::from(42i32)),
-        3,
-        "INTEGER 42"
-    );
-    assert_eq!(
-        ring.partition_for_integer(123_456_789),
-        2,
-        "BIGINT 123456789"
-    );
+    assert_eq!(ring.partition_for_integer(i64::from(42i32)), 3, "INTEGER 42");
+    assert_eq!(ring.partition_for_integer(123_456_789), 2, "BIGINT 123456789");
     assert_eq!(ring.partition_for_str(""), 6, "VARCHAR ''");
     assert_eq!(ring.partition_for_str("a"), 6, "VARCHAR 'a'");
     assert_eq!(ring.partition_for_str("hello"), 4, "VARCHAR 'hello'");
@@ -66,16 +58,9 @@ fn four_entry_ring_example() {
         })
         .collect();
     let ring = Hashinator::from_config_bytes(&bytes).expect("valid example config");
-    assert_eq!(
-        ring.ring(),
-        &[(i32::MIN, 0), (-(1 << 30), 1), (0, 2), (1 << 30, 3)]
-    );
+    assert_eq!(ring.ring(), &[(i32::MIN, 0), (-(1 << 30), 1), (0, 2), (1 << 30, 3)]);
     assert_eq!(ring.partition_count(), 4);
-    assert_eq!(
-        ring.partition_for_integer(5_551_234_567),
-        0,
-        "BIGINT 5551234567"
-    );
+    assert_eq!(ring.partition_for_integer(5_551_234_567), 0, "BIGINT 5551234567");
     assert_eq!(ring.partition_for_integer(1), 2, "INTEGER 1");
     assert_eq!(ring.partition_for_str("hello"), 1, "'hello'");
     assert_eq!(ring.config_bytes(), bytes);
@@ -83,8 +68,7 @@ fn four_entry_ring_example() {
 
 #[test]
 fn partition_for_varbinary_and_token_boundaries() {
-    let ring = Hashinator::from_config_bytes(&config(&[(i32::MIN, 0), (-5, 1), (10, 2)]))
-        .expect("valid config");
+    let ring = Hashinator::from_config_bytes(&config(&[(i32::MIN, 0), (-5, 1), (10, 2)])).expect("valid config");
     assert_eq!(ring.partition_for_token(i32::MIN), 0);
     assert_eq!(ring.partition_for_token(-6), 0);
     assert_eq!(ring.partition_for_token(-5), 1);
@@ -135,10 +119,7 @@ fn default_ring_is_balanced_for_1_to_16_partitions() {
 
 #[test]
 fn partition_count_limits() {
-    assert_eq!(
-        Hashinator::try_new(0),
-        Err(HashinatorError::InvalidPartitionCount(0))
-    );
+    assert_eq!(Hashinator::try_new(0), Err(HashinatorError::InvalidPartitionCount(0)));
     assert_eq!(
         Hashinator::try_new(MAX_PARTITIONS + 1),
         Err(HashinatorError::InvalidPartitionCount(MAX_PARTITIONS + 1))
@@ -169,8 +150,7 @@ fn config_round_trip() {
 
 #[test]
 fn sparse_partition_ids_count_distinct() {
-    let ring = Hashinator::from_config_bytes(&config(&[(i32::MIN, 7), (0, 3), (5, 7)]))
-        .expect("valid config");
+    let ring = Hashinator::from_config_bytes(&config(&[(i32::MIN, 7), (0, 3), (5, 7)])).expect("valid config");
     assert_eq!(ring.partition_count(), 2);
 }
 
@@ -181,10 +161,7 @@ fn malformed_configs_are_rejected() {
         (vec![], HashinatorError::MissingCount { len: 0 }),
         (vec![0, 0, 1], HashinatorError::MissingCount { len: 3 }),
         (config(&[]), HashinatorError::NonPositiveCount(0)),
-        (
-            (-1i32).to_be_bytes().to_vec(),
-            HashinatorError::NonPositiveCount(-1),
-        ),
+        ((-1i32).to_be_bytes().to_vec(), HashinatorError::NonPositiveCount(-1)),
         (
             valid[..valid.len() - 1].to_vec(),
             HashinatorError::LengthMismatch {

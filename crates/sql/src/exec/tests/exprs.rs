@@ -11,14 +11,7 @@ use crate::expr::Subquery;
 
 fn ev(e: &Expr) -> Result<Value> {
     let fx = Fixture::new();
-    eval(
-        e,
-        &Env {
-            row: &[],
-            parent: None,
-        },
-        &fx.ctx(),
-    )
+    eval(e, &Env { row: &[], parent: None }, &fx.ctx())
 }
 
 fn val(e: &Expr) -> Value {
@@ -59,59 +52,32 @@ fn exec_three_valued_logic() {
                 (Some(false), Some(false)) => Some(false),
                 _ => None,
             };
-            assert_eq!(
-                val(&bin(BinOp::And, bl(l), bl(r))),
-                to_v(and),
-                "{l:?} AND {r:?}"
-            );
-            assert_eq!(
-                val(&bin(BinOp::Or, bl(l), bl(r))),
-                to_v(or),
-                "{l:?} OR {r:?}"
-            );
+            assert_eq!(val(&bin(BinOp::And, bl(l), bl(r))), to_v(and), "{l:?} AND {r:?}");
+            assert_eq!(val(&bin(BinOp::Or, bl(l), bl(r))), to_v(or), "{l:?} OR {r:?}");
         }
         let not = Expr::new(ExprKind::Not(Box::new(bl(l))), DataType::Boolean);
         assert_eq!(val(&not), to_v(l.map(|x| !x)));
     }
     // Short-circuit: the right side is not evaluated (it would fail).
-    assert_eq!(
-        val(&bin(BinOp::And, bl(Some(false)), missing_param())),
-        b(false)
-    );
-    assert_eq!(
-        val(&bin(BinOp::Or, bl(Some(true)), missing_param())),
-        b(true)
-    );
+    assert_eq!(val(&bin(BinOp::And, bl(Some(false)), missing_param())), b(false));
+    assert_eq!(val(&bin(BinOp::Or, bl(Some(true)), missing_param())), b(true));
     assert_eq!(
         ev(&bin(BinOp::And, bl(Some(true)), missing_param()))
             .unwrap_err()
             .kind(),
         "invalid"
     );
-    assert_eq!(
-        ev(&bin(BinOp::And, lit(int(1)), bl(None)))
-            .unwrap_err()
-            .kind(),
-        "type"
-    );
+    assert_eq!(ev(&bin(BinOp::And, lit(int(1)), bl(None))).unwrap_err().kind(), "type");
 }
 
 #[test]
 fn exec_comparisons_and_null_tests() {
-    assert_eq!(
-        val(&bin(BinOp::Lt, lit(int(1)), lit(Value::Float(1.5)))),
-        b(true)
-    );
-    assert_eq!(
-        val(&bin(BinOp::Eq, lit(int(2)), lit(Value::Float(2.0)))),
-        b(true)
-    );
+    assert_eq!(val(&bin(BinOp::Lt, lit(int(1)), lit(Value::Float(1.5)))), b(true));
+    assert_eq!(val(&bin(BinOp::Eq, lit(int(2)), lit(Value::Float(2.0)))), b(true));
     assert_eq!(val(&bin(BinOp::NotEq, lit(s("a")), lit(s("b")))), b(true));
     assert_eq!(val(&bin(BinOp::GtEq, lit(int(1)), lit(N))), N);
     assert_eq!(
-        ev(&bin(BinOp::Eq, lit(int(1)), lit(s("1"))))
-            .unwrap_err()
-            .kind(),
+        ev(&bin(BinOp::Eq, lit(int(1)), lit(s("1")))).unwrap_err().kind(),
         "type"
     );
     let nan = lit(Value::Float(f64::NAN));
@@ -205,14 +171,8 @@ fn exec_like_patterns() {
     assert_eq!(like(s("a_b"), "a#_b", Some("#"), false).unwrap(), b(true));
     assert_eq!(like(s("axb"), "a#_b", Some("#"), false).unwrap(), b(false));
     assert_eq!(like(s("a#b"), "a##b", Some("#"), false).unwrap(), b(true));
-    assert_eq!(
-        like(s("ab"), "ab#", Some("#"), false).unwrap_err().kind(),
-        "invalid"
-    );
-    assert_eq!(
-        like(s("ab"), "ab", Some("##"), false).unwrap_err().kind(),
-        "invalid"
-    );
+    assert_eq!(like(s("ab"), "ab#", Some("#"), false).unwrap_err().kind(), "invalid");
+    assert_eq!(like(s("ab"), "ab", Some("##"), false).unwrap_err().kind(), "invalid");
     // Pathological pattern over a long string finishes fast.
     let long = "a".repeat(200_000);
     let start = Instant::now();
@@ -259,11 +219,7 @@ fn exec_starts_with_and_case() {
     assert_eq!(case(Some(int(2)), whens(), Some(s("other"))), s("two"));
     assert_eq!(case(Some(int(3)), whens(), Some(s("other"))), s("other"));
     assert_eq!(case(Some(N), vec![(lit(N), s("null"))], None), N);
-    let searched = vec![
-        (bl(None), s("a")),
-        (bl(Some(false)), s("b")),
-        (bl(Some(true)), s("c")),
-    ];
+    let searched = vec![(bl(None), s("a")), (bl(Some(false)), s("b")), (bl(Some(true)), s("c"))];
     assert_eq!(case(None, searched, None), s("c"));
     assert_eq!(case(None, vec![(bl(Some(false)), s("b"))], None), N);
 }
@@ -272,21 +228,14 @@ fn exec_starts_with_and_case() {
 fn exec_arithmetic_via_arith() {
     assert_eq!(val(&bin(BinOp::Add, lit(int(1)), lit(int(2)))), int(3));
     assert_eq!(
-        val(&Expr::new(
-            ExprKind::Neg(Box::new(lit(int(5)))),
-            DataType::BigInt
-        )),
+        val(&Expr::new(ExprKind::Neg(Box::new(lit(int(5)))), DataType::BigInt)),
         int(-5)
     );
     assert_eq!(val(&bin(BinOp::Mul, lit(int(3)), lit(N))), N);
 }
 
 fn subquery(plan: Plan, correlated: bool, id: usize) -> Box<Subquery> {
-    Box::new(Subquery {
-        plan,
-        correlated,
-        id,
-    })
+    Box::new(Subquery { plan, correlated, id })
 }
 
 fn outer_ref(depth: usize, index: usize) -> Expr {
@@ -369,10 +318,7 @@ fn exec_uncorrelated_subqueries() {
     let fx = Fixture::new();
     let ctx = fx.ctx();
     let list = || values_w(vec![vec![int(1)], vec![N], vec![int(3)]], 1);
-    let env = Env {
-        row: &[],
-        parent: None,
-    };
+    let env = Env { row: &[], parent: None };
     let in_sub = |v: Value, negated, plan: Plan| {
         let kind = ExprKind::InSubquery {
             expr: Box::new(lit(v)),
@@ -394,10 +340,7 @@ fn exec_uncorrelated_subqueries() {
         subquery: subquery(values_w(Vec::new(), 1), false, 1),
         negated: false,
     };
-    assert_eq!(
-        ev_fresh(&Expr::new(in_empty, DataType::Boolean)).unwrap(),
-        b(false)
-    );
+    assert_eq!(ev_fresh(&Expr::new(in_empty, DataType::Boolean)).unwrap(), b(false));
     let exists = |plan, negated| ExprKind::Exists {
         subquery: subquery(plan, false, 2),
         negated,
@@ -407,19 +350,10 @@ fn exec_uncorrelated_subqueries() {
         b(true)
     );
     assert_eq!(
-        ev_fresh(&Expr::new(
-            exists(values_w(Vec::new(), 1), true),
-            DataType::Boolean
-        ))
-        .unwrap(),
+        ev_fresh(&Expr::new(exists(values_w(Vec::new(), 1), true), DataType::Boolean)).unwrap(),
         b(true)
     );
-    let scalar = |plan| {
-        Expr::new(
-            ExprKind::ScalarSubquery(subquery(plan, false, 3)),
-            DataType::BigInt,
-        )
-    };
+    let scalar = |plan| Expr::new(ExprKind::ScalarSubquery(subquery(plan, false, 3)), DataType::BigInt);
     assert_eq!(ev_fresh(&scalar(values_w(Vec::new(), 1))).unwrap(), N);
     assert_eq!(
         ev_fresh(&scalar(list())).unwrap_err(),

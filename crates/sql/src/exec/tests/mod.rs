@@ -72,21 +72,12 @@ pub(super) fn values(rows: Vec<Vec<Value>>) -> Plan {
         .first()
         .map(|r| {
             r.iter()
-                .map(|v| {
-                    if v.is_null() {
-                        DataType::BigInt
-                    } else {
-                        ty_of(v)
-                    }
-                })
+                .map(|v| if v.is_null() { DataType::BigInt } else { ty_of(v) })
                 .collect()
         })
         .unwrap_or_default();
     Plan::Values {
-        rows: rows
-            .into_iter()
-            .map(|r| r.into_iter().map(lit).collect())
-            .collect(),
+        rows: rows.into_iter().map(|r| r.into_iter().map(lit).collect()).collect(),
         types,
     }
 }
@@ -94,10 +85,7 @@ pub(super) fn values(rows: Vec<Vec<Value>>) -> Plan {
 /// Literal rows of a given width (for empty inputs).
 pub(super) fn values_w(rows: Vec<Vec<Value>>, width: usize) -> Plan {
     Plan::Values {
-        rows: rows
-            .into_iter()
-            .map(|r| r.into_iter().map(lit).collect())
-            .collect(),
+        rows: rows.into_iter().map(|r| r.into_iter().map(lit).collect()).collect(),
         types: vec![DataType::BigInt; width],
     }
 }
@@ -112,10 +100,7 @@ pub(super) fn table_def(id: u32, name: &str, partition_column: Option<usize>) ->
     Arc::new(TableDef {
         id,
         name: name.to_string(),
-        columns: vec![
-            column("ID", DataType::BigInt),
-            column("NAME", DataType::VARCHAR_MAX),
-        ],
+        columns: vec![column("ID", DataType::BigInt), column("NAME", DataType::VARCHAR_MAX)],
         partition_column,
         uniques: Vec::new(),
         row_limit: None,
@@ -190,13 +175,7 @@ pub(super) fn rows(plan: &Plan) -> Vec<Row> {
     }
 }
 
-pub(super) fn join(
-    left: Plan,
-    right: Plan,
-    kind: JoinKind,
-    keys: Vec<(Expr, Expr)>,
-    on: Option<Expr>,
-) -> Plan {
+pub(super) fn join(left: Plan, right: Plan, kind: JoinKind, keys: Vec<(Expr, Expr)>, on: Option<Expr>) -> Plan {
     Plan::Join {
         left: Box::new(left),
         right: Box::new(right),

@@ -6,14 +6,7 @@ use super::*;
 
 fn people(fx: &mut Fixture, def: &crate::catalog::TableDef) {
     fx.create(def);
-    for (id, name) in [
-        (1, "ann"),
-        (2, "bob"),
-        (3, "cid"),
-        (4, "dan"),
-        (5, "eve"),
-        (6, "fay"),
-    ] {
+    for (id, name) in [(1, "ann"), (2, "bob"), (3, "cid"), (4, "dan"), (5, "eve"), (6, "fay")] {
         fx.insert(def, vec![int(id), s(name)]);
     }
     fx.insert(def, vec![int(7), N]);
@@ -25,11 +18,7 @@ fn exec_scan_partitioned_reads_every_partition() {
     let def = table_def(1, "P", Some(0));
     people(&mut fx, &def);
     // The rows really are spread over both partitions.
-    let per_part: Vec<usize> = fx
-        .parts
-        .iter()
-        .map(|p| p.table(1).map_or(0, |t| t.len()))
-        .collect();
+    let per_part: Vec<usize> = fx.parts.iter().map(|p| p.table(1).map_or(0, |t| t.len())).collect();
     assert_eq!(per_part.iter().sum::<usize>(), 7);
     assert!(
         per_part.iter().all(|&n| n > 0),
@@ -51,18 +40,11 @@ fn exec_scan_partitioned_reads_every_partition() {
         })
         .unwrap();
     assert_eq!(
-        sorted(some)
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect::<Vec<_>>(),
+        sorted(some).into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
         vec![int(4), int(5), int(6), int(7)]
     );
     // A filter that is NULL for a row drops it.
-    let null_filter = bin(
-        BinOp::Eq,
-        Expr::column(1, DataType::VARCHAR_MAX),
-        lit(s("fay")),
-    );
+    let null_filter = bin(BinOp::Eq, Expr::column(1, DataType::VARCHAR_MAX), lit(s("fay")));
     let fay = fx
         .run(&Plan::Scan {
             table: def,
@@ -77,11 +59,7 @@ fn exec_scan_replicated_reads_one_copy() {
     let mut fx = Fixture::new();
     let def = table_def(2, "R", None);
     people(&mut fx, &def);
-    assert!(
-        fx.parts
-            .iter()
-            .all(|p| p.table(2).map_or(0, |t| t.len()) == 7)
-    );
+    assert!(fx.parts.iter().all(|p| p.table(2).map_or(0, |t| t.len()) == 7));
     let all = fx
         .run(&Plan::Scan {
             table: def.clone(),
@@ -141,12 +119,7 @@ fn join_right() -> Plan {
 
 fn expected(kind: JoinKind) -> Vec<Row> {
     let mut out = Vec::new();
-    let pairs = |l: Value, ln: &str| {
-        vec![
-            vec![l.clone(), s(ln), int(2), s("x")],
-            vec![l, s(ln), int(2), s("w")],
-        ]
-    };
+    let pairs = |l: Value, ln: &str| vec![vec![l.clone(), s(ln), int(2), s("x")], vec![l, s(ln), int(2), s("w")]];
     let outer_left = matches!(kind, JoinKind::Left | JoinKind::Full);
     if outer_left {
         out.push(vec![int(1), s("a"), N, N]);
@@ -165,31 +138,15 @@ fn expected(kind: JoinKind) -> Vec<Row> {
 
 #[test]
 fn exec_hash_joins_with_null_keys() {
-    for kind in [
-        JoinKind::Inner,
-        JoinKind::Left,
-        JoinKind::Right,
-        JoinKind::Full,
-    ] {
-        let plan = join(
-            join_left(),
-            join_right(),
-            kind,
-            vec![(col(0), col(0))],
-            None,
-        );
+    for kind in [JoinKind::Inner, JoinKind::Left, JoinKind::Right, JoinKind::Full] {
+        let plan = join(join_left(), join_right(), kind, vec![(col(0), col(0))], None);
         assert_eq!(rows(&plan), expected(kind), "{kind:?}");
     }
 }
 
 #[test]
 fn exec_nested_loop_joins_with_null_keys() {
-    for kind in [
-        JoinKind::Inner,
-        JoinKind::Left,
-        JoinKind::Right,
-        JoinKind::Full,
-    ] {
+    for kind in [JoinKind::Inner, JoinKind::Left, JoinKind::Right, JoinKind::Full] {
         let on = bin(BinOp::Eq, col(0), col(2));
         let plan = join(join_left(), join_right(), kind, Vec::new(), Some(on));
         assert_eq!(rows(&plan), expected(kind), "{kind:?}");
@@ -199,11 +156,7 @@ fn exec_nested_loop_joins_with_null_keys() {
 #[test]
 fn exec_join_residual_and_cross() {
     // Hash join plus a residual ON: only the 'x' partner passes, 'w' becomes unmatched.
-    let on = bin(
-        BinOp::Eq,
-        Expr::column(3, DataType::VARCHAR_MAX),
-        lit(s("x")),
-    );
+    let on = bin(BinOp::Eq, Expr::column(3, DataType::VARCHAR_MAX), lit(s("x")));
     let plan = join(
         join_left(),
         join_right(),
@@ -229,13 +182,7 @@ fn exec_join_residual_and_cross() {
     assert_eq!(out[1], vec![int(1), s("a"), int(3), s("y")]);
     // Outer joins against an empty side.
     let empty = values_w(Vec::new(), 2);
-    let left = join(
-        join_left(),
-        empty.clone(),
-        JoinKind::Left,
-        vec![(col(0), col(0))],
-        None,
-    );
+    let left = join(join_left(), empty.clone(), JoinKind::Left, vec![(col(0), col(0))], None);
     assert_eq!(rows(&left)[2], vec![N, s("c"), N, N]);
     let right = join(empty, join_right(), JoinKind::Right, Vec::new(), None);
     assert_eq!(rows(&right)[1], vec![N, N, int(3), s("y")]);
@@ -301,10 +248,7 @@ fn exec_aggregates_on_empty_input() {
         group_by: Vec::new(),
         aggs: all_aggs(),
     };
-    assert_eq!(
-        rows(&plan),
-        vec![vec![int(0), int(0), N, N, N, N, int(0), N]]
-    );
+    assert_eq!(rows(&plan), vec![vec![int(0), int(0), N, N, N, N, int(0), N]]);
     let grouped = Plan::Aggregate {
         input: empty(),
         group_by: vec![col(0)],
@@ -317,10 +261,7 @@ fn exec_aggregates_on_empty_input() {
         group_by: Vec::new(),
         aggs: all_aggs(),
     };
-    assert_eq!(
-        rows(&nulls),
-        vec![vec![int(1), int(0), N, N, N, N, int(0), N]]
-    );
+    assert_eq!(rows(&nulls), vec![vec![int(1), int(0), N, N, N, N, int(0), N]]);
 }
 
 #[test]
@@ -375,10 +316,6 @@ fn exec_group_by_two_keys_with_nulls() {
     };
     assert_eq!(
         rows(&plan),
-        vec![
-            vec![N, int(1), int(40)],
-            vec![int(1), N, int(60)],
-            vec![N, N, int(50)]
-        ]
+        vec![vec![N, int(1), int(40)], vec![int(1), N, int(60)], vec![N, N, int(50)]]
     );
 }

@@ -50,56 +50,12 @@ fn exec_window_ranks_and_running_aggregates() {
     assert_eq!(
         rows(&plan),
         vec![
-            vec![
-                i(1),
-                i(20),
-                i(3),
-                i(3),
-                i(3),
-                i(50),
-                i(80),
-                i(20),
-                i(3),
-                i(4)
-            ],
+            vec![i(1), i(20), i(3), i(3), i(3), i(50), i(80), i(20), i(3), i(4)],
             vec![i(2), i(5), i(1), i(1), i(1), i(10), i(10), i(5), i(2), i(2)],
-            vec![
-                i(1),
-                i(10),
-                i(2),
-                i(2),
-                i(2),
-                i(10),
-                i(80),
-                i(10),
-                i(1),
-                i(2)
-            ],
-            vec![
-                i(1),
-                i(30),
-                i(5),
-                i(4),
-                i(5),
-                i(80),
-                i(80),
-                i(30),
-                i(4),
-                i(5)
-            ],
+            vec![i(1), i(10), i(2), i(2), i(2), i(10), i(80), i(10), i(1), i(2)],
+            vec![i(1), i(30), i(5), i(4), i(5), i(80), i(80), i(30), i(4), i(5)],
             vec![i(2), i(5), i(1), i(1), i(2), i(10), i(10), i(5), i(2), i(2)],
-            vec![
-                i(1),
-                i(20),
-                i(3),
-                i(3),
-                i(4),
-                i(50),
-                i(80),
-                i(20),
-                i(3),
-                i(4)
-            ],
+            vec![i(1), i(20), i(3), i(3), i(4), i(50), i(80), i(20), i(3), i(4)],
             vec![i(1), N, i(1), i(1), i(1), N, i(80), i(10), i(0), i(1)],
         ]
     );
@@ -201,10 +157,7 @@ fn exec_limit_offset() {
     let n = |i| Some(lit(int(i)));
     assert_eq!(firsts(rows(&limit(n(2), n(1)))), vec![int(2), int(3)]);
     assert_eq!(firsts(rows(&limit(n(2), None))), vec![int(1), int(2)]);
-    assert_eq!(
-        firsts(rows(&limit(Some(lit(N)), n(3)))),
-        vec![int(4), int(5)]
-    );
+    assert_eq!(firsts(rows(&limit(Some(lit(N)), n(3)))), vec![int(4), int(5)]);
     assert_eq!(firsts(rows(&limit(None, Some(lit(N))))).len(), 5);
     assert_eq!(firsts(rows(&limit(n(0), None))), Vec::<Value>::new());
     assert_eq!(firsts(rows(&limit(n(10), n(9)))), Vec::<Value>::new());
@@ -232,9 +185,7 @@ fn exec_distinct_keeps_first_occurrence() {
         vec![int(1), s("b")],
     ]);
     assert_eq!(
-        rows(&Plan::Distinct {
-            input: Box::new(input)
-        }),
+        rows(&Plan::Distinct { input: Box::new(input) }),
         vec![vec![int(2), s("a")], vec![int(1), N], vec![int(1), s("b")]]
     );
 }
@@ -249,17 +200,11 @@ fn exec_set_operations() {
     let right = || column(&[int(1), N, int(4), N, N]);
     let run_op = |op, all| firsts(rows(&set_op(op, all, left(), right())));
     assert_eq!(run_op(SetOpKind::Union, true).len(), 11);
-    assert_eq!(
-        run_op(SetOpKind::Union, false),
-        vec![int(1), int(2), N, int(3), int(4)]
-    );
+    assert_eq!(run_op(SetOpKind::Union, false), vec![int(1), int(2), N, int(3), int(4)]);
     assert_eq!(run_op(SetOpKind::Intersect, false), vec![int(1), N]);
     assert_eq!(run_op(SetOpKind::Intersect, true), vec![int(1), N, N]);
     assert_eq!(run_op(SetOpKind::Except, false), vec![int(2), int(3)]);
-    assert_eq!(
-        run_op(SetOpKind::Except, true),
-        vec![int(1), int(2), int(3)]
-    );
+    assert_eq!(run_op(SetOpKind::Except, true), vec![int(1), int(2), int(3)]);
     // Multi-column rows compare as a whole.
     let l = values(vec![vec![int(1), s("a")], vec![int(1), s("b")]]);
     let r = values(vec![vec![int(1), s("b")]]);

@@ -31,22 +31,13 @@ fn range_constants() {
 
 #[test]
 fn resolve_types() {
-    let vc = DataType::Varchar {
-        len: 10,
-        bytes: false,
-    };
-    assert_eq!(
-        resolve("NOW", &[]).unwrap(),
-        Some((Func::Now, DataType::Timestamp))
-    );
+    let vc = DataType::Varchar { len: 10, bytes: false };
+    assert_eq!(resolve("NOW", &[]).unwrap(), Some((Func::Now, DataType::Timestamp)));
     assert_eq!(
         resolve("CURRENT_TIMESTAMP", &[]).unwrap(),
         Some((Func::Now, DataType::Timestamp))
     );
-    assert_eq!(
-        resolve("NOW", &[DataType::Integer]).unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(resolve("NOW", &[DataType::Integer]).unwrap_err().kind(), "type");
     let y = resolve("YEAR", &[DataType::Timestamp]).unwrap();
     assert_eq!(y, Some((Func::Part(DatePart::Year), DataType::Integer)));
     let sec = resolve("SECOND", &[DataType::Timestamp]).unwrap();
@@ -55,24 +46,17 @@ fn resolve_types() {
     let add = resolve("DATEADD", &[vc, DataType::Integer, DataType::Timestamp]).unwrap();
     assert_eq!(add, Some((Func::DateAdd, DataType::Timestamp)));
     assert_eq!(
-        resolve("DATEADD", &[vc, vc, DataType::Timestamp])
-            .unwrap_err()
-            .kind(),
+        resolve("DATEADD", &[vc, vc, DataType::Timestamp]).unwrap_err().kind(),
         "type"
     );
     assert_eq!(
-        resolve("DATEDIFF", &[vc, DataType::Timestamp])
-            .unwrap_err()
-            .kind(),
+        resolve("DATEDIFF", &[vc, DataType::Timestamp]).unwrap_err().kind(),
         "type"
     );
     let d = resolve("DATEDIFF", &[vc, DataType::Timestamp, DataType::Null]).unwrap();
     assert_eq!(d, Some((Func::DateDiff, DataType::BigInt)));
     assert_eq!(
-        resolve("EXTRACT", &[vc, DataType::Timestamp])
-            .unwrap()
-            .unwrap()
-            .1,
+        resolve("EXTRACT", &[vc, DataType::Timestamp]).unwrap().unwrap().1,
         DataType::Decimal
     );
 }
@@ -99,23 +83,11 @@ fn extract_fields() {
     assert_eq!(get("HOUR"), i(13));
     assert_eq!(get("MINUTE"), i(45));
     assert_eq!(get("SECOND"), dec("30.25"));
-    assert_eq!(
-        run("EXTRACT", &[s("DAY_OF_WEEK"), t.clone()]).unwrap(),
-        dec("6")
-    );
-    assert_eq!(
-        run("EXTRACT", &[s("SECOND"), t.clone()]).unwrap(),
-        dec("30.25")
-    );
-    assert_eq!(
-        run("EXTRACT", &[s("FORTNIGHT"), t]).unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(run("EXTRACT", &[s("DAY_OF_WEEK"), t.clone()]).unwrap(), dec("6"));
+    assert_eq!(run("EXTRACT", &[s("SECOND"), t.clone()]).unwrap(), dec("30.25"));
+    assert_eq!(run("EXTRACT", &[s("FORTNIGHT"), t]).unwrap_err().kind(), "type");
     let sunday = ts("2023-01-01 00:00:00");
-    assert_eq!(
-        run("DAYOFWEEK", std::slice::from_ref(&sunday)).unwrap(),
-        i(1)
-    );
+    assert_eq!(run("DAYOFWEEK", std::slice::from_ref(&sunday)).unwrap(), i(1));
     assert_eq!(run("WEEKDAY", std::slice::from_ref(&sunday)).unwrap(), i(6));
     assert_eq!(run("WEEK", &[sunday]).unwrap(), i(52));
     // Before the epoch.
@@ -124,17 +96,10 @@ fn extract_fields() {
     assert_eq!(run("SECOND", &[old]).unwrap(), dec("59.5"));
     assert!(run("YEAR", &[Value::Null]).unwrap().is_null());
     assert_eq!(
-        run("YEAR", &[Value::Timestamp(MIN_TS - 1)])
-            .unwrap_err()
-            .kind(),
+        run("YEAR", &[Value::Timestamp(MIN_TS - 1)]).unwrap_err().kind(),
         "range"
     );
-    assert_eq!(
-        run("YEAR", &[Value::Timestamp(i64::MIN)])
-            .unwrap_err()
-            .kind(),
-        "range"
-    );
+    assert_eq!(run("YEAR", &[Value::Timestamp(i64::MIN)]).unwrap_err().kind(), "range");
 }
 
 #[test]
@@ -150,43 +115,19 @@ fn dateadd_clamps_month_ends() {
     assert_eq!(add("YEAR", 1, "2024-02-29").unwrap(), ts("2025-02-28"));
     assert_eq!(add("YEAR", -4, "2024-02-29").unwrap(), ts("2020-02-29"));
     assert_eq!(add("DAY", 1, "2024-02-28").unwrap(), ts("2024-02-29"));
-    assert_eq!(
-        add("HOUR", -1, "2024-01-01").unwrap(),
-        ts("2023-12-31 23:00:00")
-    );
-    assert_eq!(
-        add("MINUTE", 90, "2024-01-01").unwrap(),
-        ts("2024-01-01 01:30:00")
-    );
-    assert_eq!(
-        add("SECOND", 1, "2024-01-01").unwrap(),
-        ts("2024-01-01 00:00:01")
-    );
-    assert_eq!(
-        add("MILLIS", 1, "2024-01-01").unwrap(),
-        ts("2024-01-01 00:00:00.001")
-    );
+    assert_eq!(add("HOUR", -1, "2024-01-01").unwrap(), ts("2023-12-31 23:00:00"));
+    assert_eq!(add("MINUTE", 90, "2024-01-01").unwrap(), ts("2024-01-01 01:30:00"));
+    assert_eq!(add("SECOND", 1, "2024-01-01").unwrap(), ts("2024-01-01 00:00:01"));
+    assert_eq!(add("MILLIS", 1, "2024-01-01").unwrap(), ts("2024-01-01 00:00:00.001"));
     assert_eq!(
         add("MICROSECOND", 1, "2024-01-01").unwrap(),
         ts("2024-01-01 00:00:00.000001")
     );
     assert_eq!(add("YEAR", 8000, "2024-01-01").unwrap_err().kind(), "range");
-    assert_eq!(
-        add("MONTH", i64::MAX, "2024-01-01").unwrap_err().kind(),
-        "range"
-    );
-    assert_eq!(
-        add("DAY", i64::MAX / 2, "2024-01-01").unwrap_err().kind(),
-        "range"
-    );
-    assert_eq!(
-        add("MICROS", i64::MAX, "2024-01-01").unwrap_err().kind(),
-        "range"
-    );
-    assert_eq!(
-        add("FORTNIGHT", 1, "2024-01-01").unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(add("MONTH", i64::MAX, "2024-01-01").unwrap_err().kind(), "range");
+    assert_eq!(add("DAY", i64::MAX / 2, "2024-01-01").unwrap_err().kind(), "range");
+    assert_eq!(add("MICROS", i64::MAX, "2024-01-01").unwrap_err().kind(), "range");
+    assert_eq!(add("FORTNIGHT", 1, "2024-01-01").unwrap_err().kind(), "type");
     assert!(
         run("DATEADD", &[s("DAY"), Value::Null, ts("2024-01-01")])
             .unwrap()
@@ -202,35 +143,16 @@ fn datediff() {
     assert_eq!(diff("MONTH", "2024-05-01", "2024-02-28"), i(-3));
     assert_eq!(diff("QUARTER", "2024-01-01", "2024-12-31"), i(3));
     assert_eq!(diff("WEEK", "2024-01-01", "2024-01-15"), i(2));
-    assert_eq!(
-        diff("DAY", "2024-01-01 23:00:00", "2024-01-02 01:00:00"),
-        i(1)
-    );
+    assert_eq!(diff("DAY", "2024-01-01 23:00:00", "2024-01-02 01:00:00"), i(1));
     assert_eq!(diff("DAY", "2024-03-01", "2024-02-01"), i(-29));
-    assert_eq!(
-        diff("HOUR", "2024-01-01 00:30:00", "2024-01-01 02:29:00"),
-        i(1)
-    );
-    assert_eq!(
-        diff("MINUTE", "2024-01-01 00:00:59", "2024-01-01 00:02:00"),
-        i(1)
-    );
+    assert_eq!(diff("HOUR", "2024-01-01 00:30:00", "2024-01-01 02:29:00"), i(1));
+    assert_eq!(diff("MINUTE", "2024-01-01 00:00:59", "2024-01-01 00:02:00"), i(1));
     assert_eq!(diff("SECOND", "2024-01-01", "2024-01-02"), i(86_400));
-    assert_eq!(
-        diff("MILLISECOND", "2024-01-01", "2024-01-01 00:00:01.5"),
-        i(1_500)
-    );
-    assert_eq!(
-        diff("MICROS", "2024-01-01 00:00:01", "2024-01-01"),
-        i(-1_000_000)
-    );
+    assert_eq!(diff("MILLISECOND", "2024-01-01", "2024-01-01 00:00:01.5"), i(1_500));
+    assert_eq!(diff("MICROS", "2024-01-01 00:00:01", "2024-01-01"), i(-1_000_000));
     let r = run(
         "DATEDIFF",
-        &[
-            s("MICROS"),
-            Value::Timestamp(i64::MIN + 1),
-            Value::Timestamp(i64::MAX),
-        ],
+        &[s("MICROS"), Value::Timestamp(i64::MIN + 1), Value::Timestamp(i64::MAX)],
     );
     assert_eq!(r.unwrap_err().kind(), "range");
 }
@@ -249,35 +171,20 @@ fn truncation() {
     assert_eq!(tr("MILLISECOND", t), ts("2024-08-17 13:45:30.123"));
     assert_eq!(tr("MICROSECOND", t), ts(t));
     assert_eq!(tr("DAY", "1969-12-31 13:00:00"), ts("1969-12-31"));
-    assert_eq!(
-        tr("MILLIS", "1969-12-31 23:59:59.9995"),
-        ts("1969-12-31 23:59:59.999")
-    );
-    assert_eq!(
-        run("TRUNCATE", &[s("WEEK"), ts(t)]).unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(tr("MILLIS", "1969-12-31 23:59:59.9995"), ts("1969-12-31 23:59:59.999"));
+    assert_eq!(run("TRUNCATE", &[s("WEEK"), ts(t)]).unwrap_err().kind(), "type");
 }
 
 #[test]
 fn epoch_conversions() {
     let t = ts("1970-01-02 00:00:01.5");
-    assert_eq!(
-        run("SINCE_EPOCH", &[s("SECOND"), t.clone()]).unwrap(),
-        i(86_401)
-    );
-    assert_eq!(
-        run("SINCE_EPOCH", &[s("MILLIS"), t.clone()]).unwrap(),
-        i(86_401_500)
-    );
+    assert_eq!(run("SINCE_EPOCH", &[s("SECOND"), t.clone()]).unwrap(), i(86_401));
+    assert_eq!(run("SINCE_EPOCH", &[s("MILLIS"), t.clone()]).unwrap(), i(86_401_500));
     assert_eq!(
         run("SINCE_EPOCH", &[s("MICROSECOND"), t.clone()]).unwrap(),
         i(86_401_500_000)
     );
-    assert_eq!(
-        run("SINCE_EPOCH", &[s("DAY"), t]).unwrap_err().kind(),
-        "type"
-    );
+    assert_eq!(run("SINCE_EPOCH", &[s("DAY"), t]).unwrap_err().kind(), "type");
     assert_eq!(
         run("TO_TIMESTAMP", &[s("SECOND"), i(86_401)]).unwrap(),
         ts("1970-01-02 00:00:01")
@@ -286,14 +193,9 @@ fn epoch_conversions() {
         run("TO_TIMESTAMP", &[s("MILLISECOND"), i(1_500)]).unwrap(),
         ts("1970-01-01 00:00:01.5")
     );
+    assert_eq!(run("TO_TIMESTAMP", &[s("MICROS"), i(7)]).unwrap(), Value::Timestamp(7));
     assert_eq!(
-        run("TO_TIMESTAMP", &[s("MICROS"), i(7)]).unwrap(),
-        Value::Timestamp(7)
-    );
-    assert_eq!(
-        run("TO_TIMESTAMP", &[s("SECOND"), i(i64::MAX)])
-            .unwrap_err()
-            .kind(),
+        run("TO_TIMESTAMP", &[s("SECOND"), i(i64::MAX)]).unwrap_err().kind(),
         "range"
     );
     assert_eq!(
@@ -302,10 +204,7 @@ fn epoch_conversions() {
             .kind(),
         "range"
     );
-    assert_eq!(
-        run("FROM_UNIXTIME", &[i(60)]).unwrap(),
-        ts("1970-01-01 00:01:00")
-    );
+    assert_eq!(run("FROM_UNIXTIME", &[i(60)]).unwrap(), ts("1970-01-01 00:01:00"));
 }
 
 #[test]

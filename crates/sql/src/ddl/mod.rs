@@ -13,16 +13,15 @@ use voltrs_wire::Hashinator;
 
 use crate::apply::{check_row, partition_of, rebuild_unique};
 use crate::binder::bind_standalone_expr;
-use crate::catalog::{
-    Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind,
-};
-use crate::ddl_parser::{
-    AlterAction, AlterTable, ColumnSpec, ConstraintSpec, CreateIndex, CreateTable,
-};
+use crate::catalog::{Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind};
+use crate::ddl_parser::{ColumnSpec, ConstraintSpec, CreateIndex, CreateTable};
 use crate::error::{Error, Result, invalid, name_err};
 use crate::expr::{Expr, ExprKind};
 use crate::functions::FuncContext;
 use crate::parser::DropKind;
+
+mod alter;
+pub use alter::alter_table;
 
 /// What a DDL statement needs besides the catalog.
 pub struct DdlContext<'a> {
@@ -93,12 +92,8 @@ fn default_for(
         }
         return Ok(Some(DefaultValue::Now));
     }
-    let bound = bind_standalone_expr(cat, ns, &[], table, e).map_err(|err| {
-        Error::Invalid(format!(
-            "invalid DEFAULT for column \"{}\": {err}",
-            col.name
-        ))
-    })?;
+    let bound = bind_standalone_expr(cat, ns, &[], table, e)
+        .map_err(|err| Error::Invalid(format!("invalid DEFAULT for column \"{}\": {err}", col.name)))?;
     let h = Hashinator::new(1);
     let ctx = crate::exec::ExecContext {
         partitions: &[],
@@ -108,20 +103,10 @@ fn default_for(
         deadline: None,
         subquery_cache: Default::default(),
     };
-    let v = crate::exec::eval(
-        &bound,
-        &crate::exec::Env {
-            row: &[],
-            parent: None,
-        },
-        &ctx,
-    )?;
+    let v = crate::exec::eval(&bound, &crate::exec::Env { row: &[], parent: None }, &ctx)?;
     let v = crate::cast::coerce_for_column(&v, col.ty, &col.name)?;
     if v.is_null() && col.not_null {
-        return invalid(format!(
-            "column \"{}\" is NOT NULL but its DEFAULT is NULL",
-            col.name
-        ));
+        return invalid(format!("column \"{}\" is NOT NULL but its DEFAULT is NULL", col.name));
     }
     Ok(if v.is_null() {
         None
@@ -130,13 +115,7 @@ fn default_for(
     })
 }
 
-fn column_def(
-    cat: &Catalog,
-    ns: &Namespace,
-    table: &str,
-    c: &ColumnSpec,
-    func: FuncContext,
-) -> Result<ColumnDef> {
+fn column_def(cat: &Catalog, ns: &Namespace, table: &str, c: &ColumnSpec, func: FuncContext) -> Result<ColumnDef> {
     Ok(ColumnDef {
         name: c.name.clone(),
         ty: c.ty,
@@ -176,10 +155,7 @@ fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
         .clone()
         .unwrap_or_else(|| key_name(spec.kind, &t.name, &spec.columns));
     if t.uniques.iter().any(|u| u.name == name) {
-        return invalid(format!(
-            "constraint \"{name}\" already exists on table \"{}\"",
-            t.name
-        ));
+        return invalid(format!("constraint \"{name}\" already exists on table \"{}\"", t.name));
     }
     let key = UniqueKey {
         name,
@@ -189,11 +165,7 @@ fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
         index: false,
     };
     // Constraints come before index keys in storage order.
-    let at = t
-        .uniques
-        .iter()
-        .position(|u| u.index)
-        .unwrap_or(t.uniques.len());
+    let at = t.uniques.iter().position(|u| u.index).unwrap_or(t.uniques.len());
     t.uniques.insert(at, key);
     Ok(())
 }
@@ -265,12 +237,7 @@ fn auto_partition(t: &mut TableDef) {
     }
 }
 
-pub fn create_table(
-    cat: &mut Catalog,
-    db: &str,
-    ct: &CreateTable,
-    ctx: &mut DdlContext,
-) -> Result<String> {
+pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut DdlContext) -> Result<String> {
     let ns = cat.database(db)?.clone();
     if ns.tables.contains_key(&ct.name) {
         if ct.if_not_exists {
@@ -291,10 +258,7 @@ pub fn create_table(
     };
     for c in &ct.columns {
         if t.column_index(&c.name).is_some() {
-            return invalid(format!(
-                "column \"{}\" appears twice in table \"{}\"",
-                c.name, ct.name
-            ));
+            return invalid(format!("column \"{}\" appears twice in table \"{}\"", c.name, ct.name));
         }
         t.columns.push(column_def(cat, &ns, &ct.name, c, ctx.func)?);
     }
@@ -387,9 +351,7 @@ fn replace_table(
 ) -> Result<()> {
     check_partitioning(&new)?;
     rebuild_table(old, &new, ctx, transform)?;
-    ns_mut(cat, db)?
-        .tables
-        .insert(new.name.clone(), Arc::new(new));
+    ns_mut(cat, db)?.tables.insert(new.name.clone(), Arc::new(new));
     Ok(())
 }
 
@@ -397,18 +359,10 @@ fn identity(r: &Row) -> Result<Vec<Value>> {
     Ok(r.to_vec())
 }
 
-pub fn partition_table(
-    cat: &mut Catalog,
-    db: &str,
-    table: &str,
-    column: &str,
-    ctx: &mut DdlContext,
-) -> Result<String> {
+pub fn partition_table(cat: &mut Catalog, db: &str, table: &str, column: &str, ctx: &mut DdlContext) -> Result<String> {
     let old = cat.database(db)?.table(table)?.clone();
     let Some(c) = old.column_index(column) else {
-        return name_err(format!(
-            "column \"{column}\" does not exist in table \"{table}\""
-        ));
+        return name_err(format!("column \"{column}\" does not exist in table \"{table}\""));
     };
     match old.partition_column {
         Some(pc) if pc == c => return Ok("PARTITION TABLE".into()),
@@ -426,12 +380,7 @@ pub fn partition_table(
     Ok("PARTITION TABLE".into())
 }
 
-pub fn create_index(
-    cat: &mut Catalog,
-    db: &str,
-    ci: &CreateIndex,
-    ctx: &mut DdlContext,
-) -> Result<String> {
+pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut DdlContext) -> Result<String> {
     let ns = cat.database(db)?.clone();
     if ns.indexes.contains_key(&ci.name) {
         if ci.if_not_exists {
@@ -440,8 +389,7 @@ pub fn create_index(
         return invalid(format!("object name already exists: index \"{}\"", ci.name));
     }
     let old = ns.table(&ci.table)?.clone();
-    let cols: Vec<(String, DataType)> =
-        old.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    let cols: Vec<(String, DataType)> = old.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
     let mut exprs = Vec::with_capacity(ci.exprs.len());
     for e in &ci.exprs {
         exprs.push(bind_standalone_expr(cat, &ns, &cols, &old.name, e)?);
@@ -452,9 +400,7 @@ pub fn create_index(
     };
     let mut unique = ci.unique;
     if let (Some(UniqueKind::Unique), Some(pc)) = (unique, old.partition_column) {
-        let has = exprs
-            .iter()
-            .any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
+        let has = exprs.iter().any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
         if !has {
             if ctx.partition_first_column {
                 unique = Some(UniqueKind::AssumeUnique);
@@ -539,237 +485,6 @@ pub fn drop(
     }
 }
 
-/// Renumbers column references after a column is inserted or removed.
-fn remap_table(t: &mut TableDef, map: &dyn Fn(usize) -> usize) {
-    for u in &mut t.uniques {
-        for e in &mut u.exprs {
-            e.remap_columns(map);
-        }
-        if let Some(p) = &mut u.predicate {
-            p.remap_columns(map);
-        }
-    }
-    if let Some(pc) = &mut t.partition_column {
-        *pc = map(*pc);
-    }
-}
-
-fn uses_column(e: &Expr, col: usize) -> bool {
-    let mut v = Vec::new();
-    e.columns_used(&mut v);
-    v.contains(&col)
-}
-
-pub fn alter_table(
-    cat: &mut Catalog,
-    db: &str,
-    at: &AlterTable,
-    ctx: &mut DdlContext,
-) -> Result<String> {
-    let ns = cat.database(db)?.clone();
-    let old = ns.table(&at.table)?.clone();
-    let mut new = (*old).clone();
-    let tname = old.name.clone();
-    let has_rows = ctx
-        .partitions
-        .iter()
-        .any(|p| p.table(old.id).is_some_and(|t| !t.is_empty()));
-    match &at.action {
-        AlterAction::AddColumn { column, before } => {
-            if new.column_index(&column.name).is_some() {
-                return invalid(format!(
-                    "column \"{}\" already exists in table \"{tname}\"",
-                    column.name
-                ));
-            }
-            let def = column_def(cat, &ns, &tname, column, ctx.func)?;
-            if !def.nullable && def.default.is_none() && has_rows {
-                return invalid(format!(
-                    "cannot add NOT NULL column \"{}\" without a DEFAULT to table \"{tname}\", which has rows",
-                    column.name
-                ));
-            }
-            let at_index = match before {
-                Some(b) => new.column_index(b).ok_or_else(|| {
-                    Error::Name(format!(
-                        "column \"{b}\" does not exist in table \"{tname}\""
-                    ))
-                })?,
-                None => new.columns.len(),
-            };
-            let fill = crate::apply::default_value(&def, ctx.func.now);
-            remap_table(&mut new, &|i| if i >= at_index { i + 1 } else { i });
-            new.columns.insert(at_index, def);
-            for (name, kind) in &column.keys {
-                add_key(
-                    &mut new,
-                    &ConstraintSpec {
-                        name: name.clone(),
-                        kind: *kind,
-                        columns: vec![column.name.clone()],
-                    },
-                )?;
-            }
-            let transform = move |r: &Row| -> Result<Vec<Value>> {
-                let mut v = r.to_vec();
-                v.insert(at_index, fill.clone());
-                Ok(v)
-            };
-            replace_table(cat, db, &old, new, ctx, &transform)?;
-        }
-        AlterAction::DropColumn { name, cascade } => {
-            let c = new.column_index(name).ok_or_else(|| {
-                Error::Name(format!(
-                    "column \"{name}\" does not exist in table \"{tname}\""
-                ))
-            })?;
-            if new.partition_column == Some(c) {
-                return invalid(format!(
-                    "cannot drop partition column \"{name}\" of table \"{tname}\""
-                ));
-            }
-            if new.columns.len() == 1 {
-                return invalid(format!("cannot drop the only column of table \"{tname}\""));
-            }
-            let users: Vec<String> = new
-                .uniques
-                .iter()
-                .filter(|u| {
-                    u.exprs.iter().any(|e| uses_column(e, c))
-                        || u.predicate.as_ref().is_some_and(|p| uses_column(p, c))
-                })
-                .map(|u| u.name.clone())
-                .chain(
-                    ns.indexes
-                        .values()
-                        .filter(|i| {
-                            i.table == tname
-                                && i.unique.is_none()
-                                && i.exprs.iter().any(|e| uses_column(e, c))
-                        })
-                        .map(|i| i.name.clone()),
-                )
-                .collect();
-            if !users.is_empty() && !cascade {
-                return invalid(format!(
-                    "column \"{name}\" of table \"{tname}\" is used by {}; use CASCADE to drop them too",
-                    users.join(", ")
-                ));
-            }
-            new.uniques.retain(|u| !users.contains(&u.name));
-            new.columns.remove(c);
-            remap_table(&mut new, &|i| if i > c { i - 1 } else { i });
-            let transform = move |r: &Row| -> Result<Vec<Value>> {
-                let mut v = r.to_vec();
-                v.remove(c);
-                Ok(v)
-            };
-            replace_table(cat, db, &old, new, ctx, &transform)?;
-            let m = ns_mut(cat, db)?;
-            m.indexes.retain(|n, _| !users.contains(n));
-            for i in m.indexes.values_mut().filter(|i| i.table == tname) {
-                for e in &mut i.exprs {
-                    e.remap_columns(&|i| if i > c { i - 1 } else { i });
-                }
-            }
-        }
-        AlterAction::AlterColumn { column, .. } => {
-            let c = new.column_index(&column.name).ok_or_else(|| {
-                Error::Name(format!(
-                    "column \"{}\" does not exist in table \"{tname}\"",
-                    column.name
-                ))
-            })?;
-            let def = column_def(cat, &ns, &tname, column, ctx.func)?;
-            let in_pk = new
-                .primary_key()
-                .is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c)));
-            let mut def = def;
-            if in_pk {
-                def.nullable = false;
-            }
-            new.columns[c] = def;
-            for u in &mut new.uniques {
-                for e in &mut u.exprs {
-                    if let ExprKind::Column(i) = e.kind
-                        && i == c
-                    {
-                        e.ty = column.ty;
-                    }
-                }
-            }
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::SetDefault { column, default } => {
-            let c = new.column_index(column).ok_or_else(|| {
-                Error::Name(format!(
-                    "column \"{column}\" does not exist in table \"{tname}\""
-                ))
-            })?;
-            let spec = ColumnSpec {
-                name: column.clone(),
-                ty: new.columns[c].ty,
-                not_null: !new.columns[c].nullable,
-                default: default.clone(),
-                keys: Vec::new(),
-            };
-            new.columns[c].default = default_for(cat, &ns, &tname, &spec, ctx.func)?;
-            ns_mut(cat, db)?.tables.insert(tname.clone(), Arc::new(new));
-        }
-        AlterAction::SetNullable { column, nullable } => {
-            let c = new.column_index(column).ok_or_else(|| {
-                Error::Name(format!(
-                    "column \"{column}\" does not exist in table \"{tname}\""
-                ))
-            })?;
-            if *nullable
-                && (new.partition_column == Some(c)
-                    || new
-                        .primary_key()
-                        .is_some_and(|u| u.exprs.iter().any(|e| uses_column(e, c))))
-            {
-                return invalid(format!(
-                    "column \"{column}\" of table \"{tname}\" is in the primary key or is the partition column and must stay NOT NULL"
-                ));
-            }
-            new.columns[c].nullable = *nullable;
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::AddConstraint(spec) => {
-            add_key(&mut new, spec)?;
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::DropConstraint { name } => {
-            let before = new.uniques.len();
-            new.uniques.retain(|u| u.index || u.name != *name);
-            if new.uniques.len() == before {
-                return name_err(format!(
-                    "constraint \"{name}\" does not exist on table \"{tname}\""
-                ));
-            }
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::DropPrimaryKey => {
-            let before = new.uniques.len();
-            new.uniques
-                .retain(|u| u.kind != UniqueKind::PrimaryKey || u.index);
-            if new.uniques.len() == before {
-                return invalid(format!("table \"{tname}\" has no primary key"));
-            }
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::AddRowLimit(n) => {
-            new.row_limit = Some(*n);
-            replace_table(cat, db, &old, new, ctx, &identity)?;
-        }
-        AlterAction::DropRowLimit => {
-            new.row_limit = None;
-            ns_mut(cat, db)?.tables.insert(tname.clone(), Arc::new(new));
-        }
-    }
-    Ok("ALTER TABLE".into())
-}
-
 pub fn create_database(cat: &mut Catalog, name: &str, if_not_exists: bool) -> Result<String> {
     if cat.databases.contains_key(name) {
         if if_not_exists {
@@ -787,12 +502,7 @@ pub fn create_database(cat: &mut Catalog, name: &str, if_not_exists: bool) -> Re
     Ok("CREATE DATABASE".into())
 }
 
-pub fn drop_database(
-    cat: &mut Catalog,
-    name: &str,
-    if_exists: bool,
-    ctx: &mut DdlContext,
-) -> Result<String> {
+pub fn drop_database(cat: &mut Catalog, name: &str, if_exists: bool, ctx: &mut DdlContext) -> Result<String> {
     if name == crate::catalog::DEFAULT_DATABASE {
         return invalid(format!("the default database \"{name}\" cannot be dropped"));
     }
