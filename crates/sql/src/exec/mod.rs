@@ -23,6 +23,7 @@ use crate::plan::Plan;
 
 mod aggregate;
 mod eval;
+mod fragment;
 mod join;
 mod like;
 mod set_op;
@@ -135,12 +136,25 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             if limit == Some(0) {
                 return Ok(Vec::new());
             }
-            let rows = execute(input, ctx, outer)?;
             let skip = usize::try_from(offset).unwrap_or(usize::MAX);
             let take = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+            let pushed = match (limit, input.as_ref()) {
+                (Some(_), Plan::Sort { input: below, keys }) => {
+                    fragment::limit_fragments(below, Some(keys), skip.saturating_add(take), ctx, outer)?
+                }
+                (Some(_), below) => fragment::limit_fragments(below, None, skip.saturating_add(take), ctx, outer)?,
+                (None, _) => None,
+            };
+            let rows = match pushed {
+                Some(rows) => rows,
+                None => execute(input, ctx, outer)?,
+            };
             Ok(rows.into_iter().skip(skip).take(take).collect())
         }
-        Plan::Distinct { input } => Ok(distinct(execute(input, ctx, outer)?)),
+        Plan::Distinct { input } => match fragment::distinct_fragments(input, ctx, outer)? {
+            Some(rows) => Ok(rows),
+            None => Ok(distinct(execute(input, ctx, outer)?)),
+        },
         Plan::SetOp { op, all, left, right } => {
             let l = execute(left, ctx, outer)?;
             let r = execute(right, ctx, outer)?;
