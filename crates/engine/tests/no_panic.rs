@@ -24,7 +24,7 @@ use std::time::Duration;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, RngSeed, TestCaseError, TestRng, TestRunner};
 use voltrs_engine::{Config, Database, Outcome, Session};
 
 const STACK: usize = 2 * 1024 * 1024;
@@ -156,6 +156,11 @@ fn count_p(session: &mut Session) -> Result<Result<String, String>, String> {
     })
 }
 
+/// NO_PANIC_VERBOSE=1 prints every statement with its outcome.
+fn verbose() -> bool {
+    std::env::var_os("NO_PANIC_VERBOSE").is_some()
+}
+
 fn may_remove_p(sql: &str) -> bool {
     let up = sql.to_ascii_uppercase();
     ["DROP", "ALTER", "CREATE", "USE", "PARTITION"]
@@ -191,6 +196,14 @@ impl Checker {
         let result = guarded(|| self.session.execute_sql(sql))
             .map_err(|panic| TestCaseError::fail(format!("PANIC on SQL {sql:?}\n  {panic}")))?;
         let failed = result.is_err();
+        if verbose() {
+            let shown = match &result {
+                Ok(_) => "ok".to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            let sql_shown: String = sql.chars().take(300).collect();
+            eprintln!("{sql_shown}\n    => {}", shown.chars().take(200).collect::<String>());
+        }
         if failed {
             self.errors += 1;
             // A script stops at its first failing statement, keeping the earlier ones: only
@@ -232,15 +245,23 @@ impl Checker {
     }
 }
 
+/// A deterministic runner: fixed seed, no failure persistence. For longer exploratory runs,
+/// `NO_PANIC_CASES=<n>` overrides the case count and `NO_PANIC_SEED=<u64>` picks another
+/// (still reproducible) seed.
 fn runner(cases: u32) -> TestRunner {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let config = ProptestConfig {
-        cases,
+        cases: env("NO_PANIC_CASES").map_or(cases, |n| n as u32),
         failure_persistence: None,
         max_shrink_iters: 4096,
         rng_algorithm: RngAlgorithm::ChaCha,
+        rng_seed: RngSeed::Fixed(env("NO_PANIC_SEED").unwrap_or(0)),
         ..ProptestConfig::default()
     };
-    TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    match env("NO_PANIC_SEED") {
+        Some(_) => TestRunner::new(config),
+        None => TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha)),
+    }
 }
 
 /// Runs `cases` cases of `strategy` (each a list of statements on a fresh database).
@@ -400,8 +421,6 @@ const BINARY_OPS: &[&str] = &[
     "OR",
     "LIKE",
     "NOT LIKE",
-    "IS",
-    "IS NOT",
     "IS DISTINCT FROM",
     "&",
     "|",
@@ -556,6 +575,66 @@ fn wrap(paren: bool, s: String) -> String {
     if paren { format!("({s})") } else { s }
 }
 
+/// Arguments at the edges: extreme numbers, multi-byte strings, odd time zones, NULL, columns.
+const EDGE_ARGS: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "2",
+    "-2147483648",
+    "2147483647",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "-9223372036854775808",
+    "1e308",
+    "-1e308",
+    "0.5",
+    "-0.5",
+    "1e-300",
+    "99999999999999999999999999.999999999999",
+    "NULL",
+    "''",
+    "' '",
+    "'é'",
+    "'😀😀'",
+    "'aé😀b'",
+    "'\u{301}'",
+    "'%'",
+    "'+99:99'",
+    "'Z'",
+    "'UTC'",
+    "'-14:00'",
+    "'2020-01-01 00:00:00'",
+    "x'ff'",
+    "id",
+    "s",
+    "d",
+    "f",
+    "t",
+    "b",
+    "ti",
+    "NOW",
+    "TRUE",
+    "TIMESTAMP '1583-01-01 00:00:00'",
+    "TIMESTAMP '9999-12-31 23:59:59.999999'",
+    "YEAR",
+    "MICROS",
+    "DAY",
+];
+
+/// A function called with edge arguments (random arity).
+fn edge_call() -> BoxedStrategy<String> {
+    (
+        prop_oneof![3 => pick(FUNCTIONS), 2 => pick(UNIT_FUNCTIONS), 1 => pick(AGGREGATES)],
+        vec(pick(EDGE_ARGS), 0..5),
+    )
+        .prop_map(|(f, args)| {
+            let open = if f.ends_with('(') { "" } else { "(" };
+            format!("{f}{open}{})", args.join(", "))
+        })
+        .boxed()
+}
+
 fn expr() -> BoxedStrategy<String> {
     let leaf = prop_oneof![3 => literal(), 3 => column()];
     leaf.prop_recursive(4, 40, 4, |inner| {
@@ -575,6 +654,7 @@ fn expr() -> BoxedStrategy<String> {
         ];
         let functions = prop_oneof![
             5 => (pick(FUNCTIONS), vec(e(), 0..5)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            3 => edge_call(),
             2 => (pick(UNIT_FUNCTIONS), pick(UNITS), vec(e(), 0..3)).prop_map(|(f, unit, args)| {
                 let mut all = vec![unit];
                 all.extend(args);
@@ -934,12 +1014,243 @@ fn ddl_stmt() -> BoxedStrategy<String> {
     prop_oneof![3 => create_table, 2 => partition, 3 => index, 6 => alter, 1 => drop, 1 => view].boxed()
 }
 
+// A typed grammar over p's columns: expressions of each type (numeric, string, timestamp,
+// boolean) built from each other, so that many statements bind and actually execute.
+
+#[derive(Debug, Clone)]
+struct Typed {
+    num: String,
+    text: String,
+    ts: String,
+    cond: String,
+}
+
+const NUM_LEAVES: &[&str] = &[
+    "id",
+    "ti",
+    "d",
+    "f",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "7",
+    "127",
+    "-128",
+    "2147483647",
+    "-2147483647",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "1.5",
+    "-0.25",
+    "1e10",
+    "1e308",
+    "0.000000000001",
+    "99999999999999999999999999.999999999999",
+    "NULL",
+];
+const TEXT_LEAVES: &[&str] = &[
+    "s",
+    "'a'",
+    "''",
+    "'it''s'",
+    "'é😀'",
+    "'ABCDEFGHIJ'",
+    "'%'",
+    "'a_c'",
+    "' pad '",
+    "NULL",
+];
+const TS_LEAVES: &[&str] = &[
+    "t",
+    "NOW",
+    "CURRENT_TIMESTAMP",
+    "TIMESTAMP '2020-01-01 00:00:00'",
+    "CAST('1583-01-01 00:00:00' AS TIMESTAMP)",
+    "TIMESTAMP '9999-12-31 23:59:59.999999'",
+    "TIMESTAMP '1970-01-01 00:00:00'",
+    "NULL",
+];
+const COND_LEAVES: &[&str] = &[
+    "TRUE",
+    "FALSE",
+    "id > 0",
+    "s IS NULL",
+    "d < 0",
+    "t > '2000-01-01 00:00:00'",
+    "ti = 1",
+    "NULL",
+];
+const SMALL_UNITS: &[&str] = &[
+    "YEAR",
+    "QUARTER",
+    "MONTH",
+    "WEEK",
+    "DAY",
+    "HOUR",
+    "MINUTE",
+    "SECOND",
+    "MILLISECOND",
+    "MICROSECOND",
+];
+
+fn combine_num(i: u8, a: &Typed, b: &Typed, n: i64, unit: &str) -> String {
+    let (x, y) = (&a.num, &b.num);
+    match i % 24 {
+        0 => format!("({x} + {y})"),
+        1 => format!("({x} - {y})"),
+        2 => format!("({x} * {y})"),
+        3 => format!("({x} / {y})"),
+        4 => format!("-({x})"),
+        5 => format!("ABS({x})"),
+        6 => format!("ROUND({x}, {})", n % 14),
+        7 => format!("MOD(CAST({x} AS BIGINT), {n})"),
+        8 => format!("CEILING({x})"),
+        9 => format!("FLOOR({x})"),
+        10 => format!("POWER({x}, {})", n % 5),
+        11 => format!("SQRT(ABS({x}))"),
+        12 => format!("CHAR_LENGTH({})", a.text),
+        13 => format!("EXTRACT({unit} FROM {})", a.ts),
+        14 => format!("SINCE_EPOCH({unit}, {})", a.ts),
+        15 => format!("DATEDIFF({unit}, {}, {})", a.ts, b.ts),
+        16 => format!("COALESCE({x}, {y})"),
+        17 => format!("CASE WHEN {} THEN {x} ELSE {y} END", a.cond),
+        18 => format!("POSITION({} IN {})", a.text, b.text),
+        19 => format!("(SELECT COUNT(*) FROM r WHERE r.x > {x})"),
+        20 => format!(
+            "CAST({x} AS {})",
+            ["INTEGER", "TINYINT", "BIGINT", "FLOAT", "DECIMAL"][(n as usize) % 5]
+        ),
+        21 => format!("EXP({x})"),
+        22 => format!("LN({x})"),
+        _ => format!("DECODE({x}, 1, {y}, 2, {x}, {y})"),
+    }
+}
+
+fn combine_text(i: u8, a: &Typed, b: &Typed, n: i64) -> String {
+    let (x, y) = (&a.text, &b.text);
+    match i % 14 {
+        0 => format!("({x} || {y})"),
+        1 => format!("LOWER({x})"),
+        2 => format!("UPPER({x})"),
+        3 => format!("TRIM({x})"),
+        4 => format!("SUBSTRING({x}, {}, {})", n % 5, n % 7),
+        5 => format!("LEFT({x}, {})", n % 6),
+        6 => format!("RIGHT({x}, {})", n % 6),
+        7 => format!("REPLACE({x}, {y}, 'zz')"),
+        8 => format!("CONCAT({x}, {y}, {x})"),
+        9 => format!("CAST({} AS VARCHAR(60))", a.num),
+        10 => format!("FORMAT_TIMESTAMP({}, '+01:00')", a.ts),
+        11 => format!("COALESCE({x}, {y})"),
+        12 => format!("CASE WHEN {} THEN {x} ELSE {y} END", a.cond),
+        _ => format!("TRIM(LEADING {y} FROM {x})"),
+    }
+}
+
+fn combine_ts(i: u8, a: &Typed, b: &Typed, n: i64, unit: &str) -> String {
+    match i % 6 {
+        0 => format!("DATEADD({unit}, {n}, {})", a.ts),
+        1 => format!("TRUNCATE({unit}, {})", a.ts),
+        2 => format!("TO_TIMESTAMP({unit}, CAST({} AS BIGINT))", a.num),
+        3 => format!("COALESCE({}, {})", a.ts, b.ts),
+        4 => format!("CAST({} AS TIMESTAMP)", a.text),
+        _ => format!("DATEADD({unit}, CAST({} AS INTEGER), {})", a.num, b.ts),
+    }
+}
+
+fn combine_cond(i: u8, a: &Typed, b: &Typed, op: &str) -> String {
+    match i % 14 {
+        0 => format!("{} {op} {}", a.num, b.num),
+        1 => format!("{} {op} {}", a.text, b.text),
+        2 => format!("{} {op} {}", a.ts, b.ts),
+        3 => format!("({} AND {})", a.cond, b.cond),
+        4 => format!("({} OR {})", a.cond, b.cond),
+        5 => format!("NOT ({})", a.cond),
+        6 => format!("{} IS NULL", a.num),
+        7 => format!("{} LIKE {}", a.text, b.text),
+        8 => format!("{} BETWEEN {} AND {}", a.num, b.num, a.num),
+        9 => format!("{} IN ({}, {}, 1)", a.num, b.num, a.num),
+        10 => format!("EXISTS (SELECT 1 FROM r WHERE r.x = {})", a.num),
+        11 => format!("{} IN (SELECT x FROM r WHERE {} {op} r.x)", a.num, b.num),
+        12 => format!("{} IS NOT NULL", a.text),
+        _ => format!("{} {op} ALL (SELECT x FROM r)", a.num),
+    }
+}
+
+fn typed() -> BoxedStrategy<Typed> {
+    let leaf = (pick(NUM_LEAVES), pick(TEXT_LEAVES), pick(TS_LEAVES), pick(COND_LEAVES))
+        .prop_map(|(num, text, ts, cond)| Typed { num, text, ts, cond });
+    leaf.prop_recursive(3, 16, 2, |inner| {
+        (
+            inner.clone(),
+            inner,
+            any::<[u8; 4]>(),
+            -3i64..40,
+            select(SMALL_UNITS),
+            select(&["=", "<>", "<", "<=", ">", ">="][..]),
+        )
+            .prop_map(|(a, b, [i, j, k, l], n, unit, op)| Typed {
+                num: combine_num(i, &a, &b, n, unit),
+                text: combine_text(j, &a, &b, n),
+                ts: combine_ts(k, &a, &b, n, unit),
+                cond: combine_cond(l, &a, &b, op),
+            })
+    })
+    .boxed()
+}
+
+fn typed_statement() -> BoxedStrategy<String> {
+    (
+        typed(),
+        any::<u8>(),
+        -2i64..5,
+        pick(&["ASC", "DESC"]),
+        pick(&["SUM", "MIN", "MAX", "AVG", "COUNT"]),
+    )
+        .prop_map(|(e, kind, n, dir, agg)| {
+            let Typed { num, text, ts, cond } = e;
+            match kind % 14 {
+                0 | 1 => format!("SELECT id, {num}, {text}, {ts} FROM p WHERE {cond} ORDER BY id {dir}"),
+                2 => format!("SELECT DISTINCT {text} FROM p WHERE {cond} ORDER BY 1 LIMIT {n}"),
+                3 => format!(
+                    "SELECT {text}, {agg}({num}), COUNT(*) FROM p WHERE {cond} GROUP BY {text} \
+                     HAVING COUNT(*) > {n} ORDER BY 1 {dir}"
+                ),
+                4 => format!("SELECT {agg}({num}), MIN({ts}), MAX({text}) FROM p WHERE {cond}"),
+                5 => format!(
+                    "SELECT id, RANK() OVER (PARTITION BY ti ORDER BY {num} {dir}), \
+                     {agg}(f) OVER (PARTITION BY {text}) FROM p"
+                ),
+                6 => format!(
+                    "SELECT p.id, r.x, {num} FROM p LEFT JOIN r ON p.id = r.x AND {cond} ORDER BY 1, 2 \
+                     LIMIT {n} OFFSET 1"
+                ),
+                7 => format!("SELECT * FROM (SELECT id, {num} AS v FROM p WHERE {cond}) AS sq ORDER BY id"),
+                8 => format!(
+                    "INSERT INTO p (id, s, d, f, t, ti) SELECT id + {}, {text}, {num}, {num}, {ts}, ti \
+                     FROM p WHERE {cond}",
+                    n * 1000 + 17
+                ),
+                9 => format!("UPSERT INTO p (id, s, d) SELECT id, {text}, {num} FROM p WHERE {cond}"),
+                10 => format!("UPDATE p SET s = {text}, d = {num}, t = {ts} WHERE {cond}"),
+                11 => format!("UPDATE p SET f = {num}, ti = {n} WHERE {cond}"),
+                12 => format!("DELETE FROM p WHERE {cond}"),
+                _ => format!("SELECT id FROM p WHERE {cond} UNION SELECT x FROM r WHERE {num} > 0 ORDER BY 1"),
+            }
+        })
+        .boxed()
+}
+
 fn statement() -> BoxedStrategy<String> {
     prop_oneof![
-        6 => select_stmt(),
-        4 => insert_stmt(),
-        2 => update_stmt(),
-        2 => delete_stmt(),
+        8 => typed_statement(),
+        3 => (edge_call(), edge_call(), pick(&["p", "r", "p WHERE id BETWEEN 0 AND 3"]))
+            .prop_map(|(a, b, from)| format!("SELECT {a}, {b} FROM {from}")),
+        4 => select_stmt(),
+        2 => insert_stmt(),
+        1 => update_stmt(),
+        1 => delete_stmt(),
         2 => ddl_stmt(),
     ]
     .boxed()
@@ -1105,6 +1416,73 @@ const UNICODE: &[&str] = &[
     "\u{fffd}",
 ];
 
+/// Replacements for words: names of this schema, unknown names, functions and keywords.
+const WORD_SWAPS: &[&str] = &[
+    "id",
+    "s",
+    "d",
+    "f",
+    "t",
+    "b",
+    "ti",
+    "x",
+    "name",
+    "amt",
+    "ts",
+    "fl",
+    "p",
+    "r",
+    "nope",
+    "NULL",
+    "ABS",
+    "MOD",
+    "SUBSTRING",
+    "DATEADD",
+    "COUNT",
+    "SUM",
+    "MIN",
+    "DISTINCT",
+    "ALL",
+    "NOT",
+    "AND",
+    "OR",
+    "DAY",
+    "MICROS",
+    "DESC",
+    "TIMESTAMP",
+    "VARBINARY",
+    "DECIMAL",
+];
+
+/// Replacements for literals: extreme numbers, odd strings and NULL.
+const LITERAL_SWAPS: &[&str] = &[
+    "0",
+    "-1",
+    "127",
+    "-128",
+    "2147483647",
+    "-2147483648",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "1e308",
+    "1e309",
+    "-0.0",
+    "4.9e-324",
+    "99999999999999999999999999999999999999",
+    "0.0000000000001",
+    "12345678901234567890123456789.1234567890123",
+    "NULL",
+    "''",
+    "'x'",
+    "'ééééééééé'",
+    "'2020-13-45 99:99:99'",
+    "'9999-12-31 23:59:59.999999'",
+    "x'ff'",
+    "TRUE",
+    "?",
+];
+
 #[derive(Debug, Clone)]
 enum Mutation {
     DeleteToken(Index),
@@ -1112,6 +1490,8 @@ enum Mutation {
     SwapTokens(Index, Index),
     InsertKeyword(Index, &'static str),
     ReplaceToken(Index, &'static str),
+    ReplaceWord(Index, &'static str),
+    ReplaceLiteral(Index, &'static str),
     Truncate(Index),
     InsertUnicode(Index, String),
     DeleteChar(Index),
@@ -1120,15 +1500,17 @@ enum Mutation {
 }
 
 fn mutation() -> BoxedStrategy<Mutation> {
+    let unicode = prop_oneof![select(UNICODE).prop_map(str::to_string), "\\PC{1,3}".boxed()];
     prop_oneof![
         2 => any::<Index>().prop_map(Mutation::DeleteToken),
         2 => any::<Index>().prop_map(Mutation::DuplicateToken),
         2 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::SwapTokens(a, b)),
         3 => (any::<Index>(), select(KEYWORDS)).prop_map(|(i, k)| Mutation::InsertKeyword(i, k)),
         2 => (any::<Index>(), select(KEYWORDS)).prop_map(|(i, k)| Mutation::ReplaceToken(i, k)),
+        5 => (any::<Index>(), select(WORD_SWAPS)).prop_map(|(i, w)| Mutation::ReplaceWord(i, w)),
+        5 => (any::<Index>(), select(LITERAL_SWAPS)).prop_map(|(i, l)| Mutation::ReplaceLiteral(i, l)),
         1 => any::<Index>().prop_map(Mutation::Truncate),
-        2 => (any::<Index>(), prop_oneof![select(UNICODE).prop_map(str::to_string), "\\PC{1,3}".boxed()])
-            .prop_map(|(i, u)| Mutation::InsertUnicode(i, u)),
+        2 => (any::<Index>(), unicode).prop_map(|(i, u)| Mutation::InsertUnicode(i, u)),
         1 => any::<Index>().prop_map(Mutation::DeleteChar),
         1 => any::<Index>().prop_map(Mutation::DuplicateChar),
         1 => (any::<Index>(), any::<char>()).prop_map(|(i, c)| Mutation::ReplaceChar(i, c)),
@@ -1166,29 +1548,47 @@ fn tokens(sql: &str) -> Vec<String> {
     out
 }
 
+/// Positions of the tokens that satisfy `keep`.
+fn positions(toks: &[String], keep: impl Fn(&str) -> bool) -> Vec<usize> {
+    toks.iter()
+        .enumerate()
+        .filter(|(_, t)| keep(t))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn apply_mutation(sql: &str, m: &Mutation) -> String {
     let mut toks = tokens(sql);
     let mut chars: Vec<char> = sql.chars().collect();
+    // Token operations pick among the non-blank tokens.
+    let solid = positions(&toks, |t| !t.trim().is_empty());
+    let words = positions(&toks, |t| t.starts_with(|c: char| c.is_alphabetic() || c == '_'));
+    let literals = positions(&toks, |t| t.starts_with(|c: char| c.is_ascii_digit() || c == '\''));
     match m {
-        Mutation::DeleteToken(i) if !toks.is_empty() => {
-            toks.remove(i.index(toks.len()));
+        Mutation::DeleteToken(i) if !solid.is_empty() => {
+            toks.remove(solid[i.index(solid.len())]);
         }
-        Mutation::DuplicateToken(i) if !toks.is_empty() => {
-            let at = i.index(toks.len());
+        Mutation::DuplicateToken(i) if !solid.is_empty() => {
+            let at = solid[i.index(solid.len())];
             let t = toks[at].clone();
-            toks.insert(at, t);
+            toks.insert(at, format!("{t} "));
         }
-        Mutation::SwapTokens(a, b) if !toks.is_empty() => {
-            let (a, b) = (a.index(toks.len()), b.index(toks.len()));
-            toks.swap(a, b);
+        Mutation::SwapTokens(a, b) if !solid.is_empty() => {
+            toks.swap(solid[a.index(solid.len())], solid[b.index(solid.len())]);
         }
         Mutation::InsertKeyword(i, k) => {
             let at = i.index(toks.len() + 1);
             toks.insert(at, format!(" {k} "));
         }
-        Mutation::ReplaceToken(i, k) if !toks.is_empty() => {
-            let at = i.index(toks.len());
-            toks[at] = k.to_string();
+        Mutation::ReplaceToken(i, k) if !solid.is_empty() => {
+            toks[solid[i.index(solid.len())]] = k.to_string();
+        }
+        // Keeps the statement's leading keyword, so the statement kind survives.
+        Mutation::ReplaceWord(i, w) if words.len() > 1 => {
+            toks[words[1 + i.index(words.len() - 1)]] = w.to_string();
+        }
+        Mutation::ReplaceLiteral(i, l) if !literals.is_empty() => {
+            toks[literals[i.index(literals.len())]] = l.to_string();
         }
         Mutation::Truncate(i) => {
             chars.truncate(i.index(chars.len() + 1));
@@ -1219,7 +1619,7 @@ fn apply_mutation(sql: &str, m: &Mutation) -> String {
 }
 
 fn mutated_statement() -> BoxedStrategy<String> {
-    (select(SEEDS), vec(mutation(), 1..5))
+    (select(SEEDS), vec(mutation(), 1..4))
         .prop_map(|(seed, mutations)| {
             mutations
                 .iter()
@@ -1515,4 +1915,10 @@ fn zz_sql() {
     for q in sql.split("\n") {
         eprintln!("{q}\n  => {:?}", s.execute_sql(q));
     }
+}
+
+#[test]
+fn harness_reports_panics() {
+    let caught = guarded(|| -> () { panic!("deliberate") }).expect_err("the panic is caught");
+    assert!(caught.contains("deliberate") && caught.contains("no_panic.rs"), "{caught}");
 }

@@ -149,6 +149,8 @@ pub struct Writer<'a> {
     partitions: &'a mut [Partition],
     table: &'a TableDef,
     undo: Vec<Undo>,
+    /// Partitions whose unique maps this writer changed (rebuilt on rollback).
+    touched: BTreeSet<usize>,
 }
 
 impl<'a> Writer<'a> {
@@ -157,10 +159,12 @@ impl<'a> Writer<'a> {
             partitions,
             table,
             undo: Vec::new(),
+            touched: BTreeSet::new(),
         }
     }
 
     fn storage(&mut self, p: usize) -> Result<&mut Table> {
+        self.touched.insert(p);
         let id = self.table.id;
         self.partitions
             .get_mut(p)
@@ -272,7 +276,7 @@ impl<'a> Writer<'a> {
 
     /// Undoes everything this writer did.
     pub fn rollback(mut self) {
-        let mut touched = BTreeSet::new();
+        let mut touched = std::mem::take(&mut self.touched);
         while let Some(u) = self.undo.pop() {
             let (p, op) = match u {
                 Undo::Inserted { p, id } => (p, Op::Delete(id)),
@@ -470,6 +474,10 @@ fn update(
     let mut n = 0u64;
     let mut w = Writer::new(partitions, table);
     let r = (|| {
+        // Rows whose partition value now hashes elsewhere move after every partition has
+        // applied its in-place changes, so keys that shift across partitions do not collide
+        // with rows the statement has not updated yet.
+        let mut arriving: Vec<(usize, Row)> = Vec::new();
         for (p, changes) in plan.into_iter().enumerate() {
             if table.partition_column.is_none() && p == 0 {
                 n = changes.len() as u64;
@@ -491,9 +499,10 @@ fn update(
                 w.delete(p, *id)?;
             }
             w.update_many(p, stay)?;
-            for (_, dest, row) in moved {
-                w.insert(dest, row)?;
-            }
+            arriving.extend(moved.into_iter().map(|(_, dest, row)| (dest, row)));
+        }
+        for (dest, row) in arriving {
+            w.insert(dest, row)?;
         }
         Ok(())
     })();

@@ -86,6 +86,20 @@ pub enum AlterAction {
     },
 }
 
+/// Operators binding tighter than this (arithmetic, `||`) may appear in a DEFAULT value.
+const DEFAULT_PRECEDENCE: u8 = 20;
+
+/// Skips `CONSTRAINT name` when it names a `LIMIT PARTITION ROWS` clause (VoltDB allows it).
+fn named_row_limit(p: &mut Parser) -> bool {
+    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
+    if is(&p.peek_nth_token(0).token, "CONSTRAINT") && is(&p.peek_nth_token(2).token, "LIMIT") {
+        p.next_token();
+        p.next_token();
+        return true;
+    }
+    false
+}
+
 /// Upper-cases an identifier the way VoltDB folds names.
 pub fn fold(ident: &ast::Ident) -> String {
     ident.value.to_ascii_uppercase()
@@ -260,7 +274,8 @@ pub fn column_spec(p: &mut Parser) -> Result<ColumnSpec> {
     };
     loop {
         if p.parse_keyword(Keyword::DEFAULT) {
-            col.default = Some(p.parse_expr().map_err(syntax)?);
+            // Bind tighter than NOT / IS so `DEFAULT 5 NOT NULL` keeps NOT NULL for the column.
+            col.default = Some(p.parse_subexpr(DEFAULT_PRECEDENCE).map_err(syntax)?);
         } else if p.parse_keywords(&[Keyword::NOT, Keyword::NULL]) {
             col.not_null = true;
         } else if p.parse_keyword(Keyword::NULL) {
@@ -329,6 +344,7 @@ pub fn create_table(mut p: Parser) -> Result<CreateTable> {
         row_limit: None,
     };
     loop {
+        named_row_limit(p);
         if p.parse_keyword(Keyword::LIMIT) {
             t.row_limit = Some(row_limit(p)?);
         } else if let Some((cname, kind)) = key_kind(p, false)? {
@@ -478,6 +494,7 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
     expect_word(p, "TABLE")?;
     let table = name(p)?;
     let action = if eat_word(p, "ADD") {
+        named_row_limit(p);
         if p.parse_keyword(Keyword::LIMIT) {
             AlterAction::AddRowLimit(row_limit(p)?)
         } else if let Some((cname, kind)) = key_kind(p, false)? {

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use sqlparser::ast;
 
 use super::{Binder, Scope, ScopeColumn};
-use crate::catalog::TableDef;
+use crate::catalog::{DefaultValue, TableDef};
 use crate::error::{Error, Result, invalid, name_err, unsupported};
 use crate::expr::Expr;
 use crate::plan::Plan;
+use voltrs_storage::DataType;
 
 /// A bound write. Values are converted to column types (and checked) when applied.
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(name) = &ins.table else {
             return unsupported(format!("{verb} into a table function"));
         };
-        let table = self.table(&object_name(name))?;
+        let table = self.table(name)?;
         let targets: Vec<usize> = if ins.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -86,7 +87,14 @@ impl Binder<'_> {
         let Some(source) = &ins.source else {
             return invalid(format!("{verb} needs VALUES or a SELECT"));
         };
-        let (plan, cols, _) = self.query(source)?;
+        let plain_values = source.with.is_none() && source.order_by.is_none() && source.limit_clause.is_none();
+        let (plan, cols) = match source.body.as_ref() {
+            ast::SetExpr::Values(v) if plain_values => self.insert_values(v, &table, &targets)?,
+            _ => {
+                let (plan, cols, _) = self.query(source)?;
+                (plan, cols)
+            }
+        };
         if cols.len() != targets.len() {
             return invalid(format!(
                 "{verb} into \"{}\" has {} target columns but {} values",
@@ -103,6 +111,62 @@ impl Binder<'_> {
         })
     }
 
+    /// `VALUES` rows of an INSERT, where `DEFAULT` stands for the column's default value.
+    fn insert_values(
+        &mut self,
+        v: &ast::Values,
+        table: &TableDef,
+        targets: &[usize],
+    ) -> Result<(Plan, Vec<crate::outcome::ResultColumn>)> {
+        self.scopes.push(Scope::default());
+        self.correlated.push(false);
+        let r = (|| {
+            let mut rows = Vec::with_capacity(v.rows.len());
+            for row in &v.rows {
+                if row.len() != targets.len() {
+                    return invalid(format!(
+                        "INSERT into \"{}\" has {} target columns but {} values",
+                        table.name,
+                        targets.len(),
+                        row.len()
+                    ));
+                }
+                let mut out = Vec::with_capacity(row.len());
+                for (e, &col) in row.iter().zip(targets) {
+                    let is_default = matches!(e, ast::Expr::Identifier(id)
+                        if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("DEFAULT"));
+                    out.push(if is_default {
+                        self.default_expr(&table.columns[col])?
+                    } else {
+                        self.expr(e)?
+                    });
+                }
+                rows.push(out);
+            }
+            // Each value is converted to its column's type when the row is stored.
+            let types: Vec<DataType> = targets.iter().map(|&c| table.columns[c].ty).collect();
+            let cols = targets
+                .iter()
+                .map(|&c| crate::outcome::ResultColumn {
+                    name: table.columns[c].name.clone(),
+                    ty: table.columns[c].ty,
+                })
+                .collect();
+            Ok((Plan::Values { rows, types }, cols))
+        })();
+        self.scopes.pop();
+        self.correlated.pop();
+        r
+    }
+
+    fn default_expr(&mut self, c: &crate::catalog::ColumnDef) -> Result<Expr> {
+        match &c.default {
+            Some(DefaultValue::Value(v)) => Ok(Expr::literal(v.clone(), c.ty)),
+            Some(DefaultValue::Now) => self.call_scalar("NOW", Vec::new()),
+            None => Ok(Expr::literal(voltrs_storage::Value::Null, c.ty)),
+        }
+    }
+
     /// Puts a single table in scope for UPDATE / DELETE.
     fn single_table_scope(&mut self, twj: &ast::TableWithJoins) -> Result<Arc<TableDef>> {
         if !twj.joins.is_empty() {
@@ -111,7 +175,7 @@ impl Binder<'_> {
         let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
             return unsupported("UPDATE / DELETE of a derived table");
         };
-        let table = self.table(&object_name(name))?;
+        let table = self.table(name)?;
         let alias = alias
             .as_ref()
             .map(|a| a.name.value.to_ascii_uppercase())

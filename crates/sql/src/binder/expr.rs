@@ -6,7 +6,7 @@ use voltrs_storage::{DataType, Value};
 
 use super::ast_walk::{function_name, is_aggregate_name};
 use super::literal::{convert_type, literal, number_literal};
-use super::{Binder, Scope};
+use super::{Binder, MAX_EXPR_CHAIN, Scope};
 use crate::catalog::{Catalog, Namespace};
 use crate::error::{Result, invalid, name_err, type_err, unsupported};
 use crate::expr::{BinOp, Expr, ExprKind, Subquery};
@@ -74,11 +74,7 @@ impl Binder<'_> {
             E::Value(v) => literal(&v.value, self),
             E::Nested(inner) => self.expr(inner),
             E::UnaryOp { op, expr } => self.unary(*op, expr),
-            E::BinaryOp { left, op, right } => {
-                let l = self.expr(left)?;
-                let r = self.expr(right)?;
-                self.binary(op, l, r)
-            }
+            E::BinaryOp { .. } => self.binary_chain(e),
             E::IsNull(x) | E::IsNotNull(x) => {
                 let inner = self.expr(x)?;
                 Ok(Expr::new(
@@ -244,7 +240,7 @@ impl Binder<'_> {
                 let mut args = vec![self.expr(expr)?];
                 match substring_from {
                     Some(from) => args.push(self.expr(from)?),
-                    None => args.push(Expr::literal(Value::Integer(1), DataType::Integer)),
+                    None => return invalid("function SUBSTRING takes 2 or 3 arguments"),
                 }
                 if let Some(len) = substring_for {
                     args.push(self.expr(len)?);
@@ -282,6 +278,9 @@ impl Binder<'_> {
     }
 
     fn column_ref(&mut self, ids: &[ast::Ident]) -> Result<Expr> {
+        for id in ids {
+            reject_reserved(id)?;
+        }
         let parts: Vec<String> = ids.iter().map(|i| i.value.to_ascii_uppercase()).collect();
         let (table, name) = match parts.as_slice() {
             [name] => (None, name.as_str()),
@@ -371,6 +370,68 @@ impl Binder<'_> {
             }
             other => unsupported(format!("operator {other}")),
         }
+    }
+
+    /// Binds a chain of binary operators without recursing down its left spine, so long
+    /// generated chains (`a OR b OR c ...`, `1+1+...`) bind in constant stack. AND / OR chains
+    /// become balanced trees (same result and evaluation order, logarithmic depth); other
+    /// operators keep their left-deep shape, bounded by [`MAX_EXPR_CHAIN`].
+    fn binary_chain(&mut self, e: &ast::Expr) -> Result<Expr> {
+        let logic = |op: &ast::BinaryOperator| matches!(op, ast::BinaryOperator::And | ast::BinaryOperator::Or);
+        let ast::Expr::BinaryOp { op: top, .. } = e else {
+            return self.expr(e);
+        };
+        // Walk the left spine while the operator continues the chain: the same logical
+        // operator for AND / OR, any non-logical operator otherwise.
+        let continues = |op: &ast::BinaryOperator| if logic(top) { op == top } else { !logic(op) };
+        let mut spine: Vec<(&ast::BinaryOperator, &ast::Expr)> = Vec::new();
+        let mut leftmost = e;
+        while let ast::Expr::BinaryOp { left, op, right } = leftmost {
+            if !continues(op) {
+                break;
+            }
+            spine.push((op, right));
+            leftmost = left;
+        }
+        spine.reverse();
+        if logic(top) {
+            let mut terms = Vec::with_capacity(spine.len() + 1);
+            terms.push(self.expr(leftmost)?);
+            for (_, right) in &spine {
+                terms.push(self.expr(right)?);
+            }
+            return self.balanced(top, terms);
+        }
+        if spine.len() > MAX_EXPR_CHAIN {
+            return invalid(format!(
+                "expression has a chain of {} operators (limit {MAX_EXPR_CHAIN})",
+                spine.len()
+            ));
+        }
+        let mut acc = self.expr(leftmost)?;
+        for (op, right) in spine {
+            let r = self.expr(right)?;
+            acc = self.binary(op, acc, r)?;
+        }
+        Ok(acc)
+    }
+
+    /// Combines terms with one associative logical operator as a balanced tree.
+    fn balanced(&mut self, op: &ast::BinaryOperator, mut terms: Vec<Expr>) -> Result<Expr> {
+        while terms.len() > 1 {
+            let mut next = Vec::with_capacity(terms.len().div_ceil(2));
+            let mut it = terms.into_iter();
+            while let Some(a) = it.next() {
+                match it.next() {
+                    Some(b) => next.push(self.binary(op, a, b)?),
+                    None => next.push(a),
+                }
+            }
+            terms = next;
+        }
+        terms
+            .pop()
+            .ok_or_else(|| crate::error::Error::Invalid("internal: empty operator chain".into()))
     }
 
     pub(crate) fn binary(&mut self, op: &ast::BinaryOperator, l: Expr, r: Expr) -> Result<Expr> {
@@ -618,4 +679,65 @@ fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
     let l2 = fix(l, &r)?;
     let r2 = fix(r, &l2)?;
     Ok((l2, r2))
+}
+
+/// Words that cannot be unquoted names: sqlparser's generic dialect lets some through as
+/// identifiers (`SELECT 1 + FROM t`), which would turn a syntax error into a confusing
+/// "column FROM not found".
+const RESERVED: &[&str] = &[
+    "ALL",
+    "AND",
+    "AS",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CROSS",
+    "DELETE",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "EXISTS",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "NOT",
+    "NULL",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "RIGHT",
+    "SELECT",
+    "SET",
+    "THEN",
+    "UNION",
+    "UPDATE",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WITH",
+];
+
+pub(crate) fn reject_reserved(id: &ast::Ident) -> Result<()> {
+    if id.quote_style.is_none() && RESERVED.iter().any(|r| id.value.eq_ignore_ascii_case(r)) {
+        return Err(crate::error::Error::Syntax {
+            message: format!("unexpected keyword {}", id.value.to_ascii_uppercase()),
+            line: id.span.start.line,
+            column: id.span.start.column,
+        });
+    }
+    Ok(())
 }

@@ -18,6 +18,7 @@ impl Binder<'_> {
         from: &[ast::TableWithJoins],
         selection: Option<&ast::Expr>,
     ) -> Result<(Plan, Scope)> {
+        let saved_aliases = std::mem::take(&mut self.from_aliases);
         let mut relations = Vec::new();
         let mut scope = Scope::default();
         let mut pending_on: Vec<ast::Expr> = Vec::new();
@@ -37,12 +38,18 @@ impl Binder<'_> {
                     relations.push(rel);
                     match constraint(&j.join_operator) {
                         Some(ast::JoinConstraint::On(e)) => pending_on.push(e.clone()),
+                        Some(ast::JoinConstraint::None)
+                            if !matches!(j.join_operator, ast::JoinOperator::CrossJoin(_)) =>
+                        {
+                            return invalid("JOIN needs an ON condition (use CROSS JOIN for a cross product)");
+                        }
                         Some(ast::JoinConstraint::None) | None => {}
                         Some(_) => return unsupported("JOIN ... USING / NATURAL"),
                     }
                 }
             }
         }
+        check_unique_aliases(&std::mem::replace(&mut self.from_aliases, saved_aliases))?;
         if let Some(slot) = self.scopes.last_mut() {
             *slot = scope.clone();
         }
@@ -146,7 +153,14 @@ impl Binder<'_> {
                     .as_ref()
                     .map(|a| a.name.value.to_ascii_uppercase())
                     .unwrap_or_else(|| tname.clone());
-                if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == tname).cloned() {
+                self.from_aliases.push(alias_name.clone());
+                if let Some(cte) = self
+                    .ctes
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == tname && name.0.len() == 1)
+                    .cloned()
+                {
                     let (plan, cols) = self.query_same_level(&cte.query)?;
                     let names: Vec<String> = if cte.columns.is_empty() {
                         cols.iter().map(|c| c.name.clone()).collect()
@@ -179,7 +193,7 @@ impl Binder<'_> {
                         scope_cols,
                     ));
                 }
-                let table = self.table(&tname)?;
+                let table = self.table(name)?;
                 let cols: Vec<ScopeColumn> = table
                     .columns
                     .iter()
@@ -211,6 +225,9 @@ impl Binder<'_> {
                 }
                 let (plan, cols) = self.query_same_level(subquery)?;
                 let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase());
+                if let Some(a) = &alias_name {
+                    self.from_aliases.push(a.clone());
+                }
                 let renames: Vec<String> = alias
                     .as_ref()
                     .map(|a| a.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect())
@@ -323,4 +340,15 @@ fn split_keys(on: Option<Expr>, left_width: usize) -> (Vec<(Expr, Expr)>, Option
         }
     }
     (keys, Expr::conjunction(rest))
+}
+
+/// Two FROM items may not share a name (`FROM t a, t a`): their columns could not be told
+/// apart.
+fn check_unique_aliases(aliases: &[String]) -> Result<()> {
+    for (i, a) in aliases.iter().enumerate() {
+        if aliases[..i].contains(a) {
+            return invalid(format!("table name \"{a}\" specified more than once in FROM"));
+        }
+    }
+    Ok(())
 }

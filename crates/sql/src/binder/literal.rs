@@ -14,6 +14,11 @@ pub(crate) fn number_literal(text: &str) -> Result<Expr> {
         let f: f64 = text
             .parse()
             .map_err(|_| Error::Type(format!("invalid number {text}")))?;
+        if !f.is_finite() {
+            return Err(Error::Range(format!(
+                "numeric literal {text} is out of the FLOAT range"
+            )));
+        }
         return Ok(Expr::literal(Value::Float(f), DataType::Float));
     }
     if !text.contains('.')
@@ -79,5 +84,10 @@ pub(crate) fn convert_type(t: &ast::DataType) -> Result<DataType> {
         .map_err(|e| Error::Type(format!("unknown type {text}: {}", e.message)))?;
     let mut p = crate::parser::parser(tokens);
     let ty = crate::ddl_parser::data_type(&mut p).map_err(|_| Error::Type(format!("unknown type {text}")))?;
-    Ok(ty)
+    // In CAST a string type without a length is unbounded (VoltDB: CAST(x AS VARCHAR)).
+    Ok(match ty {
+        DataType::Varchar { .. } if !text.contains('(') => DataType::VARCHAR_MAX,
+        DataType::Varbinary { .. } if !text.contains('(') => DataType::VARBINARY_MAX,
+        other => other,
+    })
 }

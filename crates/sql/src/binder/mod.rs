@@ -66,6 +66,7 @@ pub(crate) struct CteDef {
 }
 
 pub struct Binder<'a> {
+    pub(crate) catalog: &'a Catalog,
     pub(crate) ns: &'a Namespace,
     pub(crate) stats: &'a dyn Stats,
     /// Scopes of the queries being bound, outermost first.
@@ -78,15 +79,22 @@ pub struct Binder<'a> {
     pub params: Vec<DataType>,
     pub(crate) depth: usize,
     /// Aggregate and window mode per scope level (see [`expr`]).
+    /// Names of the FROM items of the FROM clause being bound (to reject duplicates).
+    pub(crate) from_aliases: Vec<String>,
     pub(crate) modes: Vec<(Option<aggregate::AggContext>, Option<aggregate::WindowContext>)>,
 }
 
 /// Deepest expression or query nesting the binder accepts.
-pub const MAX_BIND_DEPTH: usize = 128;
+pub const MAX_BIND_DEPTH: usize = 200;
+
+/// Longest left-deep chain of one non-logical binary operator (`1+1+...`) accepted; AND / OR
+/// chains of any length bind as balanced trees.
+pub const MAX_EXPR_CHAIN: usize = 1000;
 
 impl<'a> Binder<'a> {
-    pub fn new(_catalog: &'a Catalog, ns: &'a Namespace, stats: &'a dyn Stats) -> Binder<'a> {
+    pub fn new(catalog: &'a Catalog, ns: &'a Namespace, stats: &'a dyn Stats) -> Binder<'a> {
         Binder {
+            catalog,
             ns,
             stats,
             scopes: Vec::new(),
@@ -95,6 +103,7 @@ impl<'a> Binder<'a> {
             next_subquery_id: 0,
             params: Vec::new(),
             depth: 0,
+            from_aliases: Vec::new(),
             modes: Vec::new(),
         }
     }
@@ -104,8 +113,18 @@ impl<'a> Binder<'a> {
         Ok(Bound::Query { plan, columns })
     }
 
-    pub(crate) fn table(&self, name: &str) -> Result<Arc<TableDef>> {
-        self.ns.table(name).cloned()
+    /// Resolves `table` or `database.table`.
+    pub(crate) fn table(&self, name: &sqlparser::ast::ObjectName) -> Result<Arc<TableDef>> {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|p| p.to_string().trim_matches('"').to_ascii_uppercase())
+            .collect();
+        match parts.as_slice() {
+            [table] => self.ns.table(table).cloned(),
+            [db, table] => self.catalog.database(db)?.table(table).cloned(),
+            _ => Err(Error::Name(format!("invalid table name {name}"))),
+        }
     }
 
     pub(crate) fn enter(&mut self) -> Result<()> {

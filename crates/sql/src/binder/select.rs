@@ -312,7 +312,15 @@ impl Binder<'_> {
                 if contains_aggregate(&target) {
                     return invalid("aggregate functions are not allowed in GROUP BY");
                 }
-                keys.push(self.expr(&target)?);
+                let key = match self.expr(&target) {
+                    // GROUP BY may name a select-list alias that is not a column.
+                    Err(Error::Name(msg)) => match alias_expr(g, items) {
+                        Some(e) if !contains_aggregate(e) => self.expr(e)?,
+                        _ => return Err(Error::Name(msg)),
+                    },
+                    other => other?,
+                };
+                keys.push(key);
             }
             self.set_mode(Some(AggContext::new(keys)), None);
         }
@@ -580,4 +588,13 @@ fn positional(g: &ast::Expr, items: &[ast::SelectItem]) -> Result<Option<ast::Ex
         };
     }
     Ok(None)
+}
+
+/// The expression of the select item aliased `g`, if `g` is a bare name.
+fn alias_expr<'i>(g: &ast::Expr, items: &'i [ast::SelectItem]) -> Option<&'i ast::Expr> {
+    let ast::Expr::Identifier(id) = g else { return None };
+    items.iter().find_map(|i| match i {
+        ast::SelectItem::ExprWithAlias { expr, alias } if alias.value.eq_ignore_ascii_case(&id.value) => Some(expr),
+        _ => None,
+    })
 }
