@@ -12,9 +12,15 @@
 //! * Strategy C: deeply nested and very long expressions (1 000 / 10 000 levels, 100 000
 //!   terms) must give an error or a result on a 2 MiB stack, never a stack overflow.
 //!
-//! Everything runs with a fixed proptest seed, so failures reproduce. Each case runs on a
-//! thread with a 2 MiB stack (the default test-thread size); a stack overflow aborts the
-//! process and the abort message names the thread, i.e. the case.
+//! Everything runs with a fixed proptest seed, so failures reproduce (a failing case is shrunk
+//! and reported with its SQL, the panic message and location). Each case runs on a thread with
+//! a 2 MiB stack (the default test-thread size). A stack overflow aborts the whole process, so
+//! each Strategy C case runs in a child process (this binary, filtered to that one case) and
+//! an abort there fails the test naming the case.
+//!
+//! Knobs: `NO_PANIC_VERBOSE=1` prints every statement and its outcome; `NO_PANIC_CASES=<n>` and
+//! `NO_PANIC_SEED=<u64>` run longer or different (still reproducible) explorations;
+//! `NO_PANIC_DEEP_CASE=<name>` runs one Strategy C case in-process.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
@@ -232,8 +238,7 @@ impl Checker {
             ))),
             Ok(Ok(_)) => Ok(()),
             Ok(Err(_)) if self.p_gone => Ok(()),
-            Ok(Err(e)) if !failed && may_remove_p(sql) => {
-                let _ = e;
+            Ok(Err(_)) if !failed && may_remove_p(sql) => {
                 self.p_gone = true;
                 Ok(())
             }
@@ -1800,6 +1805,45 @@ fn deep_cases() -> Vec<(String, String)> {
             format!("SELECT {} FROM p", chain(terms, "1", " = ")),
         ));
     }
+    // Left-deep chains of the less common operators and postfix forms.
+    for terms in [10_000usize, 100_000] {
+        for (kind, term, op) in [
+            ("bitor", "1", " | "),
+            ("bitand", "1", " & "),
+            ("caret", "1", " ^ "),
+            ("shift", "1", " << "),
+            ("like", "s", " LIKE "),
+            ("distinct_from", "id", " IS DISTINCT FROM "),
+        ] {
+            cases.push((
+                format!("{kind}_{terms}"),
+                format!("SELECT {} FROM p", chain(terms, term, op)),
+            ));
+        }
+        cases.push((
+            format!("is_null_{terms}"),
+            format!("SELECT id{} FROM p", " IS NULL".repeat(terms)),
+        ));
+        cases.push((
+            format!("double_colon_{terms}"),
+            format!("SELECT id{} FROM p", "::BIGINT".repeat(terms)),
+        ));
+        cases.push((
+            format!("collate_{terms}"),
+            format!("SELECT s{} FROM p", " COLLATE c".repeat(terms)),
+        ));
+    }
+    // Parenthesised groups, each a long chain, nested: the tree is as deep as all groups together.
+    for (groups, per_group) in [(5usize, 19_000usize), (20, 5_000)] {
+        let mut e = "1".to_string();
+        for _ in 0..groups {
+            e = format!("({e}{})", "+1".repeat(per_group));
+        }
+        cases.push((
+            format!("grouped_plus_{groups}x{per_group}"),
+            format!("SELECT {e} FROM p"),
+        ));
+    }
     cases.push((
         "long_string_1m".into(),
         format!("SELECT '{}' FROM p", "x".repeat(1 << 20)),
@@ -1909,16 +1953,10 @@ fn strategy_c_deep_nesting_never_overflows() {
 }
 
 #[test]
-fn zz_sql() {
-    let Ok(sql) = std::env::var("ZZ_SQL") else { return };
-    let mut s = fresh_session();
-    for q in sql.split("\n") {
-        eprintln!("{q}\n  => {:?}", s.execute_sql(q));
-    }
-}
-
-#[test]
 fn harness_reports_panics() {
     let caught = guarded(|| -> () { panic!("deliberate") }).expect_err("the panic is caught");
-    assert!(caught.contains("deliberate") && caught.contains("no_panic.rs"), "{caught}");
+    assert!(
+        caught.contains("deliberate") && caught.contains("no_panic.rs"),
+        "{caught}"
+    );
 }

@@ -12,6 +12,7 @@
 
 use sqlparser::ast;
 use sqlparser::dialect::GenericDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
@@ -189,7 +190,91 @@ fn rewrite_starts_with(tokens: &mut Vec<TokenWithSpan>) {
     }
 }
 
+/// Deepest chain of operators accepted in one statement. sqlparser builds a left-deep tree for
+/// a chain of operators and drops it recursively, so a chain of ~60 000 overflows a 2 MiB
+/// thread stack; this guard, run on tokens before parsing, keeps hostile input far below that.
+pub const MAX_OPERATOR_CHAIN: usize = 10_000;
+
+/// Estimates the depth of the operator tree sqlparser would build: operators add one to the
+/// current list item, a comma starts a new item (list items are siblings), and a closed
+/// parenthesis group adds its deepest item to the item it belongs to.
+fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
+    // Per open group: (deepest finished item, current item).
+    let mut groups: Vec<(usize, usize)> = vec![(0, 0)];
+    for t in tokens {
+        let is_operator = match &t.token {
+            Token::LParen => {
+                groups.push((0, 0));
+                false
+            }
+            Token::RParen => {
+                if groups.len() > 1
+                    && let Some((max, cur)) = groups.pop()
+                    && let Some(parent) = groups.last_mut()
+                {
+                    parent.1 += max.max(cur);
+                }
+                false
+            }
+            Token::Comma => {
+                if let Some(g) = groups.last_mut() {
+                    g.0 = g.0.max(g.1);
+                    g.1 = 0;
+                }
+                false
+            }
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::DoubleEq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Pipe
+            | Token::Ampersand
+            | Token::Caret
+            | Token::ShiftLeft
+            | Token::ShiftRight
+            | Token::DoubleColon => true,
+            Token::Word(w) => matches!(
+                w.keyword,
+                Keyword::AND
+                    | Keyword::OR
+                    | Keyword::NOT
+                    | Keyword::IS
+                    | Keyword::LIKE
+                    | Keyword::ILIKE
+                    | Keyword::IN
+                    | Keyword::BETWEEN
+                    | Keyword::UNION
+                    | Keyword::INTERSECT
+                    | Keyword::EXCEPT
+                    | Keyword::COLLATE
+            ),
+            _ => false,
+        };
+        if is_operator && let Some(g) = groups.last_mut() {
+            g.1 += 1;
+            if g.1 > MAX_OPERATOR_CHAIN {
+                return Err(Error::Syntax {
+                    message: format!("expression too long: a chain of more than {MAX_OPERATOR_CHAIN} operators"),
+                    line: t.span.start.line,
+                    column: t.span.start.column,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
+    check_operator_chains(&tokens)?;
     rewrite_starts_with(&mut tokens);
     let words = leading_words(&tokens, 3);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");

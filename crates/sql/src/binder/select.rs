@@ -154,6 +154,13 @@ impl Binder<'_> {
     }
 
     fn set_expr(&mut self, body: &ast::SetExpr) -> Result<(Plan, Vec<ResultColumn>)> {
+        self.enter()?;
+        let r = self.set_expr_inner(body);
+        self.leave();
+        r
+    }
+
+    fn set_expr_inner(&mut self, body: &ast::SetExpr) -> Result<(Plan, Vec<ResultColumn>)> {
         match body {
             ast::SetExpr::Select(s) => self.select(s, &[], None, None),
             ast::SetExpr::Query(q) => self.query_same_level(q),
