@@ -1814,6 +1814,18 @@ fn deep_cases() -> Vec<(String, String)> {
             ("shift", "1", " << "),
             ("like", "s", " LIKE "),
             ("distinct_from", "id", " IS DISTINCT FROM "),
+            ("div", "1", " DIV "),
+            ("xor", "TRUE", " XOR "),
+            ("regexp", "s", " REGEXP "),
+            ("similar_to", "s", " SIMILAR TO "),
+            ("arrow", "s", " -> "),
+            ("long_arrow", "s", " ->> "),
+            ("tilde", "s", " ~ "),
+            ("not_tilde", "s", " !~ "),
+            ("spaceship", "1", " <=> "),
+            ("contains", "b", " @> "),
+            ("hash_arrow", "s", " #> "),
+            ("overlaps", "t", " OVERLAPS "),
         ] {
             cases.push((
                 format!("{kind}_{terms}"),
@@ -1831,6 +1843,41 @@ fn deep_cases() -> Vec<(String, String)> {
         cases.push((
             format!("collate_{terms}"),
             format!("SELECT s{} FROM p", " COLLATE c".repeat(terms)),
+        ));
+        cases.push((
+            format!("at_time_zone_{terms}"),
+            format!("SELECT t{} FROM p", " AT TIME ZONE 'UTC'".repeat(terms)),
+        ));
+        cases.push((
+            format!("subscript_{terms}"),
+            format!("SELECT s{} FROM p", "[1]".repeat(terms)),
+        ));
+        cases.push((
+            format!("field_access_{terms}"),
+            format!("SELECT (s){} FROM p", ".a".repeat(terms)),
+        ));
+    }
+    // Long FROM clauses and WITH chains.
+    for n in [1_000usize, 10_000] {
+        let joins: String = (0..n).map(|i| format!(" JOIN p j{i} ON j{i}.id = p.id")).collect();
+        cases.push((format!("join_chain_{n}"), format!("SELECT COUNT(*) FROM p{joins}")));
+        let tables: Vec<String> = (0..n).map(|i| format!("p c{i}")).collect();
+        cases.push((
+            format!("comma_join_{n}"),
+            format!("SELECT COUNT(*) FROM {} WHERE c0.id = 1", tables.join(", ")),
+        ));
+        let ctes: Vec<String> = (1..n).map(|i| format!("w{i} AS (SELECT id FROM w{})", i - 1)).collect();
+        cases.push((
+            format!("with_chain_{n}"),
+            format!(
+                "WITH w0 AS (SELECT id FROM p), {} SELECT * FROM w{}",
+                ctes.join(", "),
+                n - 1
+            ),
+        ));
+        cases.push((
+            format!("from_parens_{n}"),
+            format!("SELECT * FROM {}", nested(n, "(", "p", ")")),
         ));
     }
     // Parenthesised groups, each a long chain, nested: the tree is as deep as all groups together.

@@ -223,41 +223,20 @@ fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
                 }
                 false
             }
-            Token::Plus
-            | Token::Minus
-            | Token::Mul
-            | Token::Div
-            | Token::Mod
-            | Token::StringConcat
-            | Token::Eq
-            | Token::DoubleEq
-            | Token::Neq
-            | Token::Lt
-            | Token::Gt
-            | Token::LtEq
-            | Token::GtEq
-            | Token::Pipe
-            | Token::Ampersand
-            | Token::Caret
-            | Token::ShiftLeft
-            | Token::ShiftRight
-            | Token::DoubleColon => true,
-            Token::Word(w) => matches!(
-                w.keyword,
-                Keyword::AND
-                    | Keyword::OR
-                    | Keyword::NOT
-                    | Keyword::IS
-                    | Keyword::LIKE
-                    | Keyword::ILIKE
-                    | Keyword::IN
-                    | Keyword::BETWEEN
-                    | Keyword::UNION
-                    | Keyword::INTERSECT
-                    | Keyword::EXCEPT
-                    | Keyword::COLLATE
-            ),
-            _ => false,
+            // Operands and punctuation never deepen the tree; every other token (operators,
+            // keywords) is counted, which over-estimates but cannot miss an operator.
+            Token::Word(w) => w.keyword != Keyword::NoKeyword,
+            Token::Number(..)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::NationalStringLiteral(_)
+            | Token::HexStringLiteral(_)
+            | Token::Placeholder(_)
+            | Token::Whitespace(_)
+            | Token::Period
+            | Token::SemiColon
+            | Token::EOF => false,
+            _ => true,
         };
         if is_operator && let Some(g) = groups.last_mut() {
             g.1 += 1;

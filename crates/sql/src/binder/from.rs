@@ -6,7 +6,7 @@ use voltrs_storage::DataType;
 
 use super::ast_walk::contains_aggregate;
 use super::join::{Relation, plan_joins};
-use super::{Binder, Scope, ScopeColumn};
+use super::{Binder, MAX_FROM_ITEMS, Scope, ScopeColumn};
 use crate::error::{Error, Result, invalid, unsupported};
 use crate::expr::{Expr, ExprKind};
 use crate::plan::{JoinKind, Plan};
@@ -48,6 +48,12 @@ impl Binder<'_> {
                     }
                 }
             }
+        }
+        if relations.len() > MAX_FROM_ITEMS {
+            return invalid(format!(
+                "too many tables in FROM: {} (limit {MAX_FROM_ITEMS})",
+                relations.len()
+            ));
         }
         check_unique_aliases(&std::mem::replace(&mut self.from_aliases, saved_aliases))?;
         if let Some(slot) = self.scopes.last_mut() {

@@ -87,6 +87,9 @@ pub struct Binder<'a> {
 /// Deepest expression or query nesting the binder accepts.
 pub const MAX_BIND_DEPTH: usize = 200;
 
+/// Most FROM items in one query (SQLite's corpus joins up to 64 tables).
+pub const MAX_FROM_ITEMS: usize = 128;
+
 /// Longest left-deep chain of one non-logical binary operator (`1+1+...`) accepted; AND / OR
 /// chains of any length bind as balanced trees.
 pub const MAX_EXPR_CHAIN: usize = 1000;

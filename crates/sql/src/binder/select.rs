@@ -36,6 +36,13 @@ impl Binder<'_> {
     /// Binds a query at the *current* level (derived tables and CTE references, which the
     /// executor runs inside this query's plan and so share its enclosing-row chain).
     pub(crate) fn query_same_level(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>)> {
+        self.enter()?;
+        let r = self.query_same_level_inner(q);
+        self.leave();
+        r
+    }
+
+    fn query_same_level_inner(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>)> {
         let scope = self.scopes.pop();
         let corr = self.correlated.pop();
         let mode = if self.modes.len() > self.scopes.len() {
