@@ -9,8 +9,8 @@
 use sqlparser::ast;
 use voltrs_storage::DataType;
 
-use super::Binder;
 use super::ast_walk::{contains_aggregate, contains_window, function_name, is_aggregate_name};
+use super::{Binder, Scope, ScopeColumn};
 use crate::error::{Error, Result, invalid, type_err, unsupported};
 use crate::expr::{Expr, ExprKind};
 use crate::plan::{AggCall, AggFunc, SortKey, WindowCall, WindowFunc};
@@ -56,6 +56,33 @@ fn has_correlated_subquery(e: &Expr) -> bool {
 }
 
 impl Binder<'_> {
+    /// In aggregate mode, the scope a subquery sees for the current level: the aggregate
+    /// output, where GROUP BY keys that are plain columns keep their names.
+    pub(crate) fn post_aggregate_scope(&mut self) -> Option<Scope> {
+        let from = self.current_scope().clone();
+        self.with_mode(|agg, _| {
+            let agg = agg.as_ref()?;
+            let mut columns: Vec<ScopeColumn> = agg
+                .keys
+                .iter()
+                .map(|k| match k.kind {
+                    ExprKind::Column(i) if i < from.columns.len() => from.columns[i].clone(),
+                    _ => ScopeColumn {
+                        table: None,
+                        name: String::new(),
+                        ty: k.ty,
+                    },
+                })
+                .collect();
+            columns.extend(agg.aggs.iter().map(|a| ScopeColumn {
+                table: None,
+                name: String::new(),
+                ty: a.ty,
+            }));
+            Some(Scope { columns })
+        })
+    }
+
     pub(crate) fn set_mode(&mut self, agg: Option<AggContext>, window: Option<WindowContext>) {
         let level = self.scopes.len();
         if level == 0 {
@@ -105,9 +132,9 @@ impl Binder<'_> {
                     if let Some(i) = keys_match(b, agg) {
                         Some(Ok(Expr::column(i, b.ty)))
                     } else if has_correlated_subquery(b) {
-                        Some(unsupported(
-                            "a correlated subquery in an aggregated query's select list",
-                        ))
+                        // Bind it again structurally: its subqueries then see the aggregate
+                        // output (see `Binder::subquery`).
+                        None
                     } else if !b.uses_columns() {
                         Some(Ok(b.clone()))
                     } else if matches!(e, ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) {

@@ -541,7 +541,16 @@ impl Binder<'_> {
     /// Binds a subquery one scope level down.
     pub(crate) fn subquery(&mut self, q: &ast::Query) -> Result<Subquery> {
         self.enter()?;
+        // Inside an aggregated query the subquery runs on aggregate output rows, so its outer
+        // references must resolve against that row's layout.
+        let swapped = match self.post_aggregate_scope() {
+            Some(post) => self.scopes.last_mut().map(|s| std::mem::replace(s, post)),
+            None => None,
+        };
         let r = self.query(q);
+        if let (Some(from), Some(slot)) = (swapped, self.scopes.last_mut()) {
+            *slot = from;
+        }
         self.leave();
         let (plan, _cols, correlated) = r?;
         let id = self.next_subquery_id;
