@@ -34,8 +34,18 @@ impl Binder<'_> {
                 relations.push(rel);
                 for j in &twj.joins {
                     let (rel, cols) = self.table_factor(&j.relation)?;
+                    let using = match constraint(&j.join_operator) {
+                        Some(c @ (ast::JoinConstraint::Using(_) | ast::JoinConstraint::Natural)) => {
+                            Some(using_condition(&scope.columns, &cols, c)?)
+                        }
+                        _ => None,
+                    };
                     scope.columns.extend(cols);
                     relations.push(rel);
+                    if let Some(u) = using {
+                        pending_on.push(u);
+                        continue;
+                    }
                     match constraint(&j.join_operator) {
                         Some(ast::JoinConstraint::On(e)) => pending_on.push(e.clone()),
                         Some(ast::JoinConstraint::None)
@@ -98,6 +108,12 @@ impl Binder<'_> {
         for j in &twj.joins {
             let (rel, rcols) = self.table_factor(&j.relation)?;
             let left_width = cols.len();
+            let using = match constraint(&j.join_operator) {
+                Some(c @ (ast::JoinConstraint::Using(_) | ast::JoinConstraint::Natural)) => {
+                    Some(using_condition(&cols, &rcols, c)?)
+                }
+                _ => None,
+            };
             cols.extend(rcols);
             let kind = match &j.join_operator {
                 ast::JoinOperator::Left(_) | ast::JoinOperator::LeftOuter(_) => JoinKind::Left,
@@ -106,7 +122,11 @@ impl Binder<'_> {
                 op if is_inner(op) => JoinKind::Inner,
                 _ => return unsupported("this kind of JOIN"),
             };
-            let on = match constraint(&j.join_operator) {
+            let on_ast = match (&using, constraint(&j.join_operator)) {
+                (Some(u), _) => Some(ast::JoinConstraint::On(u.clone())),
+                (None, c) => c.cloned(),
+            };
+            let on = match on_ast.as_ref() {
                 Some(ast::JoinConstraint::On(e)) => {
                     // Bind ON against the columns joined so far.
                     let saved = self.scopes.last().cloned();
@@ -357,4 +377,64 @@ fn check_unique_aliases(aliases: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `USING (c, ...)` or `NATURAL`: equalities between the named (or all shared) columns of
+/// the left side and the new relation. Both copies of each column stay visible.
+fn using_condition(left: &[ScopeColumn], right: &[ScopeColumn], c: &ast::JoinConstraint) -> Result<ast::Expr> {
+    let names: Vec<String> = match c {
+        ast::JoinConstraint::Using(list) => list
+            .iter()
+            .map(|n| {
+                n.0.last()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_ascii_uppercase()
+            })
+            .collect(),
+        _ => right
+            .iter()
+            .filter(|r| left.iter().any(|l| l.name == r.name))
+            .map(|r| r.name.clone())
+            .collect(),
+    };
+    if names.is_empty() {
+        return invalid("NATURAL JOIN of relations with no column in common");
+    }
+    let qualified = |side: &[ScopeColumn], name: &str, which: &str| -> Result<ast::Expr> {
+        let hits: Vec<&ScopeColumn> = side.iter().filter(|c| c.name == name).collect();
+        match hits.as_slice() {
+            [one] => match &one.table {
+                Some(t) => Ok(ast::Expr::CompoundIdentifier(vec![
+                    ast::Ident::new(t.clone()),
+                    ast::Ident::new(name),
+                ])),
+                None => unsupported("USING with a derived table that has no alias"),
+            },
+            [] => Err(Error::Name(format!(
+                "column \"{name}\" of USING is not in the {which} side of the join"
+            ))),
+            _ => Err(Error::Name(format!(
+                "column \"{name}\" of USING is ambiguous in the {which} side of the join"
+            ))),
+        }
+    };
+    let mut cond: Option<ast::Expr> = None;
+    for n in &names {
+        let eq = ast::Expr::BinaryOp {
+            left: Box::new(qualified(left, n, "left")?),
+            op: ast::BinaryOperator::Eq,
+            right: Box::new(qualified(right, n, "right")?),
+        };
+        cond = Some(match cond {
+            None => eq,
+            Some(c) => ast::Expr::BinaryOp {
+                left: Box::new(c),
+                op: ast::BinaryOperator::And,
+                right: Box::new(eq),
+            },
+        });
+    }
+    cond.ok_or_else(|| Error::Invalid("empty USING list".into()))
 }
