@@ -66,6 +66,13 @@ pub enum ExprKind {
         subquery: Box<Subquery>,
         negated: bool,
     },
+    /// `expr op ANY (subquery)` (`all: false`) or `expr op ALL (subquery)`.
+    Quantified {
+        expr: Box<Expr>,
+        op: BinOp,
+        subquery: Box<Subquery>,
+        all: bool,
+    },
     ScalarSubquery(Box<Subquery>),
     Case {
         operand: Option<Box<Expr>>,
@@ -231,7 +238,7 @@ impl Expr {
                 f(expr);
                 list.iter().for_each(f);
             }
-            ExprKind::InSubquery { expr, .. } => f(expr),
+            ExprKind::InSubquery { expr, .. } | ExprKind::Quantified { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
             ExprKind::Case { operand, whens, else_ } => {
                 if let Some(o) = operand {
@@ -275,7 +282,7 @@ impl Expr {
                 f(expr);
                 list.iter_mut().for_each(f);
             }
-            ExprKind::InSubquery { expr, .. } => f(expr),
+            ExprKind::InSubquery { expr, .. } | ExprKind::Quantified { expr, .. } => f(expr),
             ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_) => {}
             ExprKind::Case { operand, whens, else_ } => {
                 if let Some(o) = operand {
@@ -314,7 +321,10 @@ impl Expr {
     pub fn has_subquery(&self) -> bool {
         if matches!(
             self.kind,
-            ExprKind::InSubquery { .. } | ExprKind::Exists { .. } | ExprKind::ScalarSubquery(_)
+            ExprKind::InSubquery { .. }
+                | ExprKind::Exists { .. }
+                | ExprKind::ScalarSubquery(_)
+                | ExprKind::Quantified { .. }
         ) {
             return true;
         }

@@ -47,7 +47,8 @@ fn has_correlated_subquery(e: &Expr) -> bool {
     let here = match &e.kind {
         ExprKind::InSubquery { subquery, .. }
         | ExprKind::Exists { subquery, .. }
-        | ExprKind::ScalarSubquery(subquery) => subquery.correlated,
+        | ExprKind::ScalarSubquery(subquery)
+        | ExprKind::Quantified { subquery, .. } => subquery.correlated,
         _ => false,
     };
     let mut found = here;

@@ -175,6 +175,17 @@ impl Binder<'_> {
                     DataType::Boolean,
                 ))
             }
+            E::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            } => self.quantified(left, compare_op, right, false),
+            E::AllOp {
+                left,
+                compare_op,
+                right,
+            } => self.quantified(left, compare_op, right, true),
             E::In {
                 expr, target, negated, ..
             } => self.in_expr(expr, target, *negated),
@@ -536,6 +547,46 @@ impl Binder<'_> {
             }
             _ => unsupported("this form of IN"),
         }
+    }
+
+    /// `x op ANY (subquery)` / `x op ALL (subquery)`.
+    fn quantified(&mut self, left: &ast::Expr, op: &ast::BinaryOperator, right: &ast::Expr, all: bool) -> Result<Expr> {
+        let q = match right {
+            ast::Expr::Subquery(q) => q,
+            ast::Expr::Nested(inner) => match inner.as_ref() {
+                ast::Expr::Subquery(q) => q,
+                _ => return unsupported("ANY / ALL over something other than a subquery"),
+            },
+            _ => return unsupported("ANY / ALL over something other than a subquery"),
+        };
+        let op = match op {
+            ast::BinaryOperator::Eq => BinOp::Eq,
+            ast::BinaryOperator::NotEq => BinOp::NotEq,
+            ast::BinaryOperator::Lt => BinOp::Lt,
+            ast::BinaryOperator::LtEq => BinOp::LtEq,
+            ast::BinaryOperator::Gt => BinOp::Gt,
+            ast::BinaryOperator::GtEq => BinOp::GtEq,
+            other => return unsupported(format!("{other} with ANY / ALL")),
+        };
+        let x = self.expr(left)?;
+        let sub = self.subquery(q)?;
+        let types = sub.plan.output_types();
+        if types.len() != 1 {
+            return invalid(format!(
+                "the subquery of ANY / ALL must return one column, not {}",
+                types.len()
+            ));
+        }
+        check_comparable(&x, &Expr::literal(Value::Null, types[0]))?;
+        Ok(Expr::new(
+            ExprKind::Quantified {
+                expr: Box::new(x),
+                op,
+                subquery: Box::new(sub),
+                all,
+            },
+            DataType::Boolean,
+        ))
     }
 
     /// Binds a subquery one scope level down.

@@ -252,7 +252,8 @@ fn correlated(e: &Expr) -> bool {
     let here = match &e.kind {
         ExprKind::InSubquery { subquery, .. }
         | ExprKind::Exists { subquery, .. }
-        | ExprKind::ScalarSubquery(subquery) => subquery.correlated,
+        | ExprKind::ScalarSubquery(subquery)
+        | ExprKind::Quantified { subquery, .. } => subquery.correlated,
         _ => false,
     };
     let mut found = here;

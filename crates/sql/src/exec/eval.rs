@@ -132,6 +132,41 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
             }
             Ok(in_result(found, saw_null, *negated))
         }
+        ExprKind::Quantified {
+            expr: e,
+            op,
+            subquery,
+            all,
+        } => {
+            let left = eval(e, env, ctx)?;
+            let rows = subquery_rows(subquery, env, ctx)?;
+            // ANY: TRUE if some comparison is TRUE, else NULL if some is NULL, else FALSE.
+            // ALL: FALSE if some comparison is FALSE, else NULL if some is NULL, else TRUE.
+            let mut saw_null = false;
+            for row in rows.iter() {
+                let Some(v) = row.first() else {
+                    return internal("quantified subquery returned a row without columns");
+                };
+                match compare(&left, v)? {
+                    None => saw_null = true,
+                    Some(ord) => {
+                        let holds = match op {
+                            BinOp::Eq => ord == Ordering::Equal,
+                            BinOp::NotEq => ord != Ordering::Equal,
+                            BinOp::Lt => ord == Ordering::Less,
+                            BinOp::LtEq => ord != Ordering::Greater,
+                            BinOp::Gt => ord == Ordering::Greater,
+                            BinOp::GtEq => ord != Ordering::Less,
+                            _ => return internal("quantified comparison with a non-comparison operator"),
+                        };
+                        if holds != *all {
+                            return Ok(Value::Boolean(holds));
+                        }
+                    }
+                }
+            }
+            Ok(if saw_null { Value::Null } else { Value::Boolean(*all) })
+        }
         ExprKind::Exists { subquery, negated } => {
             let rows = subquery_rows(subquery, env, ctx)?;
             Ok(Value::Boolean(rows.is_empty() == *negated))
