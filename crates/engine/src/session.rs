@@ -48,14 +48,32 @@ impl Session {
         &self.database
     }
 
-    /// Runs a `;`-separated script, stopping at the first failing statement.
+    /// Runs a `;`-separated script, stopping at the first failing statement (the statements
+    /// before it stay applied; see [`Session::execute_script`] to get their outcomes too).
     pub fn execute_sql(&mut self, sql: &str) -> Result<Vec<Outcome>, Error> {
-        let statements = parse_script(sql)?;
+        let (outcomes, error) = self.execute_script(sql);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        }
+    }
+
+    /// Runs a `;`-separated script, stopping at the first failing statement; returns the
+    /// outcomes of the statements that ran and the error that stopped it, if any. A script
+    /// that does not parse runs nothing.
+    pub fn execute_script(&mut self, sql: &str) -> (Vec<Outcome>, Option<Error>) {
+        let statements = match parse_script(sql) {
+            Ok(s) => s,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
         let mut out = Vec::with_capacity(statements.len());
         for s in statements {
-            out.push(self.execute(&s.statement)?);
+            match self.execute(&s.statement) {
+                Ok(o) => out.push(o),
+                Err(e) => return (out, Some(e)),
+            }
         }
-        Ok(out)
+        (out, None)
     }
 
     fn execute(&mut self, stmt: &Statement) -> Result<Outcome, Error> {

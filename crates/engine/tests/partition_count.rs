@@ -1,5 +1,7 @@
 //! Results never depend on the partition count: the same data and queries on 1, 3 and 8
-//! partitions give the same rows (sorted where the query leaves order open).
+//! partitions give the same rows (sorted where the query leaves order open). Exact types
+//! only: a FLOAT sum adds in row order, which follows the placement of rows, so its last
+//! bits may differ (as in VoltDB).
 
 use voltrs_engine::{Config, Database, Outcome};
 use voltrs_storage::text::render;

@@ -181,7 +181,9 @@ pub fn cast(v: &Value, to: DataType) -> Result<Value> {
             }
         }
         DataType::Timestamp => match v {
-            Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
+            Value::Timestamp(t) => Ok(Value::Timestamp(*t)),
+            // Microseconds since the epoch, within VoltDB's valid range (years 1583..=9999).
+            Value::Integer(t) => Ok(Value::Timestamp(voltrs_storage::timestamp::check_range(*t)?)),
             Value::Varchar(s) => parse_timestamp(s)
                 .map(Value::Timestamp)
                 .map_err(|e| match Error::from(e) {
@@ -251,6 +253,10 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
             }
         }
         DataType::Float => match v {
+            // -1.7976931348623157E308 is FLOAT's NULL on VoltDB's wire: not storable as data.
+            Value::Float(f) if *f <= -f64::MAX => range_err(format!(
+                "value {f:e} is out of range for column \"{column}\" of type FLOAT (it is FLOAT's NULL value)"
+            )),
             Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
             _ => incompatible(),
         },
@@ -288,7 +294,9 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
             }
         }
         DataType::Timestamp => match v {
-            Value::Timestamp(t) | Value::Integer(t) => Ok(Value::Timestamp(*t)),
+            Value::Timestamp(t) => Ok(Value::Timestamp(*t)),
+            // Microseconds since the epoch, within VoltDB's valid range (years 1583..=9999).
+            Value::Integer(t) => Ok(Value::Timestamp(voltrs_storage::timestamp::check_range(*t)?)),
             Value::Varchar(s) => parse_timestamp(s)
                 .map(Value::Timestamp)
                 .map_err(|e| match Error::from(e) {

@@ -74,23 +74,22 @@ fn split_complete(script: &str) -> Vec<String> {
 
 /// Runs one chunk and prints its results; returns false on error.
 fn run_one(session: &mut voltrs_engine::Session, sql: &str) -> bool {
-    match session.execute_sql(sql) {
-        Ok(outcomes) => {
-            for o in outcomes {
-                match o {
-                    Outcome::Rows(t) => print_table(&t),
-                    Outcome::Modified(n) => {
-                        println!("({n} row{} affected)", if n == 1 { "" } else { "s" })
-                    }
-                    Outcome::Done(tag) => println!("{tag}"),
-                }
-            }
-            true
+    let (outcomes, error) = session.execute_script(sql);
+    for o in outcomes {
+        match o {
+            Outcome::Rows(t) => print_table(&t),
+            Outcome::Modified(n) => println!("({n} row{} affected)", if n == 1 { "" } else { "s" }),
+            Outcome::Done(tag) => println!("{tag}"),
         }
-        Err(e) => {
+    }
+    match error {
+        Some(e) => {
+            // Keep stdout and stderr in order when both go to one terminal or file.
+            let _ = std::io::Write::flush(&mut std::io::stdout());
             eprintln!("ERROR: {e}");
             false
         }
+        None => true,
     }
 }
 

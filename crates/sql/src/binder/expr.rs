@@ -262,7 +262,7 @@ impl Binder<'_> {
                 expr,
                 trim_where,
                 trim_what,
-                ..
+                trim_characters,
             } => {
                 let name = match trim_where {
                     Some(ast::TrimWhereField::Leading) => "LTRIM",
@@ -272,6 +272,10 @@ impl Binder<'_> {
                 let mut args = vec![self.expr(expr)?];
                 if let Some(what) = trim_what {
                     args.push(self.expr(what)?);
+                }
+                // The comma form TRIM(s, chars).
+                for c in trim_characters.iter().flatten() {
+                    args.push(self.expr(c)?);
                 }
                 self.call_scalar(name, args)
             }
@@ -326,6 +330,18 @@ impl Binder<'_> {
                 }
                 return Ok(Expr::new(ExprKind::Outer { depth, index: i }, ty));
             }
+        }
+        // A column of an aggregated enclosing query that is neither grouped nor aggregated.
+        let hidden = self.hidden_from_scopes.iter().any(|s| {
+            s.columns
+                .iter()
+                .any(|c| c.name == name && table.is_none_or(|t| c.table.as_deref() == Some(t)))
+        });
+        if hidden {
+            return Err(crate::error::Error::Invalid(format!(
+                "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                parts.join(".")
+            )));
         }
         // NOW and CURRENT_TIMESTAMP may be written without parentheses.
         if table.is_none() && (name == "NOW" || name == "CURRENT_TIMESTAMP") {
@@ -598,7 +614,14 @@ impl Binder<'_> {
             Some(post) => self.scopes.last_mut().map(|s| std::mem::replace(s, post)),
             None => None,
         };
+        let hidden = swapped.is_some();
+        if let Some(from) = &swapped {
+            self.hidden_from_scopes.push(from.clone());
+        }
         let r = self.query(q);
+        if hidden {
+            self.hidden_from_scopes.pop();
+        }
         if let (Some(from), Some(slot)) = (swapped, self.scopes.last_mut()) {
             *slot = from;
         }

@@ -220,12 +220,26 @@ impl Binder<'_> {
                     ));
                 }
                 let table = self.table(name)?;
+                // `t AS x (a, b)` renames the columns too.
+                let renames: Vec<String> = alias
+                    .as_ref()
+                    .map(|a| a.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect())
+                    .unwrap_or_default();
+                if !renames.is_empty() && renames.len() != table.columns.len() {
+                    return invalid(format!(
+                        "alias {alias_name} names {} columns but table \"{}\" has {}",
+                        renames.len(),
+                        table.name,
+                        table.columns.len()
+                    ));
+                }
                 let cols: Vec<ScopeColumn> = table
                     .columns
                     .iter()
-                    .map(|c| ScopeColumn {
+                    .enumerate()
+                    .map(|(i, c)| ScopeColumn {
                         table: Some(alias_name.clone()),
-                        name: c.name.clone(),
+                        name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
                         ty: c.ty,
                     })
                     .collect();

@@ -81,6 +81,9 @@ pub struct Binder<'a> {
     /// Aggregate and window mode per scope level (see [`expr`]).
     /// Names of the FROM items of the FROM clause being bound (to reject duplicates).
     pub(crate) from_aliases: Vec<String>,
+    /// FROM scopes of aggregated enclosing queries, hidden while their subqueries bind (for
+    /// the GROUP BY error message).
+    pub(crate) hidden_from_scopes: Vec<Scope>,
     pub(crate) modes: Vec<(Option<aggregate::AggContext>, Option<aggregate::WindowContext>)>,
 }
 
@@ -107,6 +110,7 @@ impl<'a> Binder<'a> {
             params: Vec::new(),
             depth: 0,
             from_aliases: Vec::new(),
+            hidden_from_scopes: Vec::new(),
             modes: Vec::new(),
         }
     }

@@ -81,6 +81,16 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
                 Ok(v)
             };
             replace_table(cat, db, &old, new, ctx, &transform)?;
+            // Every index of the table (unique or not) shifts with the inserted column.
+            let m = ns_mut(cat, db)?;
+            for i in m.indexes.values_mut().filter(|i| i.table == tname) {
+                for e in &mut i.exprs {
+                    e.remap_columns(&|c| if c >= at_index { c + 1 } else { c });
+                }
+                if let Some(p) = &mut i.predicate {
+                    p.remap_columns(&|c| if c >= at_index { c + 1 } else { c });
+                }
+            }
         }
         AlterAction::DropColumn { name, cascade } => {
             let c = new
@@ -126,6 +136,9 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             for i in m.indexes.values_mut().filter(|i| i.table == tname) {
                 for e in &mut i.exprs {
                     e.remap_columns(&|i| if i > c { i - 1 } else { i });
+                }
+                if let Some(p) = &mut i.predicate {
+                    p.remap_columns(&|i| if i > c { i - 1 } else { i });
                 }
             }
         }

@@ -212,29 +212,28 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
     Ok(())
 }
 
-/// In `partition_first_column` mode: partition on column 0 where allowed, downgrading
-/// unique keys without it to ASSUMEUNIQUE.
+/// In `partition_first_column` mode: partition on column 0 where VoltDB's rules allow it.
+/// UNIQUE keys without column 0 become ASSUMEUNIQUE; a primary key without it leaves the
+/// table replicated (a primary key cannot be downgraded: UPSERT and the default procedures
+/// rely on it).
 fn auto_partition(t: &mut TableDef) {
-    let Some(first) = t.columns.first() else {
-        return;
-    };
+    let Some(first) = t.columns.first() else { return };
     if first.nullable || !is_partitionable(first.ty) {
         return;
     }
-    t.partition_column = Some(0);
+    let has_first = |u: &UniqueKey| key_columns(u).is_some_and(|c| c.contains(&0));
+    if t.uniques
+        .iter()
+        .any(|u| u.kind == UniqueKind::PrimaryKey && !has_first(u))
+    {
+        return;
+    }
     for u in &mut t.uniques {
-        if !key_columns(u).is_some_and(|c| c.contains(&0)) && u.kind == UniqueKind::Unique {
+        if u.kind == UniqueKind::Unique && !has_first(u) {
             u.kind = UniqueKind::AssumeUnique;
         }
     }
-    if check_partitioning(t).is_err() {
-        // A primary key without column 0 stays a primary key, checked per partition.
-        for u in &mut t.uniques {
-            if u.kind == UniqueKind::PrimaryKey && !key_columns(u).is_some_and(|c| c.contains(&0)) {
-                u.kind = UniqueKind::AssumeUnique;
-            }
-        }
-    }
+    t.partition_column = Some(0);
 }
 
 pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut DdlContext) -> Result<String> {

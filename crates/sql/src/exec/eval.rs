@@ -19,7 +19,7 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
         ExprKind::Outer { depth, index } => outer(env, *depth, *index),
         ExprKind::Param(i) => match ctx.params.get(*i) {
             Some(v) => Ok(v.clone()),
-            None => Err(Error::Invalid(format!("parameter {i} not supplied"))),
+            None => Err(Error::Invalid(format!("parameter {} not supplied", i + 1))),
         },
         ExprKind::Neg(e) => crate::arith::negate(&eval(e, env, ctx)?),
         ExprKind::Not(e) => Ok(match truth(&eval(e, env, ctx)?, "NOT")? {
