@@ -114,7 +114,7 @@ fn exec_comparisons_and_null_tests() {
     assert_eq!(ev(&outer).unwrap_err().kind(), "invalid");
     assert_eq!(
         ev(&missing_param()).unwrap_err(),
-        Error::Invalid("parameter 99 not supplied".into())
+        Error::Invalid("parameter 100 not supplied".into())
     );
 }
 

@@ -170,7 +170,7 @@ fn exec_limit_offset() {
     assert_eq!(firsts(fx.run(&limit(p(0), p(1))).unwrap()), vec![int(4)]);
     assert_eq!(
         fx.run(&limit(p(2), None)).unwrap_err(),
-        crate::error::Error::Invalid("parameter 2 not supplied".into())
+        crate::error::Error::Invalid("parameter 3 not supplied".into())
     );
 }
 
