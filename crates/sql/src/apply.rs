@@ -56,10 +56,28 @@ fn target_partitions(table: &TableDef, row: &[Value], h: &Hashinator, count: usi
 /// Computes a row's key for one unique constraint; `None` when the row is not keyed
 /// (a NULL in the key, or the partial-index predicate is not TRUE).
 pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> {
-    let h = Hashinator::new(1);
+    use crate::expr::ExprKind;
+    // Plain column keys (every constraint) need no evaluation context.
+    let plain = u.predicate.is_none() && u.exprs.iter().all(|e| matches!(e.kind, ExprKind::Column(_)));
+    if plain {
+        let mut key = Vec::with_capacity(u.exprs.len());
+        for e in &u.exprs {
+            let v = match e.kind {
+                ExprKind::Column(i) => row.get(i).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            if v.is_null() {
+                return Ok(None);
+            }
+            key.push(v);
+        }
+        return Ok(Some(key.into_boxed_slice()));
+    }
+    // Index expressions are deterministic functions of the row: no tables, parameters or clock.
+    static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
     let ctx = ExecContext {
         partitions: &[],
-        hashinator: &h,
+        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
         params: &[],
         func: FuncContext { now: 0, seed: 0 },
         deadline: None,
@@ -73,10 +91,7 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
     }
     let mut key = Vec::with_capacity(u.exprs.len());
     for e in &u.exprs {
-        let v = match e.kind {
-            crate::expr::ExprKind::Column(i) => row.get(i).cloned().unwrap_or(Value::Null),
-            _ => eval(e, &env, &ctx)?,
-        };
+        let v = eval(e, &env, &ctx)?;
         if v.is_null() {
             return Ok(None);
         }
@@ -177,16 +192,12 @@ impl<'a> Writer<'a> {
             })
     }
 
-    /// Finds the row holding a key of unique constraint `u` in partition `p`.
-    fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
-    }
-
-    pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
+    /// The row's key for every unique constraint, failing on one already taken.
+    fn free_keys(&mut self, p: usize, row: &[Value]) -> Result<Vec<Option<Box<[Value]>>>> {
         let def = self.table;
         let mut keys = Vec::with_capacity(def.uniques.len());
         for (i, u) in def.uniques.iter().enumerate() {
-            let k = unique_key(u, &row)?;
+            let k = unique_key(u, row)?;
             if let Some(k) = &k
                 && self.find(p, i, k)?.is_some()
             {
@@ -194,6 +205,17 @@ impl<'a> Writer<'a> {
             }
             keys.push(k);
         }
+        Ok(keys)
+    }
+
+    /// Finds the row holding a key of unique constraint `u` in partition `p`.
+    fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
+        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
+    }
+
+    pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
+        let def = self.table;
+        let keys = self.free_keys(p, &row)?;
         let t = self.storage(p)?;
         if let Some(limit) = def.row_limit
             && t.len() as u64 >= limit
@@ -204,11 +226,7 @@ impl<'a> Writer<'a> {
             )));
         }
         let id = t.insert(row);
-        for (i, k) in keys.into_iter().enumerate() {
-            if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
-                m.map.insert(k, id);
-            }
-        }
+        add_keys(t, keys, id);
         self.undo.push(Undo::Inserted { p, id });
         Ok(())
     }
@@ -219,14 +237,7 @@ impl<'a> Writer<'a> {
         let Some(row) = t.delete(id) else {
             return Ok(());
         };
-        for (i, u) in def.uniques.iter().enumerate() {
-            if let Some(k) = unique_key(u, &row)?
-                && let Some(m) = t.unique.get_mut(i)
-                && m.map.get(&k) == Some(&id)
-            {
-                m.map.remove(&k);
-            }
-        }
+        remove_keys(def, t, &row, id)?;
         self.undo.push(Undo::Deleted { p, id, row });
         Ok(())
     }
@@ -240,35 +251,15 @@ impl<'a> Writer<'a> {
             let Some(old) = t.get(*id).cloned() else {
                 continue;
             };
-            for (i, u) in def.uniques.iter().enumerate() {
-                if let Some(k) = unique_key(u, &old)?
-                    && let Some(m) = t.unique.get_mut(i)
-                    && m.map.get(&k) == Some(id)
-                {
-                    m.map.remove(&k);
-                }
-            }
+            remove_keys(def, t, &old, *id)?;
         }
         for (id, new) in changes {
-            let mut keys = Vec::with_capacity(def.uniques.len());
-            for (i, u) in def.uniques.iter().enumerate() {
-                let k = unique_key(u, &new)?;
-                if let Some(k) = &k
-                    && self.find(p, i, k)?.is_some()
-                {
-                    return Err(violation(def, u, k));
-                }
-                keys.push(k);
-            }
+            let keys = self.free_keys(p, &new)?;
             let t = self.storage(p)?;
             let Some(old) = t.replace(id, new) else {
                 continue;
             };
-            for (i, k) in keys.into_iter().enumerate() {
-                if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
-                    m.map.insert(k, id);
-                }
-            }
+            add_keys(t, keys, id);
             self.undo.push(Undo::Updated { p, id, old });
         }
         Ok(())
@@ -304,6 +295,28 @@ impl<'a> Writer<'a> {
             }
         }
     }
+}
+
+/// Enters a row's keys (computed by `Writer::free_keys`) into the unique maps.
+fn add_keys(t: &mut Table, keys: Vec<Option<Box<[Value]>>>, id: RowId) {
+    for (i, k) in keys.into_iter().enumerate() {
+        if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
+            m.map.insert(k, id);
+        }
+    }
+}
+
+/// Removes a row's keys from the unique maps (where they still point at the row).
+fn remove_keys(def: &TableDef, t: &mut Table, row: &[Value], id: RowId) -> Result<()> {
+    for (i, u) in def.uniques.iter().enumerate() {
+        if let Some(k) = unique_key(u, row)?
+            && let Some(m) = t.unique.get_mut(i)
+            && m.map.get(&k) == Some(&id)
+        {
+            m.map.remove(&k);
+        }
+    }
+    Ok(())
 }
 
 enum Op {

@@ -333,6 +333,20 @@ impl Expr {
         found
     }
 
+    /// Whether the expression holds a subquery that references an enclosing query.
+    pub fn has_correlated_subquery(&self) -> bool {
+        let here = match &self.kind {
+            ExprKind::InSubquery { subquery, .. }
+            | ExprKind::Exists { subquery, .. }
+            | ExprKind::ScalarSubquery(subquery)
+            | ExprKind::Quantified { subquery, .. } => subquery.correlated,
+            _ => false,
+        };
+        let mut found = here;
+        self.for_each_child(&mut |c| found |= c.has_correlated_subquery());
+        found
+    }
+
     /// Renumbers input columns with `map` (old index → new index).
     pub fn remap_columns(&mut self, map: &dyn Fn(usize) -> usize) {
         if let ExprKind::Column(i) = &mut self.kind {

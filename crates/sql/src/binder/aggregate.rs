@@ -43,19 +43,6 @@ pub(crate) struct WindowContext {
     pub funcs: Vec<WindowCall>,
 }
 
-fn has_correlated_subquery(e: &Expr) -> bool {
-    let here = match &e.kind {
-        ExprKind::InSubquery { subquery, .. }
-        | ExprKind::Exists { subquery, .. }
-        | ExprKind::ScalarSubquery(subquery)
-        | ExprKind::Quantified { subquery, .. } => subquery.correlated,
-        _ => false,
-    };
-    let mut found = here;
-    e.for_each_child(&mut |c| found |= has_correlated_subquery(c));
-    found
-}
-
 impl Binder<'_> {
     /// In aggregate mode, the scope a subquery sees for the current level: the aggregate
     /// output, where GROUP BY keys that are plain columns keep their names.
@@ -132,7 +119,7 @@ impl Binder<'_> {
                 (Ok(b), Some(agg)) => {
                     if let Some(i) = keys_match(b, agg) {
                         Some(Ok(Expr::column(i, b.ty)))
-                    } else if has_correlated_subquery(b) {
+                    } else if b.has_correlated_subquery() {
                         // Bind it again structurally: its subqueries then see the aggregate
                         // output (see `Binder::subquery`).
                         None

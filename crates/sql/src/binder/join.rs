@@ -40,7 +40,7 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
     let mut post: Vec<Expr> = Vec::new();
     let mut multi: Vec<(Expr, Vec<usize>)> = Vec::new();
     for c in conjuncts {
-        if correlated(&c) {
+        if c.has_correlated_subquery() {
             post.push(c);
             continue;
         }
@@ -245,18 +245,4 @@ fn push_filter(rel: &mut Relation, pred: Expr) {
             };
         }
     }
-}
-
-/// Whether the predicate holds a correlated subquery (it needs the full scope row).
-fn correlated(e: &Expr) -> bool {
-    let here = match &e.kind {
-        ExprKind::InSubquery { subquery, .. }
-        | ExprKind::Exists { subquery, .. }
-        | ExprKind::ScalarSubquery(subquery)
-        | ExprKind::Quantified { subquery, .. } => subquery.correlated,
-        _ => false,
-    };
-    let mut found = here;
-    e.for_each_child(&mut |c| found |= correlated(c));
-    found
 }

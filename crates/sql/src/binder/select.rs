@@ -109,13 +109,7 @@ impl Binder<'_> {
                         keys,
                     };
                 }
-                if limit.is_some() || offset.is_some() {
-                    plan = Plan::Limit {
-                        input: Box::new(plan),
-                        limit,
-                        offset,
-                    };
-                }
+                plan = with_limit(plan, limit, offset);
                 Ok((plan, cols))
             }
         }
@@ -473,13 +467,7 @@ impl Binder<'_> {
                 keys,
             };
         }
-        if limit.is_some() || offset.is_some() {
-            plan = Plan::Limit {
-                input: Box::new(plan),
-                limit,
-                offset,
-            };
-        }
+        plan = with_limit(plan, limit, offset);
         let width = plan.width();
         if width > visible {
             let exprs = cols.iter().enumerate().map(|(i, c)| Expr::column(i, c.ty)).collect();
@@ -611,4 +599,16 @@ fn alias_expr<'i>(g: &ast::Expr, items: &'i [ast::SelectItem]) -> Option<&'i ast
         ast::SelectItem::ExprWithAlias { expr, alias } if alias.value.eq_ignore_ascii_case(&id.value) => Some(expr),
         _ => None,
     })
+}
+
+/// Puts a LIMIT / OFFSET node on top when either is given.
+fn with_limit(plan: Plan, limit: Option<Expr>, offset: Option<Expr>) -> Plan {
+    if limit.is_none() && offset.is_none() {
+        return plan;
+    }
+    Plan::Limit {
+        input: Box::new(plan),
+        limit,
+        offset,
+    }
 }

@@ -285,8 +285,8 @@ pub(super) fn compare(l: &Value, r: &Value) -> Result<Option<Ordering>> {
         None if l.as_f64().is_some() && r.as_f64().is_some() => Ok(Some(l.cmp(r))),
         None => Err(Error::Type(format!(
             "incompatible data types in comparison: {} and {}",
-            class_name(l),
-            class_name(r)
+            crate::cast::value_type_name(l),
+            crate::cast::value_type_name(r)
         ))),
     }
 }
@@ -298,7 +298,7 @@ fn truth(v: &Value, op: &str) -> Result<Option<bool>> {
         Value::Null => Ok(None),
         other => Err(Error::Type(format!(
             "{op} requires a boolean operand, got {}",
-            class_name(other)
+            crate::cast::value_type_name(other)
         ))),
     }
 }
@@ -318,21 +318,8 @@ fn as_str<'v>(v: &'v Value, what: &str) -> Result<&'v str> {
         Value::Varchar(s) => Ok(s),
         other => Err(Error::Type(format!(
             "{what} requires a VARCHAR operand, got {}",
-            class_name(other)
+            crate::cast::value_type_name(other)
         ))),
-    }
-}
-
-fn class_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NULL",
-        Value::Integer(_) => "INTEGER",
-        Value::Float(_) => "FLOAT",
-        Value::Decimal(_) => "DECIMAL",
-        Value::Varchar(_) => "VARCHAR",
-        Value::Varbinary(_) => "VARBINARY",
-        Value::Timestamp(_) => "TIMESTAMP",
-        Value::Boolean(_) => "BOOLEAN",
     }
 }
 
