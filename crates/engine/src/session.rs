@@ -84,7 +84,19 @@ impl Session {
         let func = FuncContext { now, seed: now as u64 };
         let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
         let catalog = state.catalog.clone();
-        let ns = catalog.database(&self.database)?.clone();
+        // Statements about databases themselves work even if the current one was dropped.
+        match stmt {
+            Statement::Use { name } => {
+                catalog.database(name)?;
+                self.database = name.clone();
+                return Ok(Outcome::Done("USE".into()));
+            }
+            Statement::CreateDatabase { .. } | Statement::DropDatabase { .. } => {}
+            _ => {
+                catalog.database(&self.database)?;
+            }
+        }
+        let ns = catalog.database(&self.database).cloned().unwrap_or_default();
         match stmt {
             Statement::Query(q) => {
                 let bound = Binder::new(&catalog, &ns, state).bind_query(q)?;
@@ -120,11 +132,6 @@ impl Session {
                     &t,
                     &mut state.partitions,
                 )))
-            }
-            Statement::Use { name } => {
-                catalog.database(name)?;
-                self.database = name.clone();
-                Ok(Outcome::Done("USE".into()))
             }
             ddl_stmt => {
                 let mut next = (*catalog).clone();
