@@ -104,7 +104,7 @@ impl Binder<'_> {
         f(a, w)
     }
 
-    fn in_agg_mode(&mut self) -> bool {
+    pub(super) fn in_agg_mode(&mut self) -> bool {
         self.with_mode(|a, _| a.is_some())
     }
 
@@ -147,6 +147,28 @@ impl Binder<'_> {
             }
         }
         self.expr_plain(e)
+    }
+
+    /// In aggregate mode: the reference to the GROUP BY key that `e` is, if it is one and
+    /// holds no aggregate or window call.
+    pub(super) fn group_key_for(&mut self, e: &ast::Expr) -> Option<Expr> {
+        if contains_aggregate(e) || contains_window(e) {
+            return None;
+        }
+        let saved = self.take_mode();
+        let trial = self.expr_plain(e);
+        let found = match (&trial, saved.0.as_ref()) {
+            (Ok(b), Some(agg)) => {
+                let text = format!("{b:?}");
+                agg.key_text
+                    .iter()
+                    .position(|k| *k == text)
+                    .map(|i| Expr::column(i, b.ty))
+            }
+            _ => None,
+        };
+        self.set_mode(saved.0, saved.1);
+        found
     }
     pub(super) fn aggregate_call(
         &mut self,

@@ -411,20 +411,22 @@ impl Binder<'_> {
         // Walk the left spine while the operator continues the chain: the same logical
         // operator for AND / OR, any non-logical operator otherwise.
         let continues = |op: &ast::BinaryOperator| if logic(top) { op == top } else { !logic(op) };
-        let mut spine: Vec<(&ast::BinaryOperator, &ast::Expr)> = Vec::new();
+        // Each spine entry keeps its whole node too: in aggregate mode a prefix of the chain
+        // (`a + b` of `a + b + c`) may itself be a GROUP BY key.
+        let mut spine: Vec<(&ast::BinaryOperator, &ast::Expr, &ast::Expr)> = Vec::new();
         let mut leftmost = e;
         while let ast::Expr::BinaryOp { left, op, right } = leftmost {
             if !continues(op) {
                 break;
             }
-            spine.push((op, right));
+            spine.push((op, right, leftmost));
             leftmost = left;
         }
         spine.reverse();
         if logic(top) {
             let mut terms = Vec::with_capacity(spine.len() + 1);
             terms.push(self.expr(leftmost)?);
-            for (_, right) in &spine {
+            for (_, right, _) in &spine {
                 terms.push(self.expr(right)?);
             }
             return self.balanced(top, terms);
@@ -435,8 +437,23 @@ impl Binder<'_> {
                 spine.len()
             ));
         }
-        let mut acc = self.expr(leftmost)?;
-        for (op, right) in spine {
+        // In aggregate mode, start from the longest prefix of the chain that is a GROUP BY key.
+        let mut start = 0;
+        let mut acc = None;
+        if self.in_agg_mode() {
+            for k in (0..spine.len()).rev() {
+                if let Some(key) = self.group_key_for(spine[k].2) {
+                    acc = Some(key);
+                    start = k + 1;
+                    break;
+                }
+            }
+        }
+        let mut acc = match acc {
+            Some(a) => a,
+            None => self.expr(leftmost)?,
+        };
+        for (op, right, _) in &spine[start..] {
             let r = self.expr(right)?;
             acc = self.binary(op, acc, r)?;
         }
