@@ -280,7 +280,7 @@ pub fn column_spec(p: &mut Parser) -> Result<ColumnSpec> {
             col.not_null = true;
         } else if p.parse_keyword(Keyword::NULL) {
             col.not_null = false;
-        } else if let Some((cname, kind)) = key_kind(p, true)? {
+        } else if let Some((cname, kind)) = key_kind(p)? {
             if kind == UniqueKind::PrimaryKey {
                 col.not_null = true;
             }
@@ -293,8 +293,7 @@ pub fn column_spec(p: &mut Parser) -> Result<ColumnSpec> {
 }
 
 /// `[CONSTRAINT n] PRIMARY KEY | UNIQUE | ASSUMEUNIQUE`; `None` if none starts here.
-fn key_kind(p: &mut Parser, inline: bool) -> Result<Option<(Option<String>, UniqueKind)>> {
-    let start = p.index();
+fn key_kind(p: &mut Parser) -> Result<Option<(Option<String>, UniqueKind)>> {
     let cname = if p.parse_keyword(Keyword::CONSTRAINT) {
         Some(name(p)?)
     } else {
@@ -309,7 +308,6 @@ fn key_kind(p: &mut Parser, inline: bool) -> Result<Option<(Option<String>, Uniq
     } else if cname.is_some() {
         return Err(unexpected(p, "PRIMARY KEY, UNIQUE or ASSUMEUNIQUE"));
     } else {
-        let _ = (start, inline);
         return Ok(None);
     };
     Ok(Some((cname, kind)))
@@ -347,7 +345,7 @@ pub fn create_table(mut p: Parser) -> Result<CreateTable> {
         named_row_limit(p);
         if p.parse_keyword(Keyword::LIMIT) {
             t.row_limit = Some(row_limit(p)?);
-        } else if let Some((cname, kind)) = key_kind(p, false)? {
+        } else if let Some((cname, kind)) = key_kind(p)? {
             t.constraints.push(ConstraintSpec {
                 name: cname,
                 kind,
@@ -464,7 +462,8 @@ pub fn drop(mut p: Parser) -> Result<Statement> {
     };
     let mut exists_clause = if_exists(p);
     let object = name(p)?;
-    exists_clause |= if_exists_after(p);
+    // VoltDB also accepts IF EXISTS after the name.
+    exists_clause |= if_exists(p);
     let cascade = p.parse_keyword(Keyword::CASCADE);
     expect_end(p)?;
     Ok(Statement::Drop {
@@ -473,10 +472,6 @@ pub fn drop(mut p: Parser) -> Result<Statement> {
         if_exists: exists_clause,
         cascade,
     })
-}
-
-fn if_exists_after(p: &mut Parser) -> bool {
-    if_exists(p)
 }
 
 pub fn truncate(mut p: Parser) -> Result<Statement> {
@@ -497,7 +492,7 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
         named_row_limit(p);
         if p.parse_keyword(Keyword::LIMIT) {
             AlterAction::AddRowLimit(row_limit(p)?)
-        } else if let Some((cname, kind)) = key_kind(p, false)? {
+        } else if let Some((cname, kind)) = key_kind(p)? {
             AlterAction::AddConstraint(ConstraintSpec {
                 name: cname,
                 kind,

@@ -87,7 +87,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
         })?;
     let mut out = Vec::new();
     for stmt_tokens in split_statements(tokens) {
-        let text = source_text(sql, &stmt_tokens);
+        let text = source_text(&stmt_tokens);
         let statement = parse_one(stmt_tokens)?;
         out.push(Parsed { statement, text });
     }
@@ -121,16 +121,14 @@ fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
     out
 }
 
-/// The statement's text, cut from the script by its token positions.
-fn source_text(sql: &str, tokens: &[TokenWithSpan]) -> String {
-    let words: Vec<String> = tokens.iter().map(|t| t.token.to_string()).collect();
-    let joined = words.concat();
-    let trimmed = joined.trim();
-    if trimmed.is_empty() {
-        sql.trim().to_string()
-    } else {
-        trimmed.to_string()
-    }
+/// The statement's text, rebuilt from its tokens (comments and spacing included).
+fn source_text(tokens: &[TokenWithSpan]) -> String {
+    tokens
+        .iter()
+        .map(|t| t.token.to_string())
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// The upper-case leading words of a statement (up to `n`).
@@ -355,5 +353,96 @@ pub(crate) fn syntax(e: ParserError) -> Error {
         message: msg,
         line: 0,
         column: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::UniqueKind;
+
+    fn one(sql: &str) -> Statement {
+        let mut v = parse_script(sql).expect("parses");
+        assert_eq!(v.len(), 1, "{sql}");
+        v.remove(0).statement
+    }
+
+    #[test]
+    fn splits_on_top_level_semicolons_only() {
+        let v = parse_script("SELECT 'a;b'; ; -- c;\nSELECT 2;").expect("parses");
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].text, "SELECT 'a;b'");
+    }
+
+    #[test]
+    fn voltdb_create_table_extras() {
+        let Statement::CreateTable(t) = one(
+            "CREATE TABLE IF NOT EXISTS t (a INTEGER NOT NULL ASSUMEUNIQUE, b VARCHAR(3 BYTES) DEFAULT 'x' NOT NULL, \
+             CONSTRAINT pk PRIMARY KEY (a), LIMIT PARTITION ROWS 10)",
+        ) else {
+            panic!("not a CREATE TABLE")
+        };
+        assert!(t.if_not_exists);
+        assert_eq!(t.columns[0].keys, vec![(None, UniqueKind::AssumeUnique)]);
+        assert_eq!(
+            t.columns[1].ty,
+            voltrs_storage::DataType::Varchar { len: 3, bytes: true }
+        );
+        assert!(t.columns[1].not_null, "DEFAULT binds tighter than NOT NULL");
+        assert_eq!(t.constraints[0].name.as_deref(), Some("PK"));
+        assert_eq!(t.row_limit, Some(10));
+    }
+
+    #[test]
+    fn voltdb_statements() {
+        assert!(
+            matches!(one("PARTITION TABLE t ON COLUMN c"), Statement::PartitionTable { table, column } if table == "T" && column == "C")
+        );
+        assert!(matches!(
+            one("UPSERT INTO t VALUES (1)"),
+            Statement::Insert { upsert: true, .. }
+        ));
+        assert!(matches!(one("use Db1"), Statement::Use { name } if name == "DB1"));
+        assert!(matches!(
+            one("DROP TABLE t IF EXISTS CASCADE"),
+            Statement::Drop {
+                if_exists: true,
+                cascade: true,
+                ..
+            }
+        ));
+        let Statement::CreateIndex(i) = one("CREATE ASSUMEUNIQUE INDEX i ON t (a + 1, b) WHERE b > 0") else {
+            panic!("not CREATE INDEX")
+        };
+        assert_eq!(
+            (i.unique, i.exprs.len(), i.predicate.is_some()),
+            (Some(UniqueKind::AssumeUnique), 2, true)
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_positions() {
+        let err = parse_script("SELECT 1;\nSELEC 2").expect_err("bad");
+        assert!(matches!(err, Error::Syntax { line: 2, column: 1, .. }), "{err:?}");
+        let err = parse_script("CREATE TABLE t (a VARCHAR(0))").expect_err("bad length");
+        assert!(err.to_string().contains("VARCHAR length 0"), "{err}");
+    }
+
+    #[test]
+    fn starts_with_becomes_a_marked_like() {
+        let Statement::Query(q) = one("SELECT * FROM t WHERE s STARTS WITH 'ab'") else {
+            panic!("not a query")
+        };
+        assert!(q.to_string().contains("LIKE 'ab' ESCAPE"), "{q}");
+    }
+
+    #[test]
+    fn operator_chains_are_bounded_before_parsing() {
+        let long = format!("SELECT {}", vec!["1"; MAX_OPERATOR_CHAIN + 2].join("+"));
+        let err = parse_script(&long).expect_err("too long");
+        assert!(err.to_string().contains("expression too long"), "{err}");
+        // List items are siblings, not a chain: a long IN list is fine.
+        let list = format!("SELECT 1 WHERE 1 IN ({})", vec!["-1"; 3 * MAX_OPERATOR_CHAIN].join(","));
+        assert!(parse_script(&list).is_ok());
     }
 }
