@@ -246,3 +246,111 @@ fn push_filter(rel: &mut Relation, pred: Expr) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use voltrs_storage::{Partition, TableId};
+    use voltrs_wire::Hashinator;
+
+    use crate::binder::{Binder, Bound, Stats};
+    use crate::catalog::{Catalog, DEFAULT_DATABASE};
+    use crate::ddl::{DdlContext, create_table};
+    use crate::functions::FuncContext;
+    use crate::parser::{Statement, parse_script};
+    use crate::plan::Plan;
+
+    struct Sizes;
+    impl Stats for Sizes {
+        fn row_count(&self, table: TableId) -> usize {
+            // Table ids are 1, 2, 3...: make later tables bigger.
+            table as usize * 100
+        }
+    }
+
+    fn plan(tables: &[&str], sql: &str) -> Plan {
+        let mut cat = Catalog::new();
+        let mut parts = vec![Partition::default()];
+        let h = Hashinator::new(1);
+        for t in tables {
+            let Statement::CreateTable(ct) = parse_script(t).expect("ddl").remove(0).statement else {
+                panic!()
+            };
+            let mut ctx = DdlContext {
+                partitions: &mut parts,
+                hashinator: &h,
+                func: FuncContext { now: 0, seed: 0 },
+                partition_first_column: false,
+            };
+            create_table(&mut cat, DEFAULT_DATABASE, &ct, &mut ctx).expect("create");
+        }
+        let Statement::Query(q) = parse_script(sql).expect("query").remove(0).statement else {
+            panic!()
+        };
+        let ns = cat.database(DEFAULT_DATABASE).expect("db").clone();
+        match Binder::new(&cat, &ns, &Sizes).bind_query(&q).expect("bind") {
+            Bound::Query { plan, .. } => plan,
+            Bound::Write(_) => panic!("not a query"),
+        }
+    }
+
+    /// Walks the plan collecting (join key count, has on) per join and filtered scans.
+    fn shape(p: &Plan, joins: &mut Vec<(usize, bool)>, filtered: &mut Vec<String>) {
+        match p {
+            Plan::Join {
+                left, right, keys, on, ..
+            } => {
+                joins.push((keys.len(), on.is_some()));
+                shape(left, joins, filtered);
+                shape(right, joins, filtered);
+            }
+            Plan::Scan { table, filter } => {
+                if filter.is_some() {
+                    filtered.push(table.name.clone());
+                }
+            }
+            Plan::Filter { input, .. } | Plan::Project { input, .. } => shape(input, joins, filtered),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn equalities_become_hash_keys_and_filters_go_to_scans() {
+        let p = plan(
+            &[
+                "CREATE TABLE a (x INTEGER, k INTEGER)",
+                "CREATE TABLE b (y INTEGER, z INTEGER)",
+                "CREATE TABLE c (w INTEGER)",
+            ],
+            "SELECT * FROM c, b, a WHERE a.x = b.y AND b.z = c.w AND a.k = 5 AND a.x + c.w > 1",
+        );
+        let (mut joins, mut filtered) = (Vec::new(), Vec::new());
+        shape(&p, &mut joins, &mut filtered);
+        assert_eq!(filtered, vec!["A".to_string()], "a.k = 5 is pushed into a's scan");
+        assert_eq!(joins.len(), 2);
+        assert!(
+            joins.iter().all(|(keys, _)| *keys == 1),
+            "both joins are hash joins: {joins:?}"
+        );
+        assert_eq!(
+            joins.iter().filter(|(_, on)| *on).count(),
+            1,
+            "the non-equi conjunct is checked at one join"
+        );
+    }
+
+    #[test]
+    fn no_cross_product_when_an_equality_connects() {
+        // Smallest first (a), then the table connected to it (c), though b is smaller than c.
+        let p = plan(
+            &[
+                "CREATE TABLE a (x INTEGER)",
+                "CREATE TABLE b (y INTEGER)",
+                "CREATE TABLE c (w INTEGER, v INTEGER)",
+            ],
+            "SELECT * FROM a, b, c WHERE a.x = c.w AND c.v = b.y",
+        );
+        let (mut joins, mut filtered) = (Vec::new(), Vec::new());
+        shape(&p, &mut joins, &mut filtered);
+        assert_eq!(joins, vec![(1, false), (1, false)]);
+    }
+}
