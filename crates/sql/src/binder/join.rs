@@ -303,11 +303,7 @@ mod tests {
                 shape(left, joins, filtered);
                 shape(right, joins, filtered);
             }
-            Plan::Scan { table, filter } => {
-                if filter.is_some() {
-                    filtered.push(table.name.clone());
-                }
-            }
+            Plan::Scan { table, filter: Some(_) } => filtered.push(table.name.clone()),
             Plan::Filter { input, .. } | Plan::Project { input, .. } => shape(input, joins, filtered),
             _ => {}
         }
