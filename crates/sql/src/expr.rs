@@ -317,6 +317,16 @@ impl Expr {
         !v.is_empty()
     }
 
+    /// Whether the expression (outside subqueries) reads a column of an enclosing query.
+    pub fn uses_outer(&self) -> bool {
+        if matches!(self.kind, ExprKind::Outer { .. }) {
+            return true;
+        }
+        let mut found = false;
+        self.for_each_child(&mut |c| found |= c.uses_outer());
+        found
+    }
+
     /// Whether the expression contains a subquery (whose cost or correlation is unknown).
     pub fn has_subquery(&self) -> bool {
         if matches!(

@@ -199,6 +199,13 @@ impl Binder<'_> {
             }
             let r = self.expr(&args[0]);
             match r {
+                // SQL makes an aggregate of only enclosing-query columns an aggregate of that
+                // query; voltrs does not move it there, so it refuses rather than compute it
+                // per outer row.
+                Ok(a) if a.uses_outer() && !a.uses_columns() => {
+                    self.set_mode(agg, window);
+                    return unsupported(format!("{name} over columns of an enclosing query only"));
+                }
                 Ok(a) => Some(a),
                 Err(e) => {
                     self.set_mode(agg, window);

@@ -85,6 +85,17 @@ impl Binder<'_> {
                     DataType::Boolean,
                 ))
             }
+            E::IsUnknown(x) | E::IsNotUnknown(x) => {
+                let inner = self.expr(x)?;
+                bool_operand(&inner, "IS UNKNOWN")?;
+                Ok(Expr::new(
+                    ExprKind::IsNull {
+                        expr: Box::new(inner),
+                        negated: matches!(e, E::IsNotUnknown(_)),
+                    },
+                    DataType::Boolean,
+                ))
+            }
             E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
                 let inner = self.expr(x)?;
                 bool_operand(&inner, "IS TRUE")?;
@@ -213,7 +224,18 @@ impl Binder<'_> {
                 else_result,
                 ..
             } => self.case(operand, conditions, else_result),
-            E::Cast { expr, data_type, .. } => {
+            E::Cast {
+                kind,
+                expr,
+                data_type,
+                format,
+            } => {
+                if !matches!(kind, ast::CastKind::Cast | ast::CastKind::DoubleColon) {
+                    return unsupported("TRY_CAST / SAFE_CAST");
+                }
+                if format.is_some() {
+                    return unsupported("CAST ... FORMAT");
+                }
                 let x = self.expr(expr)?;
                 let ty = convert_type(data_type)?;
                 Ok(Expr::new(ExprKind::Cast(Box::new(x)), ty))
@@ -684,6 +706,24 @@ impl Binder<'_> {
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {
         let name = function_name(f);
+        // Clauses voltrs does not implement are refused, never ignored.
+        if f.filter.is_some() {
+            return unsupported(format!("FILTER (WHERE ...) on {name}"));
+        }
+        if f.null_treatment.is_some() {
+            return unsupported(format!("IGNORE / RESPECT NULLS on {name}"));
+        }
+        if !f.within_group.is_empty() {
+            return unsupported(format!("WITHIN GROUP on {name}"));
+        }
+        if !matches!(f.parameters, ast::FunctionArguments::None) {
+            return unsupported(format!("parameters of {name}"));
+        }
+        if let ast::FunctionArguments::List(list) = &f.args
+            && !list.clauses.is_empty()
+        {
+            return unsupported(format!("ORDER BY / LIMIT / other clauses inside {name}(...)"));
+        }
         let (args, distinct, star) = match &f.args {
             ast::FunctionArguments::None => (Vec::new(), false, false),
             ast::FunctionArguments::Subquery(_) => {

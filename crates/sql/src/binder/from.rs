@@ -164,9 +164,34 @@ impl Binder<'_> {
 
     fn table_factor(&mut self, tf: &ast::TableFactor) -> Result<(Relation, Vec<ScopeColumn>)> {
         match tf {
-            ast::TableFactor::Table { name, alias, args, .. } => {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args,
+                with_hints,
+                version,
+                with_ordinality,
+                partitions,
+                json_path,
+                sample,
+                index_directives,
+                inheritance,
+            } => {
                 if args.is_some() {
                     return unsupported("table functions");
+                }
+                if !with_hints.is_empty()
+                    || version.is_some()
+                    || *with_ordinality
+                    || !partitions.is_empty()
+                    || json_path.is_some()
+                    || sample.is_some()
+                    || !index_directives.is_empty()
+                    || inheritance.is_some()
+                {
+                    return unsupported(format!(
+                        "table modifiers on {name} (hints, PARTITION, TABLESAMPLE, versions)"
+                    ));
                 }
                 let tname = name
                     .0
@@ -258,10 +283,13 @@ impl Binder<'_> {
                 lateral,
                 subquery,
                 alias,
-                ..
+                sample,
             } => {
                 if *lateral {
                     return unsupported("LATERAL");
+                }
+                if sample.is_some() {
+                    return unsupported("TABLESAMPLE");
                 }
                 let (plan, cols) = self.query_same_level(subquery)?;
                 let alias_name = alias.as_ref().map(|a| a.name.value.to_ascii_uppercase());

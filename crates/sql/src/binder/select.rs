@@ -85,6 +85,9 @@ impl Binder<'_> {
         if q.fetch.is_some() || !q.locks.is_empty() {
             return unsupported("FETCH / FOR UPDATE");
         }
+        if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
+            return unsupported("FOR / SETTINGS / FORMAT / pipe clauses");
+        }
         let order_by = match &q.order_by {
             Some(ob) => match &ob.kind {
                 ast::OrderByKind::Expressions(v) => v.as_slice(),
@@ -267,6 +270,36 @@ impl Binder<'_> {
     ) -> Result<(Plan, Vec<ResultColumn>)> {
         if s.into.is_some() || !s.lateral_views.is_empty() || s.prewhere.is_some() || s.qualify.is_some() {
             return unsupported("this SELECT clause");
+        }
+        // Dialect clauses that sqlparser accepts but voltrs does not implement are refused,
+        // never ignored.
+        let unsupported_clause = [
+            (!s.connect_by.is_empty(), "START WITH / CONNECT BY"),
+            (!s.sort_by.is_empty(), "SORT BY"),
+            (!s.cluster_by.is_empty(), "CLUSTER BY"),
+            (!s.distribute_by.is_empty(), "DISTRIBUTE BY"),
+            (!s.named_window.is_empty(), "WINDOW (named windows)"),
+            (s.select_modifiers.is_some(), "SELECT modifiers"),
+            (s.exclude.is_some(), "EXCLUDE"),
+            (
+                s.top.as_ref().is_some_and(|t| t.percent || t.with_ties),
+                "TOP ... PERCENT / WITH TIES",
+            ),
+        ];
+        if let Some((_, what)) = unsupported_clause.iter().find(|(present, _)| *present) {
+            return unsupported(*what);
+        }
+        for item in &s.projection {
+            if let ast::SelectItem::Wildcard(o) | ast::SelectItem::QualifiedWildcard(_, o) = item
+                && (o.opt_ilike.is_some()
+                    || o.opt_exclude.is_some()
+                    || o.opt_except.is_some()
+                    || o.opt_replace.is_some()
+                    || o.opt_rename.is_some()
+                    || o.opt_alias.is_some())
+            {
+                return unsupported("options after * (EXCEPT, EXCLUDE, REPLACE, RENAME, ILIKE)");
+            }
         }
         if let Some(top) = &s.top {
             let n = match &top.quantity {
