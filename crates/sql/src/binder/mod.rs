@@ -61,7 +61,7 @@ pub(crate) struct Scope {
 #[derive(Clone)]
 pub(crate) struct CteDef {
     pub name: String,
-    pub query: sqlparser::ast::Query,
+    pub query: std::rc::Rc<sqlparser::ast::Query>,
     pub columns: Vec<String>,
 }
 
@@ -78,6 +78,8 @@ pub struct Binder<'a> {
     /// Types of `?` / `$n` parameters seen so far (Null = not yet known).
     pub params: Vec<DataType>,
     pub(crate) depth: usize,
+    /// Current query nesting, bounded by [`MAX_QUERY_DEPTH`].
+    pub(crate) query_depth: usize,
     /// Aggregate and window mode per scope level (see [`expr`]).
     /// Names of the FROM items of the FROM clause being bound (to reject duplicates).
     pub(crate) from_aliases: Vec<String>,
@@ -89,6 +91,10 @@ pub struct Binder<'a> {
 
 /// Deepest expression or query nesting the binder accepts.
 pub const MAX_BIND_DEPTH: usize = 200;
+
+/// Deepest nesting of queries (subqueries, derived tables, WITH references): each level
+/// costs several kilobytes of stack in the binder and the executor.
+pub const MAX_QUERY_DEPTH: usize = 64;
 
 /// Most FROM items in one query (SQLite's corpus joins up to 64 tables).
 pub const MAX_FROM_ITEMS: usize = 128;
@@ -109,6 +115,7 @@ impl<'a> Binder<'a> {
             next_subquery_id: 0,
             params: Vec::new(),
             depth: 0,
+            query_depth: 0,
             from_aliases: Vec::new(),
             hidden_from_scopes: Vec::new(),
             modes: Vec::new(),

@@ -6,7 +6,7 @@ use voltrs_storage::{DataType, Value};
 use super::aggregate::{AggContext, WindowContext};
 use super::ast_walk::{contains_aggregate, contains_window};
 
-use super::{Binder, CteDef, Scope};
+use super::{Binder, CteDef, MAX_QUERY_DEPTH, Scope};
 use crate::error::{Error, Result, invalid, name_err, unsupported};
 use crate::expr::{Expr, ExprKind};
 use crate::outcome::ResultColumn;
@@ -20,6 +20,18 @@ impl Binder<'_> {
     /// Binds a query one level below the current one. Returns its plan, its columns and
     /// whether it references an enclosing query.
     pub(crate) fn query(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>, bool)> {
+        if self.query_depth >= MAX_QUERY_DEPTH {
+            return invalid(format!(
+                "queries nested too deeply (limit {MAX_QUERY_DEPTH} levels of subqueries, derived tables and WITH references)"
+            ));
+        }
+        self.query_depth += 1;
+        let r = self.query_inner(q);
+        self.query_depth -= 1;
+        r
+    }
+
+    fn query_inner(&mut self, q: &ast::Query) -> Result<(Plan, Vec<ResultColumn>, bool)> {
         let cte_mark = self.ctes.len();
         self.scopes.push(Scope::default());
         self.correlated.push(false);
@@ -72,7 +84,7 @@ impl Binder<'_> {
             for cte in &with.cte_tables {
                 self.ctes.push(CteDef {
                     name: cte.alias.name.value.to_ascii_uppercase(),
-                    query: (*cte.query).clone(),
+                    query: std::rc::Rc::new((*cte.query).clone()),
                     columns: cte
                         .alias
                         .columns
