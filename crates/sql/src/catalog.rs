@@ -42,6 +42,8 @@ pub struct TableDef {
     pub uniques: Vec<UniqueKey>,
     /// `LIMIT PARTITION ROWS n`.
     pub row_limit: Option<u64>,
+    /// The constraint name of the row limit, if it has one.
+    pub row_limit_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]

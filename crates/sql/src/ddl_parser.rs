@@ -19,6 +19,8 @@ pub struct CreateTable {
     pub columns: Vec<ColumnSpec>,
     pub constraints: Vec<ConstraintSpec>,
     pub row_limit: Option<u64>,
+    /// The constraint name of the row limit, if it was given one.
+    pub row_limit_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +63,10 @@ pub enum AlterAction {
         before: Option<String>,
     },
     AddConstraint(ConstraintSpec),
-    AddRowLimit(u64),
+    AddRowLimit {
+        name: Option<String>,
+        rows: u64,
+    },
     DropColumn {
         name: String,
         cascade: bool,
@@ -89,15 +94,15 @@ pub enum AlterAction {
 /// Operators binding tighter than this (arithmetic, `||`) may appear in a DEFAULT value.
 const DEFAULT_PRECEDENCE: u8 = 20;
 
-/// Skips `CONSTRAINT name` when it names a `LIMIT PARTITION ROWS` clause (VoltDB allows it).
-fn named_row_limit(p: &mut Parser) -> bool {
+/// Reads `CONSTRAINT name` when it names a `LIMIT PARTITION ROWS` clause (VoltDB allows it),
+/// returning the name.
+fn named_row_limit(p: &mut Parser) -> Result<Option<String>> {
     let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
     if is(&p.peek_nth_token(0).token, "CONSTRAINT") && is(&p.peek_nth_token(2).token, "LIMIT") {
         p.next_token();
-        p.next_token();
-        return true;
+        return Ok(Some(name(p)?));
     }
-    false
+    Ok(None)
 }
 
 /// Upper-cases an identifier the way VoltDB folds names.
@@ -107,6 +112,19 @@ pub fn fold(ident: &ast::Ident) -> String {
 
 fn name(p: &mut Parser) -> Result<String> {
     p.parse_identifier().map(|i| fold(&i)).map_err(syntax)
+}
+
+/// A table (or index) named by DDL: always in the session's current database.
+fn table_name(p: &mut Parser) -> Result<String> {
+    let n = name(p)?;
+    if p.peek_token_ref().token == Token::Period {
+        let t = p.peek_token();
+        return Err(Error::Unsupported(format!(
+            "a database-qualified name in DDL (at line {}, column {}): USE the database first",
+            t.span.start.line, t.span.start.column
+        )));
+    }
+    Ok(n)
 }
 
 /// Consumes the next token if it is the given word (keyword or not), case-insensitively.
@@ -332,7 +350,7 @@ pub fn create_table(mut p: Parser) -> Result<CreateTable> {
     expect_word(p, "CREATE")?;
     expect_word(p, "TABLE")?;
     let if_not_exists = if_not_exists(p);
-    let table = name(p)?;
+    let table = table_name(p)?;
     expect_token(p, Token::LParen)?;
     let mut t = CreateTable {
         name: table,
@@ -340,11 +358,19 @@ pub fn create_table(mut p: Parser) -> Result<CreateTable> {
         columns: Vec::new(),
         constraints: Vec::new(),
         row_limit: None,
+        row_limit_name: None,
     };
     loop {
-        named_row_limit(p);
+        let limit_name = named_row_limit(p)?;
         if p.parse_keyword(Keyword::LIMIT) {
+            if t.row_limit.is_some() {
+                return Err(Error::Invalid(format!(
+                    "table \"{}\" has more than one LIMIT PARTITION ROWS",
+                    t.name
+                )));
+            }
             t.row_limit = Some(row_limit(p)?);
+            t.row_limit_name = limit_name;
         } else if let Some((cname, kind)) = key_kind(p)? {
             t.constraints.push(ConstraintSpec {
                 name: cname,
@@ -377,7 +403,7 @@ pub fn create_index(mut p: Parser) -> Result<CreateIndex> {
     let if_not_exists = if_not_exists(p);
     let index = name(p)?;
     expect_word(p, "ON")?;
-    let table = name(p)?;
+    let table = table_name(p)?;
     expect_token(p, Token::LParen)?;
     let exprs = p
         .parse_comma_separated(|p| {
@@ -440,7 +466,7 @@ pub fn partition(mut p: Parser) -> Result<Statement> {
         }
         return Err(unexpected(p, "TABLE"));
     }
-    let table = name(p)?;
+    let table = table_name(p)?;
     expect_word(p, "ON")?;
     expect_word(p, "COLUMN")?;
     let column = name(p)?;
@@ -461,7 +487,7 @@ pub fn drop(mut p: Parser) -> Result<Statement> {
         DropKind::View
     };
     let mut exists_clause = if_exists(p);
-    let object = name(p)?;
+    let object = table_name(p)?;
     // VoltDB also accepts IF EXISTS after the name.
     exists_clause |= if_exists(p);
     let cascade = p.parse_keyword(Keyword::CASCADE);
@@ -478,7 +504,7 @@ pub fn truncate(mut p: Parser) -> Result<Statement> {
     let p = &mut p;
     expect_word(p, "TRUNCATE")?;
     eat_word(p, "TABLE");
-    let table = name(p)?;
+    let table = table_name(p)?;
     expect_end(p)?;
     Ok(Statement::Truncate { table })
 }
@@ -487,11 +513,14 @@ pub fn alter_table(mut p: Parser) -> Result<AlterTable> {
     let p = &mut p;
     expect_word(p, "ALTER")?;
     expect_word(p, "TABLE")?;
-    let table = name(p)?;
+    let table = table_name(p)?;
     let action = if eat_word(p, "ADD") {
-        named_row_limit(p);
+        let limit_name = named_row_limit(p)?;
         if p.parse_keyword(Keyword::LIMIT) {
-            AlterAction::AddRowLimit(row_limit(p)?)
+            AlterAction::AddRowLimit {
+                name: limit_name,
+                rows: row_limit(p)?,
+            }
         } else if let Some((cname, kind)) = key_kind(p)? {
             AlterAction::AddConstraint(ConstraintSpec {
                 name: cname,

@@ -322,7 +322,12 @@ impl Binder<'_> {
         let (table, name) = match parts.as_slice() {
             [name] => (None, name.as_str()),
             [table, name] => (Some(table.as_str()), name.as_str()),
-            [_db, table, name] => (Some(table.as_str()), name.as_str()),
+            [_, _, _] => {
+                return unsupported(format!(
+                    "column reference {}: qualify a column with its table's name or alias, not with a database",
+                    parts.join(".")
+                ));
+            }
             _ => return name_err(format!("invalid column reference {}", parts.join("."))),
         };
         let levels = self.scopes.len();
@@ -802,17 +807,19 @@ pub(crate) fn check_comparable(l: &Expr, r: &Expr) -> Result<()> {
     }
 }
 
-/// A VARCHAR literal compared with a TIMESTAMP becomes a TIMESTAMP literal.
+/// A VARCHAR literal compared with a TIMESTAMP or VARBINARY becomes a literal of that type
+/// (a timestamp text, or hex digits), as it would when stored into such a column.
 fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
     let fix = |lit: Expr, other: &Expr| -> Result<Expr> {
-        if other.ty == DataType::Timestamp
-            && lit.ty.is_string()
+        let target = match other.ty {
+            DataType::Timestamp => DataType::Timestamp,
+            DataType::Varbinary { .. } => DataType::VARBINARY_MAX,
+            _ => return Ok(lit),
+        };
+        if lit.ty.is_string()
             && let ExprKind::Literal(v) = &lit.kind
         {
-            return Ok(Expr::literal(
-                crate::cast::cast(v, DataType::Timestamp)?,
-                DataType::Timestamp,
-            ));
+            return Ok(Expr::literal(crate::cast::cast(v, target)?, target));
         }
         Ok(lit)
     };

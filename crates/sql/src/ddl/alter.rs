@@ -157,7 +157,40 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             if in_pk {
                 def.nullable = false;
             }
+            // A new length of the same type keeps expressions valid.
+            let type_changed = new.columns[c].ty.name() != column.ty.name();
             new.columns[c] = def;
+            // Keys and indexes over expressions of the column were bound for its old type;
+            // they must be dropped and recreated by the user, not silently reinterpreted.
+            let plain = |e: &Expr| matches!(e.kind, ExprKind::Column(_));
+            if type_changed {
+                let users = new
+                    .uniques
+                    .iter()
+                    .filter(|u| {
+                        u.exprs.iter().any(|e| !plain(e) && uses_column(e, c))
+                            || u.predicate.as_ref().is_some_and(|p| uses_column(p, c))
+                    })
+                    .map(|u| u.name.clone())
+                    .chain(
+                        ns.indexes
+                            .values()
+                            .filter(|i| {
+                                i.table == tname
+                                    && (i.exprs.iter().any(|e| !plain(e) && uses_column(e, c))
+                                        || i.predicate.as_ref().is_some_and(|p| uses_column(p, c)))
+                            })
+                            .map(|i| i.name.clone()),
+                    )
+                    .collect::<std::collections::BTreeSet<String>>();
+                if !users.is_empty() {
+                    return invalid(format!(
+                        "cannot change the type of column \"{}\": index expressions use it ({}); drop them first",
+                        column.name,
+                        users.into_iter().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
             for u in &mut new.uniques {
                 for e in &mut u.exprs {
                     if let ExprKind::Column(i) = e.kind
@@ -167,7 +200,29 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
                     }
                 }
             }
+            // Constraints written in the new definition are added (VoltDB's column definition
+            // includes them).
+            for (name, kind) in &column.keys {
+                add_key(
+                    &mut new,
+                    &ConstraintSpec {
+                        name: name.clone(),
+                        kind: *kind,
+                        columns: vec![column.name.clone()],
+                    },
+                )?;
+            }
             replace_table(cat, db, &old, new, ctx, &identity)?;
+            let m = ns_mut(cat, db)?;
+            for i in m.indexes.values_mut().filter(|i| i.table == tname) {
+                for e in &mut i.exprs {
+                    if let ExprKind::Column(k) = e.kind
+                        && k == c
+                    {
+                        e.ty = column.ty;
+                    }
+                }
+            }
         }
         AlterAction::SetDefault { column, default } => {
             let c = new
@@ -204,6 +259,11 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             add_key(&mut new, spec)?;
             replace_table(cat, db, &old, new, ctx, &identity)?;
         }
+        AlterAction::DropConstraint { name } if new.row_limit_name.as_ref() == Some(name) => {
+            new.row_limit = None;
+            new.row_limit_name = None;
+            ns_mut(cat, db)?.tables.insert(tname.clone(), Arc::new(new));
+        }
         AlterAction::DropConstraint { name } => {
             let before = new.uniques.len();
             new.uniques.retain(|u| u.index || u.name != *name);
@@ -220,12 +280,27 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             }
             replace_table(cat, db, &old, new, ctx, &identity)?;
         }
-        AlterAction::AddRowLimit(n) => {
-            new.row_limit = Some(*n);
+        AlterAction::AddRowLimit { name, rows } => {
+            if new.row_limit.is_some() {
+                return invalid(format!(
+                    "table \"{tname}\" already has a LIMIT PARTITION ROWS; drop it first"
+                ));
+            }
+            if let Some(n) = name
+                && new.uniques.iter().any(|u| &u.name == n)
+            {
+                return invalid(format!("constraint \"{n}\" already exists on table \"{tname}\""));
+            }
+            new.row_limit = Some(*rows);
+            new.row_limit_name = name.clone();
             replace_table(cat, db, &old, new, ctx, &identity)?;
         }
         AlterAction::DropRowLimit => {
+            if new.row_limit.is_none() {
+                return invalid(format!("table \"{tname}\" has no LIMIT PARTITION ROWS"));
+            }
             new.row_limit = None;
+            new.row_limit_name = None;
             ns_mut(cat, db)?.tables.insert(tname.clone(), Arc::new(new));
         }
     }

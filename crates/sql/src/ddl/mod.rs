@@ -154,7 +154,7 @@ fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
         .name
         .clone()
         .unwrap_or_else(|| key_name(spec.kind, &t.name, &spec.columns));
-    if t.uniques.iter().any(|u| u.name == name) {
+    if t.uniques.iter().any(|u| u.name == name) || t.row_limit_name.as_ref() == Some(&name) {
         return invalid(format!("constraint \"{name}\" already exists on table \"{}\"", t.name));
     }
     let key = UniqueKey {
@@ -254,6 +254,7 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         partition_column: None,
         uniques: Vec::new(),
         row_limit: ct.row_limit,
+        row_limit_name: ct.row_limit_name.clone(),
     };
     for c in &ct.columns {
         if t.column_index(&c.name).is_some() {
@@ -397,6 +398,12 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
         Some(p) => Some(bind_standalone_expr(cat, &ns, &cols, &old.name, p)?),
         None => None,
     };
+    if exprs.iter().chain(predicate.as_ref()).any(reads_clock) {
+        return invalid(format!(
+            "index \"{}\" uses NOW / CURRENT_TIMESTAMP: index expressions must be deterministic",
+            ci.name
+        ));
+    }
     let mut unique = ci.unique;
     if let (Some(UniqueKind::Unique), Some(pc)) = (unique, old.partition_column) {
         let has = exprs.iter().any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
@@ -517,4 +524,17 @@ pub fn drop_database(cat: &mut Catalog, name: &str, if_exists: bool, ctx: &mut D
         }
     }
     Ok("DROP DATABASE".into())
+}
+
+/// Whether an expression reads the transaction time (not allowed in index keys, whose value
+/// must depend on the row alone).
+fn reads_clock(e: &Expr) -> bool {
+    if let ExprKind::Func { func, .. } = &e.kind
+        && *func == crate::functions::Func::Now
+    {
+        return true;
+    }
+    let mut found = false;
+    e.for_each_child(&mut |c| found |= reads_clock(c));
+    found
 }

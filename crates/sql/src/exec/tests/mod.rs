@@ -104,6 +104,7 @@ pub(super) fn table_def(id: u32, name: &str, partition_column: Option<usize>) ->
         partition_column,
         uniques: Vec::new(),
         row_limit: None,
+        row_limit_name: None,
     })
 }
 
