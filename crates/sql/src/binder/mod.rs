@@ -12,6 +12,7 @@
 
 mod aggregate;
 mod ast_walk;
+mod call;
 mod dml;
 mod expr;
 mod from;
