@@ -265,6 +265,15 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Runs `apply` with this writer; if it fails, everything it did is undone.
+    pub fn atomically(mut self, apply: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
+        let r = apply(&mut self);
+        if r.is_err() {
+            self.rollback();
+        }
+        r
+    }
+
     /// Undoes everything this writer did.
     pub fn rollback(mut self) {
         let mut touched = std::mem::take(&mut self.touched);
@@ -380,9 +389,8 @@ fn insert(
     } else {
         None
     };
-    let mut w = Writer::new(partitions, table);
     let n = full_rows.len() as u64;
-    let r = (|| {
+    Writer::new(partitions, table).atomically(|w| {
         for row in full_rows {
             for p in target_partitions(table, &row, inputs.hashinator, count) {
                 if let Some(pk) = pk {
@@ -390,7 +398,7 @@ fn insert(
                     if let Some(key) = key
                         && let Some(id) = w.find(p, pk, &key)?
                     {
-                        let merged = merge_upsert(&w, p, id, &row, targets, table.columns.len())?;
+                        let merged = merge_upsert(w, p, id, &row, targets, table.columns.len())?;
                         w.update_many(p, vec![(id, merged)])?;
                         continue;
                     }
@@ -399,14 +407,8 @@ fn insert(
             }
         }
         Ok(())
-    })();
-    match r {
-        Ok(()) => Ok(n),
-        Err(e) => {
-            w.rollback();
-            Err(e)
-        }
-    }
+    })?;
+    Ok(n)
 }
 
 /// UPSERT with a column list changes only the listed columns of an existing row.
@@ -485,8 +487,7 @@ fn update(
         }
     }
     let mut n = 0u64;
-    let mut w = Writer::new(partitions, table);
-    let r = (|| {
+    Writer::new(partitions, table).atomically(|w| {
         // Rows whose partition value now hashes elsewhere move after every partition has
         // applied its in-place changes, so keys that shift across partitions do not collide
         // with rows the statement has not updated yet.
@@ -518,14 +519,8 @@ fn update(
             w.insert(dest, row)?;
         }
         Ok(())
-    })();
-    match r {
-        Ok(()) => Ok(n),
-        Err(e) => {
-            w.rollback();
-            Err(e)
-        }
-    }
+    })?;
+    Ok(n)
 }
 
 fn delete(
@@ -552,22 +547,15 @@ fn delete(
     } else {
         ids.first().map(|v| v.len() as u64).unwrap_or(0)
     };
-    let mut w = Writer::new(partitions, table);
-    let r = (|| {
+    Writer::new(partitions, table).atomically(|w| {
         for (p, list) in ids.into_iter().enumerate() {
             for id in list {
                 w.delete(p, id)?;
             }
         }
         Ok(())
-    })();
-    match r {
-        Ok(()) => Ok(n),
-        Err(e) => {
-            w.rollback();
-            Err(e)
-        }
-    }
+    })?;
+    Ok(n)
 }
 
 /// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).

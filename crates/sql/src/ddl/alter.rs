@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use voltrs_storage::{Row, Value};
 
-use super::{DdlContext, add_key, column_def, default_for, identity, ns_mut, replace_table};
+use super::{DdlContext, add_column_keys, add_key, column_def, default_for, identity, ns_mut, replace_table};
 use crate::catalog::{Catalog, TableDef, UniqueKind};
-use crate::ddl_parser::{AlterAction, AlterTable, ColumnSpec, ConstraintSpec};
+use crate::ddl_parser::{AlterAction, AlterTable, ColumnSpec};
 use crate::error::{Error, Result, invalid, name_err};
 use crate::expr::{Expr, ExprKind};
 
@@ -65,16 +65,7 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             let fill = crate::apply::default_value(&def, ctx.func.now);
             remap_table(&mut new, &|i| if i >= at_index { i + 1 } else { i });
             new.columns.insert(at_index, def);
-            for (name, kind) in &column.keys {
-                add_key(
-                    &mut new,
-                    &ConstraintSpec {
-                        name: name.clone(),
-                        kind: *kind,
-                        columns: vec![column.name.clone()],
-                    },
-                )?;
-            }
+            add_column_keys(&mut new, column)?;
             let transform = move |r: &Row| -> Result<Vec<Value>> {
                 let mut v = r.to_vec();
                 v.insert(at_index, fill.clone());
@@ -202,16 +193,7 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
             }
             // Constraints written in the new definition are added (VoltDB's column definition
             // includes them).
-            for (name, kind) in &column.keys {
-                add_key(
-                    &mut new,
-                    &ConstraintSpec {
-                        name: name.clone(),
-                        kind: *kind,
-                        columns: vec![column.name.clone()],
-                    },
-                )?;
-            }
+            add_column_keys(&mut new, column)?;
             replace_table(cat, db, &old, new, ctx, &identity)?;
             let m = ns_mut(cat, db)?;
             for i in m.indexes.values_mut().filter(|i| i.table == tname) {

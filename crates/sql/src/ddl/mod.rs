@@ -133,6 +133,21 @@ fn key_name(kind: UniqueKind, table: &str, cols: &[String]) -> String {
     format!("VOLTDB_AUTOGEN_{prefix}_{table}_{}", cols.join("_"))
 }
 
+/// Adds the PRIMARY KEY / UNIQUE / ASSUMEUNIQUE written inline in a column definition.
+fn add_column_keys(t: &mut TableDef, column: &ColumnSpec) -> Result<()> {
+    for (name, kind) in &column.keys {
+        add_key(
+            t,
+            &ConstraintSpec {
+                name: name.clone(),
+                kind: *kind,
+                columns: vec![column.name.clone()],
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn add_key(t: &mut TableDef, spec: &ConstraintSpec) -> Result<()> {
     let mut exprs = Vec::with_capacity(spec.columns.len());
     for c in &spec.columns {
@@ -263,16 +278,7 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         t.columns.push(column_def(cat, &ns, &ct.name, c, ctx.func)?);
     }
     for c in &ct.columns {
-        for (name, kind) in &c.keys {
-            add_key(
-                &mut t,
-                &ConstraintSpec {
-                    name: name.clone(),
-                    kind: *kind,
-                    columns: vec![c.name.clone()],
-                },
-            )?;
-        }
+        add_column_keys(&mut t, c)?;
     }
     for spec in &ct.constraints {
         add_key(&mut t, spec)?;
