@@ -86,21 +86,7 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
         }
         ExprKind::InList { expr: e, list, negated } => {
             let left = eval(e, env, ctx)?;
-            let mut saw_null = left.is_null();
-            let mut found = false;
-            if !saw_null {
-                for item in list {
-                    let v = eval(item, env, ctx)?;
-                    match compare(&left, &v)? {
-                        Some(Ordering::Equal) => {
-                            found = true;
-                            break;
-                        }
-                        Some(_) => {}
-                        None => saw_null = true,
-                    }
-                }
-            }
+            let (found, saw_null) = find_equal(&left, list.iter().map(|item| eval(item, env, ctx)))?;
             Ok(in_result(found, saw_null, *negated))
         }
         ExprKind::InSubquery {
@@ -113,23 +99,11 @@ pub(super) fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
             if rows.is_empty() {
                 return Ok(Value::Boolean(*negated));
             }
-            let mut saw_null = left.is_null();
-            let mut found = false;
-            if !saw_null {
-                for row in rows.iter() {
-                    let Some(v) = row.first() else {
-                        return internal("IN subquery returned a row without columns");
-                    };
-                    match compare(&left, v)? {
-                        Some(Ordering::Equal) => {
-                            found = true;
-                            break;
-                        }
-                        Some(_) => {}
-                        None => saw_null = true,
-                    }
-                }
-            }
+            let values = rows.iter().map(|row| match row.first() {
+                Some(v) => Ok(v.clone()),
+                None => internal("IN subquery returned a row without columns"),
+            });
+            let (found, saw_null) = find_equal(&left, values)?;
             Ok(in_result(found, saw_null, *negated))
         }
         ExprKind::Quantified {
@@ -301,6 +275,23 @@ fn truth(v: &Value, op: &str) -> Result<Option<bool>> {
             crate::cast::value_type_name(other)
         ))),
     }
+}
+
+/// Looks for a value equal to `left` (SQL `=`): (found, whether a comparison was NULL).
+/// A NULL `left` compares as NULL with everything, so nothing is evaluated.
+fn find_equal(left: &Value, values: impl Iterator<Item = Result<Value>>) -> Result<(bool, bool)> {
+    if left.is_null() {
+        return Ok((false, true));
+    }
+    let mut saw_null = false;
+    for v in values {
+        match compare(left, &v?)? {
+            Some(Ordering::Equal) => return Ok((true, saw_null)),
+            Some(_) => {}
+            None => saw_null = true,
+        }
+    }
+    Ok((false, saw_null))
 }
 
 fn in_result(found: bool, saw_null: bool, negated: bool) -> Value {
