@@ -131,7 +131,7 @@ impl Session {
                 Ok(Outcome::Modified(voltrs_sql::apply::truncate(
                     &t,
                     &mut state.partitions,
-                )))
+                )?))
             }
             ddl_stmt => {
                 let mut next = (*catalog).clone();

@@ -8,7 +8,7 @@
 //!    tables are rebuilt, so a failing statement changes nothing.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,9 +30,17 @@ pub struct WriteInputs<'a> {
 }
 
 enum Undo {
-    Inserted { p: usize, id: RowId },
-    Deleted { p: usize, id: RowId, row: Row },
-    Updated { p: usize, id: RowId, old: Row },
+    Inserted { id: RowId },
+    Deleted { id: RowId, row: Row },
+    Updated { id: RowId, old: Row },
+    Truncated { rows: Vec<(RowId, Row)> },
+}
+
+/// One undo entry: which table and partition, and how to reverse the change.
+struct UndoEntry {
+    table: Arc<TableDef>,
+    p: usize,
+    undo: Undo,
 }
 
 /// The partition a partition-column value belongs to (NULL goes to partition 0).
@@ -159,49 +167,48 @@ pub fn default_value(c: &ColumnDef, now: i64) -> Value {
     }
 }
 
-/// Applies writes to partitions, keeping unique maps and the undo log.
+/// Applies a statement's writes to partitions, across any number of tables, keeping
+/// unique maps current and one undo log for the whole statement.
 pub struct Writer<'a> {
     partitions: &'a mut [Partition],
-    table: &'a TableDef,
-    undo: Vec<Undo>,
-    /// Partitions whose unique maps this writer changed (rebuilt on rollback).
-    touched: BTreeSet<usize>,
+    undo: Vec<UndoEntry>,
+    /// Table partitions whose unique maps this writer changed (rebuilt on rollback).
+    touched: BTreeMap<(TableId, usize), Arc<TableDef>>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(partitions: &'a mut [Partition], table: &'a TableDef) -> Writer<'a> {
+    pub fn new(partitions: &'a mut [Partition]) -> Writer<'a> {
         Writer {
             partitions,
-            table,
             undo: Vec::new(),
-            touched: BTreeSet::new(),
+            touched: BTreeMap::new(),
         }
     }
 
-    fn storage(&mut self, p: usize) -> Result<&mut Table> {
-        self.touched.insert(p);
-        let id = self.table.id;
+    fn storage(&mut self, table: &Arc<TableDef>, p: usize) -> Result<&mut Table> {
+        self.touched.entry((table.id, p)).or_insert_with(|| table.clone());
+        stored_mut(self.partitions, table, p)
+    }
+
+    /// The current image of a row (reads see the statement's own writes).
+    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<&Row> {
+        self.partitions.get(p)?.table(table.id)?.get(id)
+    }
+
+    /// The partitions this writer writes to.
+    pub fn partitions(&self) -> &[Partition] {
         self.partitions
-            .get_mut(p)
-            .and_then(|part| part.table_mut(id))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "internal: table \"{}\" missing in partition {p}",
-                    self.table.name
-                ))
-            })
     }
 
     /// The row's key for every unique constraint, failing on one already taken.
-    fn free_keys(&mut self, p: usize, row: &[Value]) -> Result<Vec<Option<Box<[Value]>>>> {
-        let def = self.table;
-        let mut keys = Vec::with_capacity(def.uniques.len());
-        for (i, u) in def.uniques.iter().enumerate() {
+    fn free_keys(&mut self, table: &Arc<TableDef>, p: usize, row: &[Value]) -> Result<Vec<Option<Box<[Value]>>>> {
+        let mut keys = Vec::with_capacity(table.uniques.len());
+        for (i, u) in table.uniques.iter().enumerate() {
             let k = unique_key(u, row)?;
             if let Some(k) = &k
-                && self.find(p, i, k)?.is_some()
+                && self.find(table, p, i, k)?.is_some()
             {
-                return Err(violation(def, u, k));
+                return Err(violation(table, u, k));
             }
             keys.push(k);
         }
@@ -209,60 +216,76 @@ impl<'a> Writer<'a> {
     }
 
     /// Finds the row holding a key of unique constraint `u` in partition `p`.
-    fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
+    pub fn find(&self, table: &TableDef, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
+        Ok(stored(self.partitions, table, p)?
+            .unique
+            .get(u)
+            .and_then(|m| m.map.get(key).copied()))
     }
 
-    pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
-        let def = self.table;
-        let keys = self.free_keys(p, &row)?;
-        let t = self.storage(p)?;
-        if let Some(limit) = def.row_limit
+    pub fn insert(&mut self, table: &Arc<TableDef>, p: usize, row: Row) -> Result<RowId> {
+        let keys = self.free_keys(table, p, &row)?;
+        let t = self.storage(table, p)?;
+        if let Some(limit) = table.row_limit
             && t.len() as u64 >= limit
         {
             return Err(Error::Constraint(format!(
                 "CONSTRAINT VIOLATION: table \"{}\" would exceed its LIMIT PARTITION ROWS {limit}",
-                def.name
+                table.name
             )));
         }
         let id = t.insert(row);
         add_keys(t, keys, id);
-        self.undo.push(Undo::Inserted { p, id });
-        Ok(())
+        self.log(table, p, Undo::Inserted { id });
+        Ok(id)
     }
 
-    pub fn delete(&mut self, p: usize, id: RowId) -> Result<()> {
-        let def = self.table;
-        let t = self.storage(p)?;
+    pub fn delete(&mut self, table: &Arc<TableDef>, p: usize, id: RowId) -> Result<()> {
+        let t = self.storage(table, p)?;
         let Some(row) = t.delete(id) else {
             return Ok(());
         };
-        remove_keys(def, t, &row, id)?;
-        self.undo.push(Undo::Deleted { p, id, row });
+        remove_keys(table, t, &row, id)?;
+        self.log(table, p, Undo::Deleted { id, row });
         Ok(())
     }
 
     /// Replaces rows in place: old keys of all rows leave first, then new keys enter, so a
     /// statement that shifts keys (`SET id = id + 1`) does not collide with itself.
-    pub fn update_many(&mut self, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
-        let def = self.table;
+    pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
         for (id, _) in &changes {
-            let t = self.storage(p)?;
+            let t = self.storage(table, p)?;
             let Some(old) = t.get(*id).cloned() else {
                 continue;
             };
-            remove_keys(def, t, &old, *id)?;
+            remove_keys(table, t, &old, *id)?;
         }
         for (id, new) in changes {
-            let keys = self.free_keys(p, &new)?;
-            let t = self.storage(p)?;
+            let keys = self.free_keys(table, p, &new)?;
+            let t = self.storage(table, p)?;
             let Some(old) = t.replace(id, new) else {
                 continue;
             };
             add_keys(t, keys, id);
-            self.undo.push(Undo::Updated { p, id, old });
+            self.log(table, p, Undo::Updated { id, old });
         }
         Ok(())
+    }
+
+    /// Removes every row of a table partition; returns how many.
+    pub fn truncate(&mut self, table: &Arc<TableDef>, p: usize) -> Result<u64> {
+        let rows = self.storage(table, p)?.take_all();
+        let n = rows.len() as u64;
+        self.log(table, p, Undo::Truncated { rows });
+        Ok(n)
+    }
+
+    fn log(&mut self, table: &Arc<TableDef>, p: usize, undo: Undo) {
+        self.undo.push(UndoEntry {
+            table: table.clone(),
+            p,
+            undo,
+        });
     }
 
     /// Runs `apply` with this writer; if it fails, everything it did is undone.
@@ -274,36 +297,51 @@ impl<'a> Writer<'a> {
         r
     }
 
-    /// Undoes everything this writer did.
+    /// Undoes everything this writer did, newest change first.
     pub fn rollback(mut self) {
-        let mut touched = std::mem::take(&mut self.touched);
-        while let Some(u) = self.undo.pop() {
-            let (p, op) = match u {
-                Undo::Inserted { p, id } => (p, Op::Delete(id)),
-                Undo::Deleted { p, id, row } => (p, Op::Restore(id, row)),
-                Undo::Updated { p, id, old } => (p, Op::Replace(id, old)),
-            };
-            touched.insert(p);
-            if let Ok(t) = self.storage(p) {
-                match op {
-                    Op::Delete(id) => {
+        while let Some(UndoEntry { table, p, undo }) = self.undo.pop() {
+            if let Ok(t) = self.storage(&table, p) {
+                match undo {
+                    Undo::Inserted { id } => {
                         t.delete(id);
                     }
-                    Op::Restore(id, row) => t.restore(id, row),
-                    Op::Replace(id, old) => {
+                    Undo::Deleted { id, row } => t.restore(id, row),
+                    Undo::Updated { id, old } => {
                         t.replace(id, old);
+                    }
+                    Undo::Truncated { rows } => {
+                        for (id, row) in rows {
+                            t.restore(id, row);
+                        }
                     }
                 }
             }
         }
-        let def = self.table;
-        for p in touched {
-            if let Ok(t) = self.storage(p) {
+        for ((_, p), table) in std::mem::take(&mut self.touched) {
+            if let Ok(t) = stored_mut(self.partitions, &table, p) {
                 // The pre-statement state was consistent, so this cannot find duplicates.
-                let _ = rebuild_unique(def, t);
+                let _ = rebuild_unique(&table, t);
             }
         }
     }
+}
+
+fn stored<'p>(partitions: &'p [Partition], table: &TableDef, p: usize) -> Result<&'p Table> {
+    partitions
+        .get(p)
+        .and_then(|part| part.table(table.id))
+        .ok_or_else(|| missing(table, p))
+}
+
+fn stored_mut<'p>(partitions: &'p mut [Partition], table: &TableDef, p: usize) -> Result<&'p mut Table> {
+    partitions
+        .get_mut(p)
+        .and_then(|part| part.table_mut(table.id))
+        .ok_or_else(|| missing(table, p))
+}
+
+fn missing(table: &TableDef, p: usize) -> Error {
+    Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name))
 }
 
 /// Enters a row's keys (computed by `Writer::free_keys`) into the unique maps.
@@ -326,12 +364,6 @@ fn remove_keys(def: &TableDef, t: &mut Table, row: &[Value], id: RowId) -> Resul
         }
     }
     Ok(())
-}
-
-enum Op {
-    Delete(RowId),
-    Restore(RowId, Row),
-    Replace(RowId, Row),
 }
 
 /// Runs a bound write; returns the number of rows affected.
@@ -390,20 +422,20 @@ fn insert(
         None
     };
     let n = full_rows.len() as u64;
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         for row in full_rows {
             for p in target_partitions(table, &row, inputs.hashinator, count) {
                 if let Some(pk) = pk {
                     let key = unique_key(&table.uniques[pk], &row)?;
                     if let Some(key) = key
-                        && let Some(id) = w.find(p, pk, &key)?
+                        && let Some(id) = w.find(table, p, pk, &key)?
                     {
-                        let merged = merge_upsert(w, p, id, &row, targets, table.columns.len())?;
-                        w.update_many(p, vec![(id, merged)])?;
+                        let merged = merge_upsert(w, table, p, id, &row, targets, table.columns.len())?;
+                        w.update_many(table, p, vec![(id, merged)])?;
                         continue;
                     }
                 }
-                w.insert(p, row.clone())?;
+                w.insert(table, p, row.clone())?;
             }
         }
         Ok(())
@@ -412,15 +444,20 @@ fn insert(
 }
 
 /// UPSERT with a column list changes only the listed columns of an existing row.
-fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], width: usize) -> Result<Row> {
+fn merge_upsert(
+    w: &Writer,
+    table: &TableDef,
+    p: usize,
+    id: RowId,
+    new: &Row,
+    targets: &[usize],
+    width: usize,
+) -> Result<Row> {
     if targets.len() == width {
         return Ok(new.clone());
     }
     let old = w
-        .partitions
-        .get(p)
-        .and_then(|part| part.table(w.table.id))
-        .and_then(|t| t.get(id))
+        .row(table, p, id)
         .ok_or_else(|| Error::Invalid("internal: upsert target vanished".into()))?;
     let mut row = old.to_vec();
     for &t in targets {
@@ -487,7 +524,7 @@ fn update(
         }
     }
     let mut n = 0u64;
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         // Rows whose partition value now hashes elsewhere move after every partition has
         // applied its in-place changes, so keys that shift across partitions do not collide
         // with rows the statement has not updated yet.
@@ -510,13 +547,13 @@ fn update(
                 stay.push((id, row));
             }
             for (id, _, _) in &moved {
-                w.delete(p, *id)?;
+                w.delete(table, p, *id)?;
             }
-            w.update_many(p, stay)?;
+            w.update_many(table, p, stay)?;
             arriving.extend(moved.into_iter().map(|(_, dest, row)| (dest, row)));
         }
         for (dest, row) in arriving {
-            w.insert(dest, row)?;
+            w.insert(table, dest, row)?;
         }
         Ok(())
     })?;
@@ -547,10 +584,10 @@ fn delete(
     } else {
         ids.first().map(|v| v.len() as u64).unwrap_or(0)
     };
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         for (p, list) in ids.into_iter().enumerate() {
             for id in list {
-                w.delete(p, id)?;
+                w.delete(table, p, id)?;
             }
         }
         Ok(())
@@ -559,17 +596,18 @@ fn delete(
 }
 
 /// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).
-pub fn truncate(table: &TableDef, partitions: &mut [Partition]) -> u64 {
+pub fn truncate(table: &Arc<TableDef>, partitions: &mut [Partition]) -> Result<u64> {
     let mut n = 0;
-    for (p, part) in partitions.iter_mut().enumerate() {
-        if let Some(t) = part.table_mut(table.id) {
-            let len = t.take_all().len() as u64;
+    Writer::new(partitions).atomically(|w| {
+        for p in 0..w.partitions().len() {
+            let len = w.truncate(table, p)?;
             if table.partition_column.is_some() || p == 0 {
                 n += len;
             }
         }
-    }
-    n
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 /// Unused-table guard for callers that look a table up by id.
