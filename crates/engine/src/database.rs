@@ -46,10 +46,7 @@ impl State {
 
 impl voltrs_sql::binder::Stats for State {
     fn row_count(&self, table: TableId) -> usize {
-        let replicated = self
-            .catalog
-            .all_tables()
-            .any(|t| t.id == table && t.partition_column.is_none());
+        let replicated = self.catalog.all_tables().any(|t| t.id == table && !t.is_partitioned());
         if replicated {
             self.partitions
                 .first()

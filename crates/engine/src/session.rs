@@ -149,8 +149,12 @@ impl Session {
                     }
                     Statement::CreateIndex(ci) => ddl::create_index(&mut next, &db_name, ci, &mut ctx)?,
                     Statement::Drop {
-                        kind, name, if_exists, ..
-                    } => ddl::drop(&mut next, &db_name, *kind, name, *if_exists, &mut ctx)?,
+                        kind,
+                        name,
+                        if_exists,
+                        cascade,
+                    } => ddl::drop(&mut next, &db_name, *kind, name, *if_exists, *cascade, &mut ctx)?,
+                    Statement::CreateView(cv) => ddl::create_view(&mut next, &db_name, cv, &mut ctx)?,
                     Statement::AlterTable(at) => ddl::alter_table(&mut next, &db_name, at, &mut ctx)?,
                     Statement::CreateDatabase { name, if_not_exists } => {
                         ddl::create_database(&mut next, name, *if_not_exists)?

@@ -237,6 +237,9 @@ impl<'a> Writer<'a> {
         let id = t.insert(row);
         add_keys(t, keys, id);
         self.log(table, p, Undo::Inserted { id });
+        if !table.views.is_empty() {
+            crate::views::row_entered(self, table, p, id)?;
+        }
         Ok(id)
     }
 
@@ -246,7 +249,11 @@ impl<'a> Writer<'a> {
             return Ok(());
         };
         remove_keys(table, t, &row, id)?;
+        let left = (!table.views.is_empty()).then(|| row.clone());
         self.log(table, p, Undo::Deleted { id, row });
+        if let Some(old) = left {
+            crate::views::row_left(self, table, p, id, &old)?;
+        }
         Ok(())
     }
 
@@ -267,7 +274,11 @@ impl<'a> Writer<'a> {
                 continue;
             };
             add_keys(t, keys, id);
+            let changed = (!table.views.is_empty()).then(|| old.clone());
             self.log(table, p, Undo::Updated { id, old });
+            if let Some(old) = changed {
+                crate::views::row_changed(self, table, p, id, &old)?;
+            }
         }
         Ok(())
     }
@@ -277,6 +288,9 @@ impl<'a> Writer<'a> {
         let rows = self.storage(table, p)?.take_all();
         let n = rows.len() as u64;
         self.log(table, p, Undo::Truncated { rows });
+        if !table.views.is_empty() {
+            crate::views::truncated(self, table, p)?;
+        }
         Ok(n)
     }
 
@@ -597,6 +611,7 @@ fn delete(
 
 /// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).
 pub fn truncate(table: &Arc<TableDef>, partitions: &mut [Partition]) -> Result<u64> {
+    crate::views::check_writable(table, "TRUNCATE TABLE")?;
     let mut n = 0;
     Writer::new(partitions).atomically(|w| {
         for p in 0..w.partitions().len() {

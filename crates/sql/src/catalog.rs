@@ -44,6 +44,11 @@ pub struct TableDef {
     pub row_limit: Option<u64>,
     /// The constraint name of the row limit, if it has one.
     pub row_limit_name: Option<String>,
+    /// Set when this table is a materialized view: how its rows derive from its sources.
+    pub view: Option<Arc<crate::views::ViewDef>>,
+    /// The materialized views over this table (their current definitions), maintained by
+    /// every write to it. Kept current by [`crate::views::relink`].
+    pub views: Vec<Arc<TableDef>>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,7 +151,13 @@ impl TableDef {
         self.uniques.iter().find(|u| u.kind == UniqueKind::PrimaryKey)
     }
 
+    /// Whether the rows are spread over the partitions (a partitioned table, or a view of
+    /// one that holds partial rows), rather than fully copied into every partition.
     pub fn is_partitioned(&self) -> bool {
-        self.partition_column.is_some()
+        self.partition_column.is_some() || self.view.as_ref().is_some_and(|v| v.partial)
+    }
+
+    pub fn is_view(&self) -> bool {
+        self.view.is_some()
     }
 }

@@ -38,6 +38,7 @@ pub enum Statement {
         column: String,
     },
     CreateIndex(CreateIndex),
+    CreateView(CreateView),
     Drop {
         kind: DropKind,
         name: String,
@@ -59,6 +60,15 @@ pub enum Statement {
     Use {
         name: String,
     },
+}
+
+/// `CREATE VIEW name [(col, ...)] AS query`: a materialized view.
+#[derive(Debug, Clone)]
+pub struct CreateView {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub query: Box<ast::Query>,
+    pub if_not_exists: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +309,7 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
             }),
             s @ ast::Statement::Update { .. } => Ok(Statement::Update(Box::new(s))),
             s @ ast::Statement::Delete(_) => Ok(Statement::Delete(Box::new(s))),
+            ast::Statement::CreateView(cv) => create_view(cv),
             other => {
                 let text = other.to_string();
                 let head: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
@@ -306,6 +317,41 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
             }
         },
     }
+}
+
+fn create_view(cv: ast::CreateView) -> Result<Statement> {
+    let unsupported = cv.or_alter
+        || cv.or_replace
+        || cv.secure
+        || cv.temporary
+        || cv.copy_grants
+        || cv.with_no_schema_binding
+        || cv.to.is_some()
+        || cv.params.is_some()
+        || cv.comment.is_some()
+        || !cv.cluster_by.is_empty()
+        || !matches!(cv.options, ast::CreateTableOptions::None)
+        || cv.columns.iter().any(|c| c.data_type.is_some() || c.options.is_some());
+    if unsupported {
+        return Err(Error::Unsupported(
+            "this form of CREATE VIEW (voltrs has CREATE VIEW name [(columns)] AS SELECT ...)".into(),
+        ));
+    }
+    let name = match cv.name.0.as_slice() {
+        [part] => part.to_string().trim_matches('"').to_ascii_uppercase(),
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "view name {} (name a view in the current database)",
+                cv.name
+            )));
+        }
+    };
+    Ok(Statement::CreateView(CreateView {
+        name,
+        columns: cv.columns.iter().map(|c| c.name.value.to_ascii_uppercase()).collect(),
+        query: cv.query,
+        if_not_exists: cv.if_not_exists,
+    }))
 }
 
 fn generic(tokens: Vec<TokenWithSpan>) -> Result<ast::Statement> {

@@ -51,6 +51,7 @@ impl Binder<'_> {
             return unsupported(format!("{verb} into a table function"));
         };
         let table = self.table(name)?;
+        crate::views::check_writable(&table, verb)?;
         let targets: Vec<usize> = if ins.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -218,6 +219,7 @@ impl Binder<'_> {
             return unsupported("this form of UPDATE");
         }
         let table = self.single_table_scope(&u.table)?;
+        crate::views::check_writable(&table, "UPDATE")?;
         let r = (|| {
             let filter = self.predicate(u.selection.as_ref())?;
             let mut sets = Vec::with_capacity(u.assignments.len());
@@ -267,6 +269,7 @@ impl Binder<'_> {
             return unsupported("DELETE from several tables");
         };
         let table = self.single_table_scope(twj)?;
+        crate::views::check_writable(&table, "DELETE")?;
         let r = self.predicate(d.selection.as_ref());
         self.scopes.pop();
         self.correlated.pop();

@@ -272,7 +272,8 @@ impl Binder<'_> {
                 let width = cols.len();
                 Ok((
                     Relation {
-                        plan: Plan::Scan { table, filter: None },
+                        // A view of partial rows reads as its merged rows.
+                        plan: crate::views::merged_scan(table),
                         width,
                         estimate,
                     },

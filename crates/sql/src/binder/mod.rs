@@ -19,6 +19,7 @@ mod from;
 mod join;
 mod literal;
 mod select;
+mod view;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use crate::plan::Plan;
 
 pub use dml::BoundWrite;
 pub use expr::bind_standalone_expr;
+pub use view::BoundView;
 
 /// Row-count estimates for the join planner.
 pub trait Stats {

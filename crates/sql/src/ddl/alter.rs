@@ -35,6 +35,7 @@ fn uses_column(e: &Expr, col: usize) -> bool {
 pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlContext) -> Result<String> {
     let ns = cat.database(db)?.clone();
     let old = ns.table(&at.table)?.clone();
+    crate::views::check_alterable(&old, "ALTER TABLE")?;
     let mut new = (*old).clone();
     let tname = old.name.clone();
     let has_rows = ctx

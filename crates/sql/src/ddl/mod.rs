@@ -21,7 +21,9 @@ use crate::functions::FuncContext;
 use crate::parser::DropKind;
 
 mod alter;
+mod view;
 pub use alter::alter_table;
+pub use view::{create_view, drop_view};
 
 /// What a DDL statement needs besides the catalog.
 pub struct DdlContext<'a> {
@@ -270,6 +272,8 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         uniques: Vec::new(),
         row_limit: ct.row_limit,
         row_limit_name: ct.row_limit_name.clone(),
+        view: None,
+        views: Vec::new(),
     };
     for c in &ct.columns {
         if t.column_index(&c.name).is_some() {
@@ -306,22 +310,28 @@ pub fn rebuild_table(
     transform: &dyn Fn(&Row) -> Result<Vec<Value>>,
 ) -> Result<()> {
     let count = ctx.partitions.len();
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
     for (p, part) in ctx.partitions.iter().enumerate() {
-        if old.partition_column.is_none() && p > 0 {
+        if !old.is_partitioned() && p > 0 {
             break;
         }
         if let Some(t) = part.table(old.id) {
-            rows.extend(t.scan().map(|(_, r)| r.clone()));
+            rows.extend(t.scan().map(|(_, r)| (p, r.clone())));
         }
     }
     let mut tables: Vec<Table> = (0..count).map(|_| Table::new(new.uniques.len())).collect();
-    for r in &rows {
+    for (at, r) in &rows {
         let row = check_row(new, transform(r)?)?;
         match new.partition_column {
             Some(c) => {
                 let p = partition_of(&row[c], ctx.hashinator).min(count - 1);
                 tables[p].insert(row);
+            }
+            // A view's partial rows stay in the partition they aggregate.
+            None if new.is_partitioned() => {
+                if let Some(t) = tables.get_mut(*at) {
+                    t.insert(row);
+                }
             }
             None => {
                 for t in tables.iter_mut() {
@@ -358,7 +368,8 @@ fn replace_table(
     check_partitioning(&new)?;
     rebuild_table(old, &new, ctx, transform)?;
     ns_mut(cat, db)?.tables.insert(new.name.clone(), Arc::new(new));
-    Ok(())
+    // Sources hold their views' definitions: point them at the new one.
+    crate::views::relink(cat, db)
 }
 
 fn identity(r: &Row) -> Result<Vec<Value>> {
@@ -367,6 +378,7 @@ fn identity(r: &Row) -> Result<Vec<Value>> {
 
 pub fn partition_table(cat: &mut Catalog, db: &str, table: &str, column: &str, ctx: &mut DdlContext) -> Result<String> {
     let old = cat.database(db)?.table(table)?.clone();
+    crate::views::check_alterable(&old, "PARTITION TABLE")?;
     let Some(c) = old.column_index(column) else {
         return name_err(format!("column \"{column}\" does not exist in table \"{table}\""));
     };
@@ -411,6 +423,12 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
         ));
     }
     let mut unique = ci.unique;
+    if unique.is_some() && old.is_view() {
+        return invalid(format!(
+            "A UNIQUE or ASSUMEUNIQUE index is not allowed on a materialized view: index \"{}\" on view \"{}\"",
+            ci.name, old.name
+        ));
+    }
     if let (Some(UniqueKind::Unique), Some(pc)) = (unique, old.partition_column) {
         let has = exprs.iter().any(|e| matches!(e.kind, ExprKind::Column(i) if i == pc));
         if !has {
@@ -453,6 +471,7 @@ pub fn drop(
     kind: DropKind,
     name: &str,
     if_exists: bool,
+    cascade: bool,
     ctx: &mut DdlContext,
 ) -> Result<String> {
     let ns = cat.database(db)?.clone();
@@ -464,6 +483,7 @@ pub fn drop(
                 }
                 return name_err(format!("object not found: table \"{name}\" does not exist"));
             };
+            view::before_drop_table(cat, db, &t, cascade, ctx)?;
             let m = ns_mut(cat, db)?;
             m.tables.remove(name);
             m.indexes.retain(|_, i| i.table != t.name);
@@ -488,12 +508,7 @@ pub fn drop(
             ns_mut(cat, db)?.indexes.remove(name);
             Ok("DROP INDEX".into())
         }
-        DropKind::View => {
-            if if_exists {
-                return Ok("DROP VIEW".into());
-            }
-            name_err(format!("object not found: view \"{name}\" does not exist"))
-        }
+        DropKind::View => drop_view(cat, db, name, if_exists, ctx),
     }
 }
 

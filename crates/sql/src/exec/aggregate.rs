@@ -35,7 +35,7 @@ pub(super) fn two_phase(
     ctx: &ExecContext,
     outer: Option<&Env>,
 ) -> Result<Option<Vec<Row>>> {
-    if table.partition_column.is_none() || aggs.iter().any(|a| a.distinct) {
+    if !table.is_partitioned() || aggs.iter().any(|a| a.distinct) {
         return Ok(None);
     }
     let mut total = Groups::new(group_by, aggs);

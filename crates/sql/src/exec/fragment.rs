@@ -18,9 +18,7 @@ use crate::plan::{Plan, SortKey};
 /// subqueries (so one partition's rows are all a fragment needs).
 fn partition_local(plan: &Plan) -> bool {
     match plan {
-        Plan::Scan { table, filter } => {
-            table.partition_column.is_some() && filter.as_ref().is_none_or(|f| !f.has_subquery())
-        }
+        Plan::Scan { table, filter } => table.is_partitioned() && filter.as_ref().is_none_or(|f| !f.has_subquery()),
         Plan::Filter { input, predicate } => !predicate.has_subquery() && partition_local(input),
         Plan::Project { input, exprs } => exprs.iter().all(|e| !e.has_subquery()) && partition_local(input),
         _ => false,

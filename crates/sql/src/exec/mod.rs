@@ -176,7 +176,7 @@ fn scan(
     ctx: &ExecContext,
     outer: Option<&Env>,
 ) -> Result<Vec<Row>> {
-    let parts: &[Partition] = if table.partition_column.is_some() {
+    let parts: &[Partition] = if table.is_partitioned() {
         ctx.partitions
     } else {
         match ctx.partitions.get(..1) {

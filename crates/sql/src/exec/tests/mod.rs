@@ -105,6 +105,8 @@ pub(super) fn table_def(id: u32, name: &str, partition_column: Option<usize>) ->
         uniques: Vec::new(),
         row_limit: None,
         row_limit_name: None,
+        view: None,
+        views: Vec::new(),
     })
 }
 

@@ -1,0 +1,390 @@
+//! Incremental view maintenance, called by [`Writer`] when a row enters or leaves a table
+//! that has views, and the initial fill of a new view.
+//!
+//! Invariant: after each call, the view's rows in partition `p` are the aggregate of the
+//! joined source rows of partition `p` as the sources stand (for a changed row, between its
+//! leaving and its entering, as if it were absent).
+//!
+//! 1. The changed row is joined with the other sources' rows of the same partition and
+//!    filtered (a nested loop over the other sources; an index on the join columns would
+//!    serve here once the planner has index lookups).
+//! 2. The joined rows are folded into one delta per group.
+//! 3. Each delta is applied to the group's view row, found through the view's unique key on
+//!    the group columns (a key with a NULL in it is not in that map, so such groups are found
+//!    by scanning the view partition): entering adds; leaving subtracts, deletes the row when
+//!    `COUNT(*)` reaches zero (a view without GROUP BY keeps its one row, with COUNTs 0 and
+//!    the other aggregates NULL, as VoltDB does), and recomputes the group from the sources
+//!    when MIN / MAX lose their extreme value or a SUM drops to zero (it may have to become
+//!    NULL). Every change goes through the `Writer`, so a failing statement undoes it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use voltrs_storage::{Partition, Row, RowId, Value};
+use voltrs_wire::Hashinator;
+
+use super::{GROUP_KEY, ViewDef};
+use crate::apply::{Writer, check_row};
+use crate::catalog::TableDef;
+use crate::error::{Error, Result};
+use crate::exec::{Env, ExecContext, eval};
+use crate::expr::{BinOp, Expr};
+use crate::functions::FuncContext;
+use crate::plan::{AggCall, AggFunc};
+
+/// A row of `table` entered partition `p` (insert, or the new image of an update).
+pub fn row_entered(w: &mut Writer, table: &Arc<TableDef>, p: usize, id: RowId) -> Result<()> {
+    let Some(row) = w.row(table, p, id).cloned() else {
+        return Ok(());
+    };
+    for view in &table.views {
+        maintain(w, view, table, p, &row, None)?;
+    }
+    Ok(())
+}
+
+/// A row of `table` left partition `p` (deleted; `id` is its former slot).
+pub fn row_left(w: &mut Writer, table: &Arc<TableDef>, p: usize, id: RowId, old: &Row) -> Result<()> {
+    for view in &table.views {
+        maintain(w, view, table, p, old, Some(id))?;
+    }
+    Ok(())
+}
+
+/// A row of `table` in partition `p` was replaced in place: the old image leaves (the row's
+/// slot, which now holds the new image, is skipped if the group is recomputed), then the
+/// new image enters.
+pub fn row_changed(w: &mut Writer, table: &Arc<TableDef>, p: usize, id: RowId, old: &Row) -> Result<()> {
+    row_left(w, table, p, id, old)?;
+    row_entered(w, table, p, id)
+}
+
+/// Every row of `table` in partition `p` left: an inner join with an empty side is empty.
+pub fn truncated(w: &mut Writer, table: &Arc<TableDef>, p: usize) -> Result<()> {
+    for view in &table.views {
+        let Some(def) = &view.view else { continue };
+        w.truncate(view, p)?;
+        if def.group_by.is_empty() {
+            w.insert(view, p, check_row(view, zero_tail(def))?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows of a new view, per partition, computed from the sources' current rows.
+pub fn fill(view: &TableDef, def: &ViewDef, partitions: &[Partition]) -> Result<Vec<Vec<Row>>> {
+    let mut out = Vec::with_capacity(partitions.len());
+    for p in 0..partitions.len() {
+        let groups = with_ctx(|ctx| fold(def, &joined(partitions, def, p, None, None, ctx)?, None, ctx))?;
+        let mut rows = Vec::with_capacity(groups.list.len().max(1));
+        if groups.list.is_empty() && def.group_by.is_empty() {
+            rows.push(check_row(view, zero_tail(def))?);
+        }
+        for (key, tail) in groups.list {
+            rows.push(check_row(view, key.into_iter().chain(tail).collect())?);
+        }
+        out.push(rows);
+    }
+    Ok(out)
+}
+
+/// Applies one source row's entering (`leaving: None`) or leaving (`Some(slot)`) to a view.
+fn maintain(
+    w: &mut Writer,
+    view: &Arc<TableDef>,
+    source: &TableDef,
+    p: usize,
+    row: &[Value],
+    leaving: Option<RowId>,
+) -> Result<()> {
+    let Some(def) = &view.view else {
+        return Ok(());
+    };
+    let Some(si) = def.sources.iter().position(|s| s.id == source.id) else {
+        return Ok(());
+    };
+    let deltas = with_ctx(|ctx| {
+        let rows = joined(w.partitions(), def, p, Some((si, row)), None, ctx)?;
+        fold(def, &rows, None, ctx)
+    })?;
+    for (key, delta) in deltas.list {
+        let found = find_group(w, view, p, &key)?;
+        match (leaving, found) {
+            (None, None) => {
+                let new = check_row(view, key.into_iter().chain(delta).collect())?;
+                w.insert(view, p, new)?;
+            }
+            (None, Some(id)) => {
+                let mut tail = current_tail(w, view, def, p, id)?;
+                for ((a, t), d) in def.aggs.iter().zip(tail.iter_mut()).zip(&delta) {
+                    *t = merge(a, t, d)?;
+                }
+                let new = check_row(view, key.into_iter().chain(tail).collect())?;
+                w.update_many(view, p, vec![(id, new)])?;
+            }
+            (Some(_), None) => {
+                return Err(Error::Invalid(format!(
+                    "internal: materialized view \"{}\" has no row for a group a source row leaves",
+                    view.name
+                )));
+            }
+            (Some(slot), Some(id)) => {
+                let tail = current_tail(w, view, def, p, id)?;
+                let count = subtract(&def.aggs[0], &tail[0], &delta[0])?.unwrap_or(Value::Null);
+                if matches!(count, Value::Integer(n) if n <= 0) {
+                    if def.group_by.is_empty() {
+                        let zero = check_row(view, zero_tail(def))?;
+                        w.update_many(view, p, vec![(id, zero)])?;
+                    } else {
+                        w.delete(view, p, id)?;
+                    }
+                    continue;
+                }
+                let mut new_tail = Vec::with_capacity(tail.len());
+                for ((a, t), d) in def.aggs.iter().zip(&tail).zip(&delta) {
+                    match subtract(a, t, d)? {
+                        Some(v) => new_tail.push(v),
+                        None => break,
+                    }
+                }
+                if new_tail.len() < tail.len() {
+                    // An extreme value left, or a SUM reached zero: recompute the group from
+                    // the partition's source rows without the leaving row. (An index on the
+                    // group columns, plus the MIN / MAX argument, would narrow this scan.)
+                    let exclude = Some((si, slot));
+                    let groups = with_ctx(|ctx| {
+                        let rows = joined(w.partitions(), def, p, None, exclude, ctx)?;
+                        fold(def, &rows, Some(&key), ctx)
+                    })?;
+                    new_tail = groups
+                        .list
+                        .into_iter()
+                        .next()
+                        .map(|(_, t)| t)
+                        .unwrap_or_else(|| zero_tail(def));
+                }
+                let new = check_row(view, key.into_iter().chain(new_tail).collect())?;
+                w.update_many(view, p, vec![(id, new)])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The aggregate columns of a view row.
+fn current_tail(w: &Writer, view: &TableDef, def: &ViewDef, p: usize, id: RowId) -> Result<Vec<Value>> {
+    match w.row(view, p, id) {
+        Some(r) => Ok(r.get(def.count_column()..).map(|t| t.to_vec()).unwrap_or_default()),
+        None => Err(Error::Invalid(format!(
+            "internal: row {id} of materialized view \"{}\" vanished",
+            view.name
+        ))),
+    }
+}
+
+/// The view row holding group `key` in partition `p`.
+fn find_group(w: &Writer, view: &TableDef, p: usize, key: &[Value]) -> Result<Option<RowId>> {
+    let by_key = view.uniques.iter().position(|u| u.name == GROUP_KEY);
+    if let Some(u) = by_key
+        && !key.is_empty()
+        && key.iter().all(|v| !v.is_null())
+    {
+        return w.find(view, p, u, key);
+    }
+    // No GROUP BY (at most one row), or a NULL in the key (not entered in unique maps).
+    let Some(t) = w.partitions().get(p).and_then(|part| part.table(view.id)) else {
+        return Err(Error::Invalid(format!(
+            "internal: materialized view \"{}\" missing in partition {p}",
+            view.name
+        )));
+    };
+    Ok(t.scan()
+        .find(|(_, r)| r.get(..key.len()) == Some(key))
+        .map(|(id, _)| id))
+}
+
+/// Evaluation context for view expressions, which read only the row (checked at CREATE VIEW:
+/// no tables, parameters or clock).
+fn with_ctx<R>(f: impl FnOnce(&ExecContext) -> R) -> R {
+    static NO_ROUTING: OnceLock<Hashinator> = OnceLock::new();
+    let ctx = ExecContext {
+        partitions: &[],
+        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+        params: &[],
+        func: FuncContext { now: 0, seed: 0 },
+        deadline: None,
+        subquery_cache: RefCell::new(HashMap::new()),
+    };
+    f(&ctx)
+}
+
+/// The joined source rows of partition `p` that pass the view's filter. With `fixed`, source
+/// `i` contributes only the given row; with `exclude`, source `i` skips the given slot.
+/// Each conjunct is checked as soon as the sources it reads are joined.
+fn joined(
+    partitions: &[Partition],
+    def: &ViewDef,
+    p: usize,
+    fixed: Option<(usize, &[Value])>,
+    exclude: Option<(usize, RowId)>,
+    ctx: &ExecContext,
+) -> Result<Vec<Vec<Value>>> {
+    let conjuncts = &def.filter;
+    let last_col = |e: &Expr| {
+        let mut cols = Vec::new();
+        e.columns_used(&mut cols);
+        cols.into_iter().max()
+    };
+    let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
+    let mut width = 0;
+    let mut checked = vec![false; conjuncts.len()];
+    for (i, src) in def.sources.iter().enumerate() {
+        let mut next = Vec::new();
+        let fixed_row = fixed.filter(|(fi, _)| *fi == i).map(|(_, r)| r);
+        let stored: Vec<&[Value]> = match fixed_row {
+            Some(r) => vec![r],
+            None => {
+                let Some(t) = partitions.get(p).and_then(|part| part.table(src.id)) else {
+                    return Err(Error::Invalid(format!(
+                        "internal: view source \"{}\" missing in partition {p}",
+                        src.name
+                    )));
+                };
+                t.scan()
+                    .filter(|(id, _)| exclude != Some((i, *id)))
+                    .map(|(_, r)| &r[..])
+                    .collect()
+            }
+        };
+        width += src.width;
+        let now: Vec<usize> = (0..conjuncts.len())
+            .filter(|&c| !checked[c] && last_col(&conjuncts[c]).is_none_or(|m| m < width))
+            .collect();
+        for prefix in &rows {
+            for r in &stored {
+                let mut row = Vec::with_capacity(width);
+                row.extend_from_slice(prefix);
+                row.extend_from_slice(r);
+                if passes(&row, &now, conjuncts, ctx)? {
+                    next.push(row);
+                }
+            }
+        }
+        for c in now {
+            checked[c] = true;
+        }
+        rows = next;
+        if rows.is_empty() {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+fn passes(row: &[Value], which: &[usize], conjuncts: &[Expr], ctx: &ExecContext) -> Result<bool> {
+    let env = Env { row, parent: None };
+    for &c in which {
+        if !matches!(eval(&conjuncts[c], &env, ctx)?, Value::Boolean(true)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Groups in first-seen order: the group key and the aggregate columns.
+struct Groups {
+    list: Vec<(Vec<Value>, Vec<Value>)>,
+}
+
+/// Aggregates joined rows per group (only group `only`, when given).
+fn fold(def: &ViewDef, rows: &[Vec<Value>], only: Option<&[Value]>, ctx: &ExecContext) -> Result<Groups> {
+    let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
+    let mut list: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
+    for row in rows {
+        let env = Env { row, parent: None };
+        let key = def
+            .group_by
+            .iter()
+            .map(|e| eval(e, &env, ctx))
+            .collect::<Result<Vec<Value>>>()?;
+        if only.is_some_and(|k| k != key.as_slice()) {
+            continue;
+        }
+        let gi = match index.get(&key) {
+            Some(&gi) => gi,
+            None => {
+                index.insert(key.clone(), list.len());
+                list.push((key, zero_tail(def)));
+                list.len() - 1
+            }
+        };
+        let Some((_, tail)) = list.get_mut(gi) else {
+            return Err(Error::Invalid("internal: view group index out of range".into()));
+        };
+        for (a, t) in def.aggs.iter().zip(tail.iter_mut()) {
+            let one = match (&a.arg, a.func) {
+                (None, _) => Value::Integer(1),
+                (Some(e), AggFunc::Count) => Value::Integer(i64::from(!eval(e, &env, ctx)?.is_null())),
+                (Some(e), AggFunc::Sum) => crate::cast::cast(&eval(e, &env, ctx)?, a.ty)?,
+                (Some(e), _) => eval(e, &env, ctx)?,
+            };
+            *t = merge(a, t, &one)?;
+        }
+    }
+    Ok(Groups { list })
+}
+
+/// The aggregate columns of an empty group: COUNTs 0, the others NULL.
+fn zero_tail(def: &ViewDef) -> Vec<Value> {
+    let zero = |a: &AggCall| match a.func {
+        AggFunc::CountStar | AggFunc::Count => Value::Integer(0),
+        _ => Value::Null,
+    };
+    def.aggs.iter().map(zero).collect()
+}
+
+/// Combines two states of one aggregate (NULL is "no value yet" for SUM, MIN and MAX).
+fn merge(a: &AggCall, x: &Value, y: &Value) -> Result<Value> {
+    Ok(match a.func {
+        _ if y.is_null() => x.clone(),
+        _ if x.is_null() => y.clone(),
+        AggFunc::CountStar | AggFunc::Count | AggFunc::Sum | AggFunc::Avg => {
+            crate::arith::arith(BinOp::Add, x, y, a.ty)?
+        }
+        AggFunc::Min => {
+            if y < x {
+                y.clone()
+            } else {
+                x.clone()
+            }
+        }
+        AggFunc::Max => {
+            if y > x {
+                y.clone()
+            } else {
+                x.clone()
+            }
+        }
+    })
+}
+
+/// Takes a leaving delta `d` out of the state `x`; `None` when the group must be recomputed
+/// (an extreme value left, or a SUM reached zero and may have no non-NULL value left).
+fn subtract(a: &AggCall, x: &Value, d: &Value) -> Result<Option<Value>> {
+    if d.is_null() {
+        return Ok(Some(x.clone()));
+    }
+    if x.is_null() {
+        return Ok(None);
+    }
+    Ok(match a.func {
+        AggFunc::CountStar | AggFunc::Count => Some(crate::arith::arith(BinOp::Sub, x, d, a.ty)?),
+        AggFunc::Sum | AggFunc::Avg => {
+            let r = crate::arith::arith(BinOp::Sub, x, d, a.ty)?;
+            (r != Value::Integer(0)).then_some(r)
+        }
+        AggFunc::Min => (d > x).then(|| x.clone()),
+        AggFunc::Max => (d < x).then(|| x.clone()),
+    })
+}
