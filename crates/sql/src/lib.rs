@@ -3,7 +3,7 @@
 //! Owns: the VoltDB-flavoured parser front ([`parser`], [`ddl_parser`]), the catalog types
 //! ([`catalog`]), the binder and join planner ([`binder`]), plans ([`plan`]), expressions
 //! ([`expr`]), value semantics ([`arith`], [`cast`], [`functions`]), the executor
-//! ([`exec`]) and statement application ([`apply`], [`ddl`]). Must not touch: threads,
+//! ([`exec`]), statement application ([`apply`], [`ddl`]) and materialized views ([`views`]). Must not touch: threads,
 //! sockets, files, clocks (the transaction timestamp comes in through the context).
 //!
 //! Life of a statement:

@@ -48,6 +48,9 @@ pub fn create_view(cat: &mut Catalog, db: &str, cv: &CreateView, ctx: &mut DdlCo
             ));
         }
     }
+    if bound.columns.len() != bound.group_by.len() + bound.aggs.len() {
+        return invalid(format!("internal: view \"{}\" columns do not match its query", cv.name));
+    }
     check_colocated(&cv.name, &bound)?;
     let names: Vec<String> = if cv.columns.is_empty() {
         bound.columns.iter().map(|(n, _)| n.clone()).collect()
@@ -76,9 +79,16 @@ pub fn create_view(cat: &mut Catalog, db: &str, cv: &CreateView, ctx: &mut DdlCo
             name: name.clone(),
             ty: *ty,
             nullable: if i < k {
-                source_column(&bound, &bound.group_by[i]).is_none_or(|c| c.nullable)
+                bound
+                    .group_by
+                    .get(i)
+                    .and_then(|g| source_column(&bound, g))
+                    .is_none_or(|c| c.nullable)
             } else {
-                !matches!(bound.aggs[i - k].func, AggFunc::CountStar | AggFunc::Count)
+                !bound
+                    .aggs
+                    .get(i - k)
+                    .is_some_and(|a| matches!(a.func, AggFunc::CountStar | AggFunc::Count))
             },
             default: None,
         })
@@ -89,7 +99,12 @@ pub fn create_view(cat: &mut Catalog, db: &str, cv: &CreateView, ctx: &mut DdlCo
         vec![UniqueKey {
             name: GROUP_KEY.to_string(),
             kind: UniqueKind::PrimaryKey,
-            exprs: (0..k).map(|i| Expr::column(i, columns[i].ty)).collect(),
+            exprs: columns
+                .iter()
+                .take(k)
+                .enumerate()
+                .map(|(i, c)| Expr::column(i, c.ty))
+                .collect(),
             predicate: None,
             index: false,
         }]

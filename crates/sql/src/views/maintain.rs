@@ -131,7 +131,11 @@ fn maintain(
             }
             (Some(slot), Some(id)) => {
                 let tail = current_tail(w, view, def, p, id)?;
-                let count = subtract(&def.aggs[0], &tail[0], &delta[0])?.unwrap_or(Value::Null);
+                // The first aggregate is COUNT(*) (CREATE VIEW requires it).
+                let count = match (def.aggs.first(), tail.first(), delta.first()) {
+                    (Some(a), Some(t), Some(d)) => subtract(a, t, d)?.unwrap_or(Value::Null),
+                    _ => Value::Null,
+                };
                 if matches!(count, Value::Integer(n) if n <= 0) {
                     if def.group_by.is_empty() {
                         let zero = check_row(view, zero_tail(def))?;
