@@ -25,6 +25,7 @@ pub mod exec;
 pub mod expr;
 pub mod functions;
 pub mod outcome;
+pub mod parameterize;
 pub mod parser;
 pub mod plan;
 

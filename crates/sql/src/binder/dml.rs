@@ -138,7 +138,9 @@ impl Binder<'_> {
                     out.push(if is_default {
                         self.default_expr(&table.columns[col])?
                     } else {
-                        self.expr(e)?
+                        let mut x = self.expr(e)?;
+                        self.infer_param(&mut x, table.columns[col].ty);
+                        x
                     });
                 }
                 rows.push(out);
@@ -235,7 +237,9 @@ impl Binder<'_> {
                 if super::ast_walk::contains_aggregate(&a.value) {
                     return invalid("aggregate functions are not allowed in UPDATE ... SET");
                 }
-                sets.push((idx, self.expr(&a.value)?));
+                let mut x = self.expr(&a.value)?;
+                self.infer_param(&mut x, table.columns[idx].ty);
+                sets.push((idx, x));
             }
             Ok(BoundWrite::Update {
                 table: table.clone(),

@@ -162,7 +162,8 @@ impl Binder<'_> {
             r
         };
         self.scopes = saved;
-        let x = r?;
+        let mut x = r?;
+        self.infer_param(&mut x, DataType::BigInt);
         if !(x.ty.is_integer() || x.ty == DataType::Null) {
             return invalid(format!("{what} must be an integer, not {}", x.ty.name()));
         }
