@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use voltrs_storage::{Partition, Row, RowId, Table, TableId, Value};
+use voltrs_storage::{Index, Partition, Row, RowId, Table, TableId, Value};
 use voltrs_wire::Hashinator;
 
 use crate::binder::BoundWrite;
@@ -61,7 +61,7 @@ fn target_partitions(table: &TableDef, row: &[Value], h: &Hashinator, count: usi
     }
 }
 
-/// Computes a row's key for one unique constraint; `None` when the row is not keyed
+/// Computes a row's key for one index; `None` when the row is not keyed
 /// (a NULL in the key, or the partial-index predicate is not TRUE).
 pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> {
     use crate::expr::ExprKind;
@@ -115,7 +115,7 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
         .collect();
     let kind = match u.kind {
         crate::catalog::UniqueKind::PrimaryKey => "PRIMARY KEY",
-        crate::catalog::UniqueKind::Unique => "UNIQUE",
+        crate::catalog::UniqueKind::Unique | crate::catalog::UniqueKind::NotUnique => "UNIQUE",
         crate::catalog::UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
     };
     Error::Constraint(format!(
@@ -126,19 +126,21 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
     ))
 }
 
-/// Rebuilds every unique map of a table partition from its rows.
-pub fn rebuild_unique(def: &TableDef, t: &mut Table) -> Result<()> {
-    let mut maps = vec![voltrs_storage::UniqueIndex::default(); def.uniques.len()];
+/// Rebuilds every index of a table partition from its rows, failing on a duplicate key
+/// of a unique one.
+pub fn rebuild_indexes(def: &TableDef, t: &mut Table) -> Result<()> {
+    let mut indexes: Vec<Index> = def.index_specs().into_iter().map(Index::new).collect();
     for (id, row) in t.scan() {
-        for (u, m) in def.uniques.iter().zip(maps.iter_mut()) {
-            if let Some(k) = unique_key(u, row)?
-                && m.map.insert(k.clone(), id).is_some()
-            {
-                return Err(violation(def, u, &k));
+        for (u, ix) in def.uniques.iter().zip(indexes.iter_mut()) {
+            if let Some(k) = unique_key(u, row)? {
+                if u.kind.is_unique() && ix.get_unique(&k).is_some() {
+                    return Err(violation(def, u, &k));
+                }
+                ix.insert(k, id);
             }
         }
     }
-    t.unique = maps;
+    t.indexes = indexes;
     Ok(())
 }
 
@@ -206,6 +208,7 @@ impl<'a> Writer<'a> {
         for (i, u) in table.uniques.iter().enumerate() {
             let k = unique_key(u, row)?;
             if let Some(k) = &k
+                && u.kind.is_unique()
                 && self.find(table, p, i, k)?.is_some()
             {
                 return Err(violation(table, u, k));
@@ -215,12 +218,12 @@ impl<'a> Writer<'a> {
         Ok(keys)
     }
 
-    /// Finds the row holding a key of unique constraint `u` in partition `p`.
+    /// Finds the row holding a key of unique index `u` in partition `p`.
     pub fn find(&self, table: &TableDef, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
         Ok(stored(self.partitions, table, p)?
-            .unique
+            .indexes
             .get(u)
-            .and_then(|m| m.map.get(key).copied()))
+            .and_then(|ix| ix.get_unique(key)))
     }
 
     pub fn insert(&mut self, table: &Arc<TableDef>, p: usize, row: Row) -> Result<RowId> {
@@ -320,7 +323,7 @@ impl<'a> Writer<'a> {
         for ((_, p), table) in std::mem::take(&mut self.touched) {
             if let Ok(t) = stored_mut(self.partitions, &table, p) {
                 // The pre-statement state was consistent, so this cannot find duplicates.
-                let _ = rebuild_unique(&table, t);
+                let _ = rebuild_indexes(&table, t);
             }
         }
     }
@@ -344,23 +347,20 @@ fn missing(table: &TableDef, p: usize) -> Error {
     Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name))
 }
 
-/// Enters a row's keys (computed by `Writer::free_keys`) into the unique maps.
+/// Enters a row's keys (computed by `Writer::free_keys`) into the indexes.
 fn add_keys(t: &mut Table, keys: Vec<Option<Box<[Value]>>>, id: RowId) {
-    for (i, k) in keys.into_iter().enumerate() {
-        if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
-            m.map.insert(k, id);
+    for (k, ix) in keys.into_iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = k {
+            ix.insert(k, id);
         }
     }
 }
 
-/// Removes a row's keys from the unique maps (where they still point at the row).
+/// Removes a row's keys from the indexes.
 fn remove_keys(def: &TableDef, t: &mut Table, row: &[Value], id: RowId) -> Result<()> {
-    for (i, u) in def.uniques.iter().enumerate() {
-        if let Some(k) = unique_key(u, row)?
-            && let Some(m) = t.unique.get_mut(i)
-            && m.map.get(&k) == Some(&id)
-        {
-            m.map.remove(&k);
+    for (u, ix) in def.uniques.iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = unique_key(u, row)? {
+            ix.remove(&k, id);
         }
     }
     Ok(())

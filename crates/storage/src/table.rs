@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::index::{Index, IndexSpec};
 use crate::value::Value;
 
 /// Stable identity of a row within one partition's table.
@@ -22,20 +23,15 @@ pub struct Table {
     slots: Vec<Option<Row>>,
     free: Vec<RowId>,
     len: usize,
-    /// Unique keys, one map per UNIQUE / PRIMARY KEY / ASSUMEUNIQUE constraint, in catalog order.
-    /// The SQL layer computes keys; rows with a NULL in the key are not entered.
-    pub unique: Vec<UniqueIndex>,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct UniqueIndex {
-    pub map: BTreeMap<Box<[Value]>, RowId>,
+    /// The table's indexes, in catalog order. The SQL layer computes keys and keeps them
+    /// current; rows with a NULL in the key are not entered.
+    pub indexes: Vec<Index>,
 }
 
 impl Table {
-    pub fn new(unique_count: usize) -> Table {
+    pub fn new(indexes: &[IndexSpec]) -> Table {
         Table {
-            unique: vec![UniqueIndex::default(); unique_count],
+            indexes: indexes.iter().map(|s| Index::new(*s)).collect(),
             ..Table::default()
         }
     }
@@ -115,8 +111,8 @@ impl Table {
             .collect();
         self.free.clear();
         self.len = 0;
-        for u in &mut self.unique {
-            u.map.clear();
+        for ix in &mut self.indexes {
+            ix.clear();
         }
         rows
     }

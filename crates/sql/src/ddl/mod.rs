@@ -11,7 +11,7 @@ use sqlparser::ast;
 use voltrs_storage::{DataType, Partition, Row, Table, Value};
 use voltrs_wire::Hashinator;
 
-use crate::apply::{check_row, partition_of, rebuild_unique};
+use crate::apply::{check_row, partition_of, rebuild_indexes};
 use crate::binder::bind_standalone_expr;
 use crate::catalog::{Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind};
 use crate::ddl_parser::{ColumnSpec, ConstraintSpec, CreateIndex, CreateTable};
@@ -129,6 +129,7 @@ fn key_name(kind: UniqueKind, table: &str, cols: &[String]) -> String {
         UniqueKind::PrimaryKey => "PK",
         UniqueKind::Unique => "UNIQUE",
         UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
+        UniqueKind::NotUnique => "INDEX",
     };
     format!("VOLTDB_AUTOGEN_{prefix}_{table}_{}", cols.join("_"))
 }
@@ -206,7 +207,7 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
         ));
     }
     for u in &t.uniques {
-        if u.kind == UniqueKind::AssumeUnique {
+        if !matches!(u.kind, UniqueKind::Unique | UniqueKind::PrimaryKey) {
             continue;
         }
         let has = key_columns(u).is_some_and(|cols| cols.contains(&pc));
@@ -287,11 +288,11 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         auto_partition(&mut t);
     }
     cat.next_table_id += 1;
-    let uniques = t.uniques.len();
+    let specs = t.index_specs();
     let id = t.id;
     ns_mut(cat, db)?.tables.insert(t.name.clone(), Arc::new(t));
     for p in ctx.partitions.iter_mut() {
-        p.tables.insert(id, Table::new(uniques));
+        p.tables.insert(id, Table::new(&specs));
     }
     Ok("CREATE TABLE".into())
 }
@@ -315,7 +316,7 @@ pub fn rebuild_table(
             rows.extend(t.scan().map(|(_, r)| r.clone()));
         }
     }
-    let mut tables: Vec<Table> = (0..count).map(|_| Table::new(new.uniques.len())).collect();
+    let mut tables: Vec<Table> = (0..count).map(|_| Table::new(&new.index_specs())).collect();
     for r in &rows {
         let row = check_row(new, transform(r)?)?;
         match new.partition_column {
@@ -331,7 +332,7 @@ pub fn rebuild_table(
         }
     }
     for t in tables.iter_mut() {
-        rebuild_unique(new, t)?;
+        rebuild_indexes(new, t)?;
         if let Some(limit) = new.row_limit
             && t.len() as u64 > limit
         {
@@ -432,17 +433,15 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
         text: ci.exprs.iter().map(|e| e.to_string()).collect(),
         predicate: predicate.clone(),
     };
-    if let Some(kind) = unique {
-        let mut new = (*old).clone();
-        new.uniques.push(UniqueKey {
-            name: ci.name.clone(),
-            kind,
-            exprs,
-            predicate,
-            index: true,
-        });
-        replace_table(cat, db, &old, new, ctx, &identity)?;
-    }
+    let mut new = (*old).clone();
+    new.uniques.push(UniqueKey {
+        name: ci.name.clone(),
+        kind: unique.unwrap_or(UniqueKind::NotUnique),
+        exprs,
+        predicate,
+        index: true,
+    });
+    replace_table(cat, db, &old, new, ctx, &identity)?;
     ns_mut(cat, db)?.indexes.insert(ci.name.clone(), index);
     Ok("CREATE INDEX".into())
 }
@@ -479,12 +478,10 @@ pub fn drop(
                 }
                 return name_err(format!("object not found: index \"{name}\" does not exist"));
             };
-            if idx.unique.is_some() {
-                let old = ns.table(&idx.table)?.clone();
-                let mut new = (*old).clone();
-                new.uniques.retain(|u| !(u.index && u.name == idx.name));
-                replace_table(cat, db, &old, new, ctx, &identity)?;
-            }
+            let old = ns.table(&idx.table)?.clone();
+            let mut new = (*old).clone();
+            new.uniques.retain(|u| !(u.index && u.name == idx.name));
+            replace_table(cat, db, &old, new, ctx, &identity)?;
             ns_mut(cat, db)?.indexes.remove(name);
             Ok("DROP INDEX".into())
         }

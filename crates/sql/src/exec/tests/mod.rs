@@ -138,7 +138,7 @@ impl Fixture {
     /// Adds a table to every partition.
     pub fn create(&mut self, def: &TableDef) {
         for p in &mut self.parts {
-            p.tables.insert(def.id, Table::new(0));
+            p.tables.insert(def.id, Table::new(&[]));
         }
     }
 
