@@ -1,7 +1,5 @@
 //! Sessions: the per-connection state (current database, options) and statement dispatch.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use voltrs_sql::apply::{WriteInputs, apply_write};
@@ -11,9 +9,10 @@ use voltrs_sql::ddl::{self, DdlContext};
 use voltrs_sql::exec::{ExecContext, execute};
 use voltrs_sql::functions::FuncContext;
 use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_sql::planner::explain;
 
 use crate::database::{Database, State};
-use crate::{Error, Outcome, ResultTable};
+use crate::{Error, Outcome, ResultColumn, ResultTable};
 
 pub struct Session {
     db: Database,
@@ -98,19 +97,35 @@ impl Session {
         }
         let ns = catalog.database(&self.database).cloned().unwrap_or_default();
         match stmt {
+            Statement::Explain(inner) => {
+                let mut binder = Binder::new(&catalog, &ns, state);
+                let lines = match inner.as_ref() {
+                    Statement::Query(q) => match binder.bind_query(q)? {
+                        Bound::Query { plan, .. } => explain(Some(&plan), None),
+                        Bound::Write(w) => explain(None, Some(&w)),
+                    },
+                    Statement::Insert { insert, upsert } => explain(None, Some(&binder.bind_insert(insert, *upsert)?)),
+                    Statement::Update(u) => explain(None, Some(&binder.bind_update(u)?)),
+                    Statement::Delete(d) => explain(None, Some(&binder.bind_delete(d)?)),
+                    _ => return Err(Error::Invalid("EXPLAIN takes a query or a DML statement".into())),
+                };
+                Ok(Outcome::Rows(ResultTable {
+                    columns: vec![ResultColumn {
+                        name: "EXECUTION_PLAN".into(),
+                        ty: voltrs_storage::DataType::VARCHAR_MAX,
+                    }],
+                    rows: lines
+                        .into_iter()
+                        .map(|l| vec![voltrs_storage::Value::str(&l)])
+                        .collect(),
+                }))
+            }
             Statement::Query(q) => {
                 let bound = Binder::new(&catalog, &ns, state).bind_query(q)?;
                 let Bound::Query { plan, columns } = bound else {
                     return Err(Error::Invalid("internal: a query bound to a write".into()));
                 };
-                let ctx = ExecContext {
-                    partitions: &state.partitions,
-                    hashinator: &state.hashinator,
-                    params: &[],
-                    func,
-                    deadline,
-                    subquery_cache: RefCell::new(HashMap::new()),
-                };
+                let ctx = ExecContext::new(&state.partitions, &state.hashinator, &[], func, deadline);
                 let rows = execute(&plan, &ctx, None)?;
                 Ok(Outcome::Rows(ResultTable { columns, rows }))
             }

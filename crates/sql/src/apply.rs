@@ -7,8 +7,7 @@
 //! 3. On any error the undo log is replayed in reverse and the unique maps of the touched
 //!    tables are rebuilt, so a failing statement changes nothing.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,7 +17,7 @@ use voltrs_wire::Hashinator;
 use crate::binder::BoundWrite;
 use crate::catalog::{ColumnDef, DefaultValue, TableDef, UniqueKey};
 use crate::error::{Error, Result};
-use crate::exec::{Env, ExecContext, eval, execute};
+use crate::exec::{Env, ExecContext, eval, execute, matching_rows};
 use crate::functions::FuncContext;
 
 /// Inputs a write needs besides the partitions.
@@ -83,14 +82,13 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
     }
     // Index expressions are deterministic functions of the row: no tables, parameters or clock.
     static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
-    let ctx = ExecContext {
-        partitions: &[],
-        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        params: &[],
-        func: FuncContext { now: 0, seed: 0 },
-        deadline: None,
-        subquery_cache: RefCell::new(HashMap::new()),
-    };
+    let ctx = ExecContext::new(
+        &[],
+        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+        &[],
+        FuncContext { now: 0, seed: 0 },
+        None,
+    );
     let env = Env { row, parent: None };
     if let Some(p) = &u.predicate
         && !matches!(eval(p, &env, &ctx)?, Value::Boolean(true))
@@ -375,20 +373,19 @@ pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteI
             source,
             upsert,
         } => insert(table, targets, source, *upsert, partitions, inputs),
-        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
-        BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
+        BoundWrite::Update { table, scan, sets } => update(table, scan, sets, partitions, inputs),
+        BoundWrite::Delete { table, scan } => delete(table, scan, partitions, inputs),
     }
 }
 
 fn read_ctx<'a>(partitions: &'a [Partition], inputs: &'a WriteInputs) -> ExecContext<'a> {
-    ExecContext {
+    ExecContext::new(
         partitions,
-        hashinator: inputs.hashinator,
-        params: inputs.params,
-        func: inputs.func,
-        deadline: inputs.deadline,
-        subquery_cache: RefCell::new(HashMap::new()),
-    }
+        inputs.hashinator,
+        inputs.params,
+        inputs.func,
+        inputs.deadline,
+    )
 }
 
 fn insert(
@@ -466,35 +463,9 @@ fn merge_upsert(
     Ok(row.into_boxed_slice())
 }
 
-/// Rows of `table` in partition `p` that pass `filter`.
-fn matching(
-    table: &TableDef,
-    p: usize,
-    filter: Option<&crate::expr::Expr>,
-    ctx: &ExecContext,
-) -> Result<Vec<(RowId, Row)>> {
-    let Some(t) = ctx.partitions.get(p).and_then(|part| part.table(table.id)) else {
-        return Err(Error::Invalid(format!(
-            "internal: table \"{}\" missing in partition {p}",
-            table.name
-        )));
-    };
-    let mut out = Vec::new();
-    for (id, row) in t.scan() {
-        let keep = match filter {
-            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
-            None => true,
-        };
-        if keep {
-            out.push((id, row.clone()));
-        }
-    }
-    Ok(out)
-}
-
 fn update(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     sets: &[(usize, crate::expr::Expr)],
     partitions: &mut [Partition],
     inputs: &WriteInputs,
@@ -506,7 +477,7 @@ fn update(
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
             let mut changes = Vec::new();
-            for (id, row) in matching(table, p, filter, &ctx)? {
+            for (id, row) in matching_rows(scan, p, &ctx)? {
                 let mut new = row.to_vec();
                 for (col, e) in sets {
                     new[*col] = eval(
@@ -562,7 +533,7 @@ fn update(
 
 fn delete(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     partitions: &mut [Partition],
     inputs: &WriteInputs,
 ) -> Result<u64> {
@@ -571,12 +542,7 @@ fn delete(
     {
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
-            ids.push(
-                matching(table, p, filter, &ctx)?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect(),
-            );
+            ids.push(matching_rows(scan, p, &ctx)?.into_iter().map(|(id, _)| id).collect());
         }
     }
     let n = if table.partition_column.is_some() {

@@ -27,5 +27,6 @@ pub mod functions;
 pub mod outcome;
 pub mod parser;
 pub mod plan;
+pub mod planner;
 
 pub use error::{Error, Result};

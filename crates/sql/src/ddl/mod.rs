@@ -95,14 +95,7 @@ fn default_for(
     let bound = bind_standalone_expr(cat, ns, &[], table, e)
         .map_err(|err| Error::Invalid(format!("invalid DEFAULT for column \"{}\": {err}", col.name)))?;
     let h = Hashinator::new(1);
-    let ctx = crate::exec::ExecContext {
-        partitions: &[],
-        hashinator: &h,
-        params: &[],
-        func,
-        deadline: None,
-        subquery_cache: Default::default(),
-    };
+    let ctx = crate::exec::ExecContext::new(&[], &h, &[], func, None);
     let v = crate::exec::eval(&bound, &crate::exec::Env { row: &[], parent: None }, &ctx)?;
     let v = crate::cast::coerce_for_column(&v, col.ty, &col.name)?;
     if v.is_null() && col.not_null {

@@ -1,7 +1,5 @@
 //! Executor tests over hand-built plans. Helpers live here; the cases are split by topic.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use voltrs_storage::{DataType, Partition, Table, Value};
@@ -125,14 +123,13 @@ impl Fixture {
     }
 
     pub fn ctx(&self) -> ExecContext<'_> {
-        ExecContext {
-            partitions: &self.parts,
-            hashinator: &self.hash,
-            params: &self.params,
-            func: FuncContext { now: 0, seed: 0 },
-            deadline: None,
-            subquery_cache: RefCell::new(HashMap::new()),
-        }
+        ExecContext::new(
+            &self.parts,
+            &self.hash,
+            &self.params,
+            FuncContext { now: 0, seed: 0 },
+            None,
+        )
     }
 
     /// Adds a table to every partition.
