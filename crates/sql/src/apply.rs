@@ -130,7 +130,7 @@ pub fn rebuild_indexes(def: &TableDef, t: &mut Table) -> Result<()> {
     let mut indexes: Vec<Index> = def.index_specs().into_iter().map(Index::new).collect();
     for (id, row) in t.scan() {
         for (u, ix) in def.uniques.iter().zip(indexes.iter_mut()) {
-            if let Some(k) = unique_key(u, row)? {
+            if let Some(k) = unique_key(u, &row)? {
                 if u.kind.is_unique() && ix.get_unique(&k).is_some() {
                     return Err(violation(def, u, &k));
                 }
@@ -191,7 +191,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The current image of a row (reads see the statement's own writes).
-    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<&Row> {
+    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<Row> {
         self.partitions.get(p)?.table(table.id)?.get(id)
     }
 
@@ -235,7 +235,7 @@ impl<'a> Writer<'a> {
                 table.name
             )));
         }
-        let id = t.insert(row);
+        let id = t.insert(&row)?;
         add_keys(t, keys, id);
         self.log(table, p, Undo::Inserted { id });
         Ok(id)
@@ -256,7 +256,7 @@ impl<'a> Writer<'a> {
     pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
         for (id, _) in &changes {
             let t = self.storage(table, p)?;
-            let Some(old) = t.get(*id).cloned() else {
+            let Some(old) = t.get(*id) else {
                 continue;
             };
             remove_keys(table, t, &old, *id)?;
@@ -264,7 +264,7 @@ impl<'a> Writer<'a> {
         for (id, new) in changes {
             let keys = self.free_keys(table, p, &new)?;
             let t = self.storage(table, p)?;
-            let Some(old) = t.replace(id, new) else {
+            let Some(old) = t.replace(id, &new)? else {
                 continue;
             };
             add_keys(t, keys, id);
@@ -306,13 +306,16 @@ impl<'a> Writer<'a> {
                     Undo::Inserted { id } => {
                         t.delete(id);
                     }
-                    Undo::Deleted { id, row } => t.restore(id, row),
+                    // The images came out of this storage, so they encode again.
+                    Undo::Deleted { id, row } => {
+                        let _ = t.restore(id, &row);
+                    }
                     Undo::Updated { id, old } => {
-                        t.replace(id, old);
+                        let _ = t.replace(id, &old);
                     }
                     Undo::Truncated { rows } => {
                         for (id, row) in rows {
-                            t.restore(id, row);
+                            let _ = t.restore(id, &row);
                         }
                     }
                 }

@@ -120,6 +120,12 @@ impl UniqueKey {
 }
 
 impl TableDef {
+    /// Empty storage for one partition of this table: its row layout and indexes.
+    pub fn new_storage(&self) -> voltrs_storage::Table {
+        let types: Vec<DataType> = self.columns.iter().map(|c| c.ty).collect();
+        voltrs_storage::Table::new(&types, &self.index_specs())
+    }
+
     /// Storage specs of every index, in storage order.
     pub fn index_specs(&self) -> Vec<voltrs_storage::IndexSpec> {
         self.uniques.iter().map(UniqueKey::storage_spec).collect()

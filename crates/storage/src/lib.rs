@@ -11,6 +11,7 @@
 
 pub mod decimal;
 pub mod index;
+pub mod row;
 pub mod table;
 pub mod text;
 pub mod timestamp;

@@ -281,11 +281,11 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         auto_partition(&mut t);
     }
     cat.next_table_id += 1;
-    let specs = t.index_specs();
+    let storage = t.new_storage();
     let id = t.id;
     ns_mut(cat, db)?.tables.insert(t.name.clone(), Arc::new(t));
     for p in ctx.partitions.iter_mut() {
-        p.tables.insert(id, Table::new(&specs));
+        p.tables.insert(id, storage.clone());
     }
     Ok("CREATE TABLE".into())
 }
@@ -306,20 +306,20 @@ pub fn rebuild_table(
             break;
         }
         if let Some(t) = part.table(old.id) {
-            rows.extend(t.scan().map(|(_, r)| r.clone()));
+            rows.extend(t.scan().map(|(_, r)| r));
         }
     }
-    let mut tables: Vec<Table> = (0..count).map(|_| Table::new(&new.index_specs())).collect();
+    let mut tables: Vec<Table> = (0..count).map(|_| new.new_storage()).collect();
     for r in &rows {
         let row = check_row(new, transform(r)?)?;
         match new.partition_column {
             Some(c) => {
                 let p = partition_of(&row[c], ctx.hashinator).min(count - 1);
-                tables[p].insert(row);
+                tables[p].insert(&row)?;
             }
             None => {
                 for t in tables.iter_mut() {
-                    t.insert(row.clone());
+                    t.insert(&row)?;
                 }
             }
         }

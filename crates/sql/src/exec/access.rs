@@ -149,26 +149,25 @@ fn for_each_match(
         };
         let ids = walk.row_ids(stored, ix)?;
         let mut taken = 0usize;
+        let mut row = Vec::new();
         for id in ids {
             if limit.is_some_and(|n| taken >= n) {
                 break;
             }
-            let Some(row) = stored.get(id) else { continue };
-            if keep(row, ticker)? {
+            row.clear();
+            if !stored.read_into(id, &mut row) {
+                continue;
+            }
+            if keep(&row, ticker)? {
                 taken += 1;
-                if !emit(id, row)? {
+                if !emit(id, &row)? {
                     break;
                 }
             }
         }
         return Ok(());
     }
-    for (id, row) in stored.scan() {
-        if keep(row, ticker)? && !emit(id, row)? {
-            break;
-        }
-    }
-    Ok(())
+    stored.for_each(|id, row| Ok(!keep(row, ticker)? || emit(id, row)?))
 }
 
 fn stored<'p>(table: &TableDef, p: usize, partitions: &'p [Partition]) -> Result<&'p Table> {
@@ -362,6 +361,7 @@ pub(super) fn index_join(
                 for id in &ids {
                     ticker.tick()?;
                     let Some(row) = t.get(*id) else { continue };
+                    let row = &*row;
                     if let Some(f) = filter
                         && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
                     {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use voltrs_storage::{DataType, Partition, Table, Value};
+use voltrs_storage::{DataType, Partition, Value};
 use voltrs_wire::Hashinator;
 
 use super::{ExecContext, Row, execute};
@@ -135,7 +135,7 @@ impl Fixture {
     /// Adds a table to every partition.
     pub fn create(&mut self, def: &TableDef) {
         for p in &mut self.parts {
-            p.tables.insert(def.id, Table::new(&[]));
+            p.tables.insert(def.id, def.new_storage());
         }
     }
 
@@ -151,7 +151,7 @@ impl Fixture {
         };
         for t in targets {
             if let Some(table) = self.parts.get_mut(t).and_then(|p| p.table_mut(def.id)) {
-                table.insert(row.clone().into_boxed_slice());
+                table.insert(&row).expect("row fits");
             }
         }
     }
