@@ -1,7 +1,5 @@
 //! Sessions: the per-connection state (current database, options) and statement dispatch.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use voltrs_sql::apply::{WriteInputs, apply_write};
@@ -11,10 +9,11 @@ use voltrs_sql::ddl::{self, DdlContext};
 use voltrs_sql::exec::{ExecContext, execute};
 use voltrs_sql::functions::FuncContext;
 use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_sql::planner::explain;
 use voltrs_storage::Value;
 
 use crate::database::{Database, State};
-use crate::{Error, Outcome, ResultTable};
+use crate::{Error, Outcome, ResultColumn, ResultTable};
 
 pub struct Session {
     db: Database,
@@ -149,7 +148,11 @@ impl Session {
         if markers > 0
             && !matches!(
                 stmt,
-                Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_)
+                Statement::Query(_)
+                    | Statement::Insert { .. }
+                    | Statement::Update(_)
+                    | Statement::Delete(_)
+                    | Statement::Explain(_)
             )
         {
             return Err(Error::Invalid(
@@ -158,6 +161,27 @@ impl Session {
         }
         let ns = catalog.database(&self.database).cloned().unwrap_or_default();
         match stmt {
+            Statement::Explain(inner) => {
+                let mut cx = crate::prepare::Context {
+                    state,
+                    catalog: &catalog,
+                    ns: &ns,
+                    database: &self.database,
+                    cache: self.plan_cache && cacheable,
+                };
+                let (prepared, _) = crate::prepare::prepare(&mut cx, inner, markers, params)?;
+                let lines = match &prepared.bound {
+                    Bound::Query { plan, .. } => explain(Some(plan), None),
+                    Bound::Write(w) => explain(None, Some(w)),
+                };
+                Ok(Outcome::Rows(ResultTable {
+                    columns: vec![ResultColumn {
+                        name: "EXECUTION_PLAN".into(),
+                        ty: voltrs_storage::DataType::VARCHAR_MAX,
+                    }],
+                    rows: lines.into_iter().map(|l| vec![Value::str(&l)]).collect(),
+                }))
+            }
             Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_) => {
                 let mut cx = crate::prepare::Context {
                     state,
@@ -169,14 +193,7 @@ impl Session {
                 let (prepared, values) = crate::prepare::prepare(&mut cx, stmt, markers, params)?;
                 match &prepared.bound {
                     Bound::Query { plan, columns } => {
-                        let ctx = ExecContext {
-                            partitions: &state.partitions,
-                            hashinator: &state.hashinator,
-                            params: &values,
-                            func,
-                            deadline,
-                            subquery_cache: RefCell::new(HashMap::new()),
-                        };
+                        let ctx = ExecContext::new(&state.partitions, &state.hashinator, &values, func, deadline);
                         let rows = execute(plan, &ctx, None)?;
                         Ok(Outcome::Rows(ResultTable {
                             columns: columns.clone(),
@@ -191,7 +208,7 @@ impl Session {
                 Ok(Outcome::Modified(voltrs_sql::apply::truncate(
                     &t,
                     &mut state.partitions,
-                )))
+                )?))
             }
             ddl_stmt => {
                 let mut next = (*catalog).clone();

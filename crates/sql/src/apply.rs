@@ -7,18 +7,17 @@
 //! 3. On any error the undo log is replayed in reverse and the unique maps of the touched
 //!    tables are rebuilt, so a failing statement changes nothing.
 
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use voltrs_storage::{Partition, Row, RowId, Table, TableId, Value};
+use voltrs_storage::{Index, Partition, Row, RowId, Table, TableId, Value};
 use voltrs_wire::Hashinator;
 
 use crate::binder::BoundWrite;
 use crate::catalog::{ColumnDef, DefaultValue, TableDef, UniqueKey};
 use crate::error::{Error, Result};
-use crate::exec::{Env, ExecContext, eval, execute};
+use crate::exec::{Env, ExecContext, eval, execute, matching_rows};
 use crate::functions::FuncContext;
 
 /// Inputs a write needs besides the partitions.
@@ -30,9 +29,17 @@ pub struct WriteInputs<'a> {
 }
 
 enum Undo {
-    Inserted { p: usize, id: RowId },
-    Deleted { p: usize, id: RowId, row: Row },
-    Updated { p: usize, id: RowId, old: Row },
+    Inserted { id: RowId },
+    Deleted { id: RowId, row: Row },
+    Updated { id: RowId, old: Row },
+    Truncated { rows: Vec<(RowId, Row)> },
+}
+
+/// One undo entry: which table and partition, and how to reverse the change.
+struct UndoEntry {
+    table: Arc<TableDef>,
+    p: usize,
+    undo: Undo,
 }
 
 /// The partition a partition-column value belongs to (NULL goes to partition 0).
@@ -53,7 +60,7 @@ fn target_partitions(table: &TableDef, row: &[Value], h: &Hashinator, count: usi
     }
 }
 
-/// Computes a row's key for one unique constraint; `None` when the row is not keyed
+/// Computes a row's key for one index; `None` when the row is not keyed
 /// (a NULL in the key, or the partial-index predicate is not TRUE).
 pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> {
     use crate::expr::ExprKind;
@@ -75,14 +82,13 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
     }
     // Index expressions are deterministic functions of the row: no tables, parameters or clock.
     static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
-    let ctx = ExecContext {
-        partitions: &[],
-        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        params: &[],
-        func: FuncContext { now: 0, seed: 0 },
-        deadline: None,
-        subquery_cache: RefCell::new(HashMap::new()),
-    };
+    let ctx = ExecContext::new(
+        &[],
+        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+        &[],
+        FuncContext { now: 0, seed: 0 },
+        None,
+    );
     let env = Env { row, parent: None };
     if let Some(p) = &u.predicate
         && !matches!(eval(p, &env, &ctx)?, Value::Boolean(true))
@@ -107,7 +113,7 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
         .collect();
     let kind = match u.kind {
         crate::catalog::UniqueKind::PrimaryKey => "PRIMARY KEY",
-        crate::catalog::UniqueKind::Unique => "UNIQUE",
+        crate::catalog::UniqueKind::Unique | crate::catalog::UniqueKind::NotUnique => "UNIQUE",
         crate::catalog::UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
     };
     Error::Constraint(format!(
@@ -118,19 +124,21 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
     ))
 }
 
-/// Rebuilds every unique map of a table partition from its rows.
-pub fn rebuild_unique(def: &TableDef, t: &mut Table) -> Result<()> {
-    let mut maps = vec![voltrs_storage::UniqueIndex::default(); def.uniques.len()];
+/// Rebuilds every index of a table partition from its rows, failing on a duplicate key
+/// of a unique one.
+pub fn rebuild_indexes(def: &TableDef, t: &mut Table) -> Result<()> {
+    let mut indexes: Vec<Index> = def.index_specs().into_iter().map(Index::new).collect();
     for (id, row) in t.scan() {
-        for (u, m) in def.uniques.iter().zip(maps.iter_mut()) {
-            if let Some(k) = unique_key(u, row)?
-                && m.map.insert(k.clone(), id).is_some()
-            {
-                return Err(violation(def, u, &k));
+        for (u, ix) in def.uniques.iter().zip(indexes.iter_mut()) {
+            if let Some(k) = unique_key(u, &row)? {
+                if u.kind.is_unique() && ix.get_unique(&k).is_some() {
+                    return Err(violation(def, u, &k));
+                }
+                ix.insert(k, id);
             }
         }
     }
-    t.unique = maps;
+    t.indexes = indexes;
     Ok(())
 }
 
@@ -159,110 +167,126 @@ pub fn default_value(c: &ColumnDef, now: i64) -> Value {
     }
 }
 
-/// Applies writes to partitions, keeping unique maps and the undo log.
+/// Applies a statement's writes to partitions, across any number of tables, keeping
+/// unique maps current and one undo log for the whole statement.
 pub struct Writer<'a> {
     partitions: &'a mut [Partition],
-    table: &'a TableDef,
-    undo: Vec<Undo>,
-    /// Partitions whose unique maps this writer changed (rebuilt on rollback).
-    touched: BTreeSet<usize>,
+    undo: Vec<UndoEntry>,
+    /// Table partitions whose unique maps this writer changed (rebuilt on rollback).
+    touched: BTreeMap<(TableId, usize), Arc<TableDef>>,
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(partitions: &'a mut [Partition], table: &'a TableDef) -> Writer<'a> {
+    pub fn new(partitions: &'a mut [Partition]) -> Writer<'a> {
         Writer {
             partitions,
-            table,
             undo: Vec::new(),
-            touched: BTreeSet::new(),
+            touched: BTreeMap::new(),
         }
     }
 
-    fn storage(&mut self, p: usize) -> Result<&mut Table> {
-        self.touched.insert(p);
-        let id = self.table.id;
+    fn storage(&mut self, table: &Arc<TableDef>, p: usize) -> Result<&mut Table> {
+        self.touched.entry((table.id, p)).or_insert_with(|| table.clone());
+        stored_mut(self.partitions, table, p)
+    }
+
+    /// The current image of a row (reads see the statement's own writes).
+    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<Row> {
+        self.partitions.get(p)?.table(table.id)?.get(id)
+    }
+
+    /// The partitions this writer writes to.
+    pub fn partitions(&self) -> &[Partition] {
         self.partitions
-            .get_mut(p)
-            .and_then(|part| part.table_mut(id))
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "internal: table \"{}\" missing in partition {p}",
-                    self.table.name
-                ))
-            })
     }
 
     /// The row's key for every unique constraint, failing on one already taken.
-    fn free_keys(&mut self, p: usize, row: &[Value]) -> Result<Vec<Option<Box<[Value]>>>> {
-        let def = self.table;
-        let mut keys = Vec::with_capacity(def.uniques.len());
-        for (i, u) in def.uniques.iter().enumerate() {
+    fn free_keys(&mut self, table: &Arc<TableDef>, p: usize, row: &[Value]) -> Result<Vec<Option<Box<[Value]>>>> {
+        let mut keys = Vec::with_capacity(table.uniques.len());
+        for (i, u) in table.uniques.iter().enumerate() {
             let k = unique_key(u, row)?;
             if let Some(k) = &k
-                && self.find(p, i, k)?.is_some()
+                && u.kind.is_unique()
+                && self.find(table, p, i, k)?.is_some()
             {
-                return Err(violation(def, u, k));
+                return Err(violation(table, u, k));
             }
             keys.push(k);
         }
         Ok(keys)
     }
 
-    /// Finds the row holding a key of unique constraint `u` in partition `p`.
-    fn find(&mut self, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(self.storage(p)?.unique.get(u).and_then(|m| m.map.get(key).copied()))
+    /// Finds the row holding a key of unique index `u` in partition `p`.
+    pub fn find(&self, table: &TableDef, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
+        Ok(stored(self.partitions, table, p)?
+            .indexes
+            .get(u)
+            .and_then(|ix| ix.get_unique(key)))
     }
 
-    pub fn insert(&mut self, p: usize, row: Row) -> Result<()> {
-        let def = self.table;
-        let keys = self.free_keys(p, &row)?;
-        let t = self.storage(p)?;
-        if let Some(limit) = def.row_limit
+    pub fn insert(&mut self, table: &Arc<TableDef>, p: usize, row: Row) -> Result<RowId> {
+        let keys = self.free_keys(table, p, &row)?;
+        let t = self.storage(table, p)?;
+        if let Some(limit) = table.row_limit
             && t.len() as u64 >= limit
         {
             return Err(Error::Constraint(format!(
                 "CONSTRAINT VIOLATION: table \"{}\" would exceed its LIMIT PARTITION ROWS {limit}",
-                def.name
+                table.name
             )));
         }
-        let id = t.insert(row);
+        let id = t.insert(&row)?;
         add_keys(t, keys, id);
-        self.undo.push(Undo::Inserted { p, id });
-        Ok(())
+        self.log(table, p, Undo::Inserted { id });
+        Ok(id)
     }
 
-    pub fn delete(&mut self, p: usize, id: RowId) -> Result<()> {
-        let def = self.table;
-        let t = self.storage(p)?;
+    pub fn delete(&mut self, table: &Arc<TableDef>, p: usize, id: RowId) -> Result<()> {
+        let t = self.storage(table, p)?;
         let Some(row) = t.delete(id) else {
             return Ok(());
         };
-        remove_keys(def, t, &row, id)?;
-        self.undo.push(Undo::Deleted { p, id, row });
+        remove_keys(table, t, &row, id)?;
+        self.log(table, p, Undo::Deleted { id, row });
         Ok(())
     }
 
     /// Replaces rows in place: old keys of all rows leave first, then new keys enter, so a
     /// statement that shifts keys (`SET id = id + 1`) does not collide with itself.
-    pub fn update_many(&mut self, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
-        let def = self.table;
+    pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
         for (id, _) in &changes {
-            let t = self.storage(p)?;
-            let Some(old) = t.get(*id).cloned() else {
+            let t = self.storage(table, p)?;
+            let Some(old) = t.get(*id) else {
                 continue;
             };
-            remove_keys(def, t, &old, *id)?;
+            remove_keys(table, t, &old, *id)?;
         }
         for (id, new) in changes {
-            let keys = self.free_keys(p, &new)?;
-            let t = self.storage(p)?;
-            let Some(old) = t.replace(id, new) else {
+            let keys = self.free_keys(table, p, &new)?;
+            let t = self.storage(table, p)?;
+            let Some(old) = t.replace(id, &new)? else {
                 continue;
             };
             add_keys(t, keys, id);
-            self.undo.push(Undo::Updated { p, id, old });
+            self.log(table, p, Undo::Updated { id, old });
         }
         Ok(())
+    }
+
+    /// Removes every row of a table partition; returns how many.
+    pub fn truncate(&mut self, table: &Arc<TableDef>, p: usize) -> Result<u64> {
+        let rows = self.storage(table, p)?.take_all();
+        let n = rows.len() as u64;
+        self.log(table, p, Undo::Truncated { rows });
+        Ok(n)
+    }
+
+    fn log(&mut self, table: &Arc<TableDef>, p: usize, undo: Undo) {
+        self.undo.push(UndoEntry {
+            table: table.clone(),
+            p,
+            undo,
+        });
     }
 
     /// Runs `apply` with this writer; if it fails, everything it did is undone.
@@ -274,64 +298,73 @@ impl<'a> Writer<'a> {
         r
     }
 
-    /// Undoes everything this writer did.
+    /// Undoes everything this writer did, newest change first.
     pub fn rollback(mut self) {
-        let mut touched = std::mem::take(&mut self.touched);
-        while let Some(u) = self.undo.pop() {
-            let (p, op) = match u {
-                Undo::Inserted { p, id } => (p, Op::Delete(id)),
-                Undo::Deleted { p, id, row } => (p, Op::Restore(id, row)),
-                Undo::Updated { p, id, old } => (p, Op::Replace(id, old)),
-            };
-            touched.insert(p);
-            if let Ok(t) = self.storage(p) {
-                match op {
-                    Op::Delete(id) => {
+        while let Some(UndoEntry { table, p, undo }) = self.undo.pop() {
+            if let Ok(t) = self.storage(&table, p) {
+                match undo {
+                    Undo::Inserted { id } => {
                         t.delete(id);
                     }
-                    Op::Restore(id, row) => t.restore(id, row),
-                    Op::Replace(id, old) => {
-                        t.replace(id, old);
+                    // The images came out of this storage, so they encode again.
+                    Undo::Deleted { id, row } => {
+                        let _ = t.restore(id, &row);
+                    }
+                    Undo::Updated { id, old } => {
+                        let _ = t.replace(id, &old);
+                    }
+                    Undo::Truncated { rows } => {
+                        for (id, row) in rows {
+                            let _ = t.restore(id, &row);
+                        }
                     }
                 }
             }
         }
-        let def = self.table;
-        for p in touched {
-            if let Ok(t) = self.storage(p) {
+        for ((_, p), table) in std::mem::take(&mut self.touched) {
+            if let Ok(t) = stored_mut(self.partitions, &table, p) {
                 // The pre-statement state was consistent, so this cannot find duplicates.
-                let _ = rebuild_unique(def, t);
+                let _ = rebuild_indexes(&table, t);
             }
         }
     }
 }
 
-/// Enters a row's keys (computed by `Writer::free_keys`) into the unique maps.
+fn stored<'p>(partitions: &'p [Partition], table: &TableDef, p: usize) -> Result<&'p Table> {
+    partitions
+        .get(p)
+        .and_then(|part| part.table(table.id))
+        .ok_or_else(|| missing(table, p))
+}
+
+fn stored_mut<'p>(partitions: &'p mut [Partition], table: &TableDef, p: usize) -> Result<&'p mut Table> {
+    partitions
+        .get_mut(p)
+        .and_then(|part| part.table_mut(table.id))
+        .ok_or_else(|| missing(table, p))
+}
+
+fn missing(table: &TableDef, p: usize) -> Error {
+    Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name))
+}
+
+/// Enters a row's keys (computed by `Writer::free_keys`) into the indexes.
 fn add_keys(t: &mut Table, keys: Vec<Option<Box<[Value]>>>, id: RowId) {
-    for (i, k) in keys.into_iter().enumerate() {
-        if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
-            m.map.insert(k, id);
+    for (k, ix) in keys.into_iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = k {
+            ix.insert(k, id);
         }
     }
 }
 
-/// Removes a row's keys from the unique maps (where they still point at the row).
+/// Removes a row's keys from the indexes.
 fn remove_keys(def: &TableDef, t: &mut Table, row: &[Value], id: RowId) -> Result<()> {
-    for (i, u) in def.uniques.iter().enumerate() {
-        if let Some(k) = unique_key(u, row)?
-            && let Some(m) = t.unique.get_mut(i)
-            && m.map.get(&k) == Some(&id)
-        {
-            m.map.remove(&k);
+    for (u, ix) in def.uniques.iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = unique_key(u, row)? {
+            ix.remove(&k, id);
         }
     }
     Ok(())
-}
-
-enum Op {
-    Delete(RowId),
-    Restore(RowId, Row),
-    Replace(RowId, Row),
 }
 
 /// Runs a bound write; returns the number of rows affected.
@@ -343,20 +376,19 @@ pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteI
             source,
             upsert,
         } => insert(table, targets, source, *upsert, partitions, inputs),
-        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
-        BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
+        BoundWrite::Update { table, scan, sets } => update(table, scan, sets, partitions, inputs),
+        BoundWrite::Delete { table, scan } => delete(table, scan, partitions, inputs),
     }
 }
 
 fn read_ctx<'a>(partitions: &'a [Partition], inputs: &'a WriteInputs) -> ExecContext<'a> {
-    ExecContext {
+    ExecContext::new(
         partitions,
-        hashinator: inputs.hashinator,
-        params: inputs.params,
-        func: inputs.func,
-        deadline: inputs.deadline,
-        subquery_cache: RefCell::new(HashMap::new()),
-    }
+        inputs.hashinator,
+        inputs.params,
+        inputs.func,
+        inputs.deadline,
+    )
 }
 
 fn insert(
@@ -390,20 +422,20 @@ fn insert(
         None
     };
     let n = full_rows.len() as u64;
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         for row in full_rows {
             for p in target_partitions(table, &row, inputs.hashinator, count) {
                 if let Some(pk) = pk {
                     let key = unique_key(&table.uniques[pk], &row)?;
                     if let Some(key) = key
-                        && let Some(id) = w.find(p, pk, &key)?
+                        && let Some(id) = w.find(table, p, pk, &key)?
                     {
-                        let merged = merge_upsert(w, p, id, &row, targets, table.columns.len())?;
-                        w.update_many(p, vec![(id, merged)])?;
+                        let merged = merge_upsert(w, table, p, id, &row, targets, table.columns.len())?;
+                        w.update_many(table, p, vec![(id, merged)])?;
                         continue;
                     }
                 }
-                w.insert(p, row.clone())?;
+                w.insert(table, p, row.clone())?;
             }
         }
         Ok(())
@@ -412,15 +444,20 @@ fn insert(
 }
 
 /// UPSERT with a column list changes only the listed columns of an existing row.
-fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], width: usize) -> Result<Row> {
+fn merge_upsert(
+    w: &Writer,
+    table: &TableDef,
+    p: usize,
+    id: RowId,
+    new: &Row,
+    targets: &[usize],
+    width: usize,
+) -> Result<Row> {
     if targets.len() == width {
         return Ok(new.clone());
     }
     let old = w
-        .partitions
-        .get(p)
-        .and_then(|part| part.table(w.table.id))
-        .and_then(|t| t.get(id))
+        .row(table, p, id)
         .ok_or_else(|| Error::Invalid("internal: upsert target vanished".into()))?;
     let mut row = old.to_vec();
     for &t in targets {
@@ -429,35 +466,9 @@ fn merge_upsert(w: &Writer, p: usize, id: RowId, new: &Row, targets: &[usize], w
     Ok(row.into_boxed_slice())
 }
 
-/// Rows of `table` in partition `p` that pass `filter`.
-fn matching(
-    table: &TableDef,
-    p: usize,
-    filter: Option<&crate::expr::Expr>,
-    ctx: &ExecContext,
-) -> Result<Vec<(RowId, Row)>> {
-    let Some(t) = ctx.partitions.get(p).and_then(|part| part.table(table.id)) else {
-        return Err(Error::Invalid(format!(
-            "internal: table \"{}\" missing in partition {p}",
-            table.name
-        )));
-    };
-    let mut out = Vec::new();
-    for (id, row) in t.scan() {
-        let keep = match filter {
-            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
-            None => true,
-        };
-        if keep {
-            out.push((id, row.clone()));
-        }
-    }
-    Ok(out)
-}
-
 fn update(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     sets: &[(usize, crate::expr::Expr)],
     partitions: &mut [Partition],
     inputs: &WriteInputs,
@@ -469,7 +480,7 @@ fn update(
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
             let mut changes = Vec::new();
-            for (id, row) in matching(table, p, filter, &ctx)? {
+            for (id, row) in matching_rows(scan, p, &ctx)? {
                 let mut new = row.to_vec();
                 for (col, e) in sets {
                     new[*col] = eval(
@@ -487,7 +498,7 @@ fn update(
         }
     }
     let mut n = 0u64;
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         // Rows whose partition value now hashes elsewhere move after every partition has
         // applied its in-place changes, so keys that shift across partitions do not collide
         // with rows the statement has not updated yet.
@@ -510,13 +521,13 @@ fn update(
                 stay.push((id, row));
             }
             for (id, _, _) in &moved {
-                w.delete(p, *id)?;
+                w.delete(table, p, *id)?;
             }
-            w.update_many(p, stay)?;
+            w.update_many(table, p, stay)?;
             arriving.extend(moved.into_iter().map(|(_, dest, row)| (dest, row)));
         }
         for (dest, row) in arriving {
-            w.insert(dest, row)?;
+            w.insert(table, dest, row)?;
         }
         Ok(())
     })?;
@@ -525,7 +536,7 @@ fn update(
 
 fn delete(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     partitions: &mut [Partition],
     inputs: &WriteInputs,
 ) -> Result<u64> {
@@ -534,12 +545,7 @@ fn delete(
     {
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
-            ids.push(
-                matching(table, p, filter, &ctx)?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect(),
-            );
+            ids.push(matching_rows(scan, p, &ctx)?.into_iter().map(|(id, _)| id).collect());
         }
     }
     let n = if table.partition_column.is_some() {
@@ -547,10 +553,10 @@ fn delete(
     } else {
         ids.first().map(|v| v.len() as u64).unwrap_or(0)
     };
-    Writer::new(partitions, table).atomically(|w| {
+    Writer::new(partitions).atomically(|w| {
         for (p, list) in ids.into_iter().enumerate() {
             for id in list {
-                w.delete(p, id)?;
+                w.delete(table, p, id)?;
             }
         }
         Ok(())
@@ -559,17 +565,18 @@ fn delete(
 }
 
 /// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).
-pub fn truncate(table: &TableDef, partitions: &mut [Partition]) -> u64 {
+pub fn truncate(table: &Arc<TableDef>, partitions: &mut [Partition]) -> Result<u64> {
     let mut n = 0;
-    for (p, part) in partitions.iter_mut().enumerate() {
-        if let Some(t) = part.table_mut(table.id) {
-            let len = t.take_all().len() as u64;
+    Writer::new(partitions).atomically(|w| {
+        for p in 0..w.partitions().len() {
+            let len = w.truncate(table, p)?;
             if table.partition_column.is_some() || p == 0 {
                 n += len;
             }
         }
-    }
-    n
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 /// Unused-table guard for callers that look a table up by id.

@@ -28,5 +28,6 @@ pub mod outcome;
 pub mod parameterize;
 pub mod parser;
 pub mod plan;
+pub mod planner;
 
 pub use error::{Error, Result};

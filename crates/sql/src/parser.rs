@@ -62,6 +62,8 @@ pub enum Statement {
     Use {
         name: String,
     },
+    /// `EXPLAIN stmt`: the plan of a query or DML statement, not its result.
+    Explain(Box<Statement>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,6 +332,21 @@ fn parse_tokens(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
         sqlparser::tokenizer::Span::new(end, end),
     ));
     match (w(0), w(1)) {
+        ("EXPLAIN", _) => {
+            let at = tokens.iter().position(|t| !is_blank(&t.token)).unwrap_or(0);
+            let mut rest = tokens.split_off(at + 1);
+            rest.pop(); // the EOF pushed above; parse_tokens adds its own
+            match parse_tokens(rest)? {
+                s @ (Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_)) => {
+                    Ok(Statement::Explain(Box::new(s)))
+                }
+                _ => Err(Error::Syntax {
+                    message: "EXPLAIN takes a SELECT, INSERT, UPSERT, UPDATE or DELETE statement".into(),
+                    line: 1,
+                    column: 1,
+                }),
+            }
+        }
         ("CREATE", "TABLE") => ddl_parser::create_table(parser(tokens)).map(Statement::CreateTable),
         ("CREATE", "INDEX") | ("CREATE", "UNIQUE") | ("CREATE", "ASSUMEUNIQUE")
             if w(1) == "INDEX" || w(2) == "INDEX" =>

@@ -22,15 +22,28 @@ pub enum BoundWrite {
         source: Plan,
         upsert: bool,
     },
+    /// `scan` (a [`Plan::Scan`] of `table`) finds the rows to change.
     Update {
         table: Arc<TableDef>,
-        filter: Option<Expr>,
+        scan: Plan,
         sets: Vec<(usize, Expr)>,
     },
     Delete {
         table: Arc<TableDef>,
-        filter: Option<Expr>,
+        scan: Plan,
     },
+}
+
+/// The scan that finds a write's target rows, with its access path chosen.
+fn target_scan(table: &Arc<TableDef>, filter: Option<Expr>) -> Plan {
+    let mut scan = Plan::Scan {
+        table: table.clone(),
+        filter,
+        access: Default::default(),
+        pin: None,
+    };
+    crate::planner::choose_access(&mut scan);
+    scan
 }
 
 fn object_name(n: &ast::ObjectName) -> String {
@@ -243,7 +256,7 @@ impl Binder<'_> {
             }
             Ok(BoundWrite::Update {
                 table: table.clone(),
-                filter,
+                scan: target_scan(&table, filter),
                 sets,
             })
         })();
@@ -274,6 +287,7 @@ impl Binder<'_> {
         let r = self.predicate(d.selection.as_ref());
         self.scopes.pop();
         self.correlated.pop();
-        Ok(BoundWrite::Delete { table, filter: r? })
+        let scan = target_scan(&table, r?);
+        Ok(BoundWrite::Delete { table, scan })
     }
 }

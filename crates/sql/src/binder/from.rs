@@ -157,6 +157,7 @@ impl Binder<'_> {
                 plan,
                 width: cols.len(),
                 estimate,
+                rows: estimate,
             },
             cols,
         ))
@@ -240,6 +241,7 @@ impl Binder<'_> {
                             plan,
                             width,
                             estimate: 1000.0,
+                            rows: 1000.0,
                         },
                         scope_cols,
                     ));
@@ -272,9 +274,15 @@ impl Binder<'_> {
                 let width = cols.len();
                 Ok((
                     Relation {
-                        plan: Plan::Scan { table, filter: None },
+                        plan: Plan::Scan {
+                            table,
+                            filter: None,
+                            access: Default::default(),
+                            pin: None,
+                        },
                         width,
                         estimate,
+                        rows: estimate,
                     },
                     cols,
                 ))
@@ -318,6 +326,7 @@ impl Binder<'_> {
                         plan,
                         width,
                         estimate: 1000.0,
+                        rows: 1000.0,
                     },
                     scope_cols,
                 ))

@@ -652,9 +652,11 @@ fn with_limit(plan: Plan, limit: Option<Expr>, offset: Option<Expr>) -> Plan {
     if limit.is_none() && offset.is_none() {
         return plan;
     }
-    Plan::Limit {
+    let mut plan = Plan::Limit {
         input: Box::new(plan),
         limit,
         offset,
-    }
+    };
+    crate::planner::order_by_index(&mut plan);
+    plan
 }
