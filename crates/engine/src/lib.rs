@@ -23,10 +23,12 @@
 mod database;
 mod plan_cache;
 mod prepare;
+mod prepared;
 mod session;
 
 pub use database::{Config, Database};
 pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};
+pub use prepared::PreparedStatement;
 pub use session::Session;
 pub use voltrs_sql::error::Error;
 pub use voltrs_sql::outcome::{Outcome, ResultColumn, ResultTable};

@@ -55,6 +55,11 @@ enum Mode<'p> {
     Auto(&'p [voltrs_sql::parameterize::AutoParam]),
 }
 
+/// Binds a statement as written (its `?` / `$n` markers stay parameters).
+pub(crate) fn bind_as_written(cx: &Context, stmt: &Statement) -> Result<CachedPlan, Error> {
+    bind(cx, stmt, Mode::Explicit)
+}
+
 fn bind(cx: &Context, stmt: &Statement, mode: Mode) -> Result<CachedPlan, Error> {
     let rec = Recording {
         state: cx.state,

@@ -16,10 +16,10 @@ use crate::database::{Database, State};
 use crate::{Error, Outcome, ResultColumn, ResultTable};
 
 pub struct Session {
-    db: Database,
-    database: String,
+    pub(crate) db: Database,
+    pub(crate) database: String,
     partition_first_column: bool,
-    timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     plan_cache: bool,
 }
 
