@@ -51,6 +51,23 @@ fn benches(c: &mut Criterion) {
                 .expect("select")
         })
     });
+    // A point-shaped statement on a 4-row table, so that parse + bind dominate: the plan
+    // cache turns the bind into a lookup of the parameterized text.
+    for (name, cache) in [("plan cache on", true), ("plan cache off", false)] {
+        s.set_plan_cache(cache);
+        let mut k = 0i64;
+        c.bench_function(
+            &format!("point select on a 4-row table, new literal each time ({name})"),
+            |b| {
+                b.iter(|| {
+                    k = k % 4 + 1;
+                    s.execute_sql(&format!("SELECT name FROM contestants WHERE id = {k}"))
+                        .expect("point")
+                })
+            },
+        );
+    }
+    s.set_plan_cache(true);
     c.bench_function("group by over 100k rows (two-phase)", |b| {
         b.iter(|| {
             s.execute_sql(black_box(

@@ -8,6 +8,7 @@ use voltrs_storage::{Partition, TableId};
 use voltrs_wire::Hashinator;
 
 use crate::Error;
+use crate::plan_cache::{PlanCache, PlanCacheStats};
 use crate::session::Session;
 
 #[derive(Debug, Clone)]
@@ -28,6 +29,7 @@ pub(crate) struct State {
     pub catalog: Arc<Catalog>,
     pub partitions: Vec<Partition>,
     pub hashinator: Hashinator,
+    pub plan_cache: PlanCache,
     last_unique: i64,
 }
 
@@ -82,6 +84,7 @@ impl Database {
             catalog: Arc::new(Catalog::new()),
             partitions: (0..config.partitions).map(|_| Partition::default()).collect(),
             hashinator: Hashinator::new(config.partitions as u32),
+            plan_cache: PlanCache::default(),
             last_unique: 0,
         };
         Ok(Database {
@@ -96,6 +99,11 @@ impl Database {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Hits, misses and entries of the plan cache shared by this database's sessions.
+    pub fn plan_cache_stats(&self) -> PlanCacheStats {
+        self.lock().plan_cache.stats()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -12,14 +12,23 @@
 //!    applied with statement atomicity; DDL builds the next catalog version and swaps it in.
 //! 3. The first failing statement stops the script; statements before it stay applied.
 //!
+//! Queries and DML are bound through the plan cache ([`plan_cache`], shared by all sessions
+//! of a database, keyed per catalog version by the statement with its literals turned into
+//! parameters); `Session::set_plan_cache(false)` binds every statement afresh.
+//!
 //! Until the transaction engine arrives, one lock serializes statements; the partitions are
 //! already separate and every scan touches one partition per call, so the site threads of
 //! the next layer take over the same storage shape.
 
 mod database;
+mod plan_cache;
+mod prepare;
+mod prepared;
 mod session;
 
 pub use database::{Config, Database};
+pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};
+pub use prepared::PreparedStatement;
 pub use session::Session;
 pub use voltrs_sql::error::Error;
 pub use voltrs_sql::outcome::{Outcome, ResultColumn, ResultTable};

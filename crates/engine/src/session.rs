@@ -1,25 +1,26 @@
 //! Sessions: the per-connection state (current database, options) and statement dispatch.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use voltrs_sql::apply::{WriteInputs, apply_write};
-use voltrs_sql::binder::{Binder, Bound};
+use voltrs_sql::binder::Bound;
 use voltrs_sql::catalog::DEFAULT_DATABASE;
 use voltrs_sql::ddl::{self, DdlContext};
 use voltrs_sql::exec::{ExecContext, execute};
 use voltrs_sql::functions::FuncContext;
 use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_sql::planner::explain;
+use voltrs_storage::Value;
 
 use crate::database::{Database, State};
-use crate::{Error, Outcome, ResultTable};
+use crate::{Error, Outcome, ResultColumn, ResultTable};
 
 pub struct Session {
-    db: Database,
-    database: String,
+    pub(crate) db: Database,
+    pub(crate) database: String,
     partition_first_column: bool,
-    timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
+    plan_cache: bool,
 }
 
 impl Session {
@@ -29,6 +30,7 @@ impl Session {
             database: DEFAULT_DATABASE.to_string(),
             partition_first_column: false,
             timeout: None,
+            plan_cache: true,
         }
     }
 
@@ -41,6 +43,12 @@ impl Session {
     /// Time limit per statement (`None`: no limit).
     pub fn set_statement_timeout(&mut self, limit: Option<Duration>) {
         self.timeout = limit;
+    }
+
+    /// Whether this session's queries and DML go through the database's plan cache (default
+    /// on). Off, every statement is bound as written and the cache is not touched.
+    pub fn set_plan_cache(&mut self, on: bool) {
+        self.plan_cache = on;
     }
 
     /// The session's current database (`USE`).
@@ -62,13 +70,48 @@ impl Session {
     /// outcomes of the statements that ran and the error that stopped it, if any. A script
     /// that does not parse runs nothing.
     pub fn execute_script(&mut self, sql: &str) -> (Vec<Outcome>, Option<Error>) {
+        self.execute_script_with_params(sql, &[])
+    }
+
+    /// Runs a statement or a script whose `?` / `$n` markers take `params`, stopping at the
+    /// first failing statement. Markers are numbered per statement (`?` in text order, or
+    /// `$1`, `$2`, ...); the statements take the values in order, each as many as it has
+    /// markers, and the total must match. Each value is converted to the type its context
+    /// gives the marker (see `voltrs_sql::binder::ParamMode`).
+    pub fn execute_with_params(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Outcome>, Error> {
+        let (outcomes, error) = self.execute_script_with_params(sql, params);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        }
+    }
+
+    /// [`Session::execute_with_params`], returning the outcomes of the statements that ran
+    /// and the error that stopped the script, if any. A wrong number of values runs nothing.
+    pub fn execute_script_with_params(&mut self, sql: &str, params: &[Value]) -> (Vec<Outcome>, Option<Error>) {
         let statements = match parse_script(sql) {
             Ok(s) => s,
             Err(e) => return (Vec::new(), Some(e)),
         };
+        let wanted: usize = statements.iter().map(|s| s.params).sum();
+        if wanted != params.len() {
+            let e = Error::Invalid(format!(
+                "the statement{} take{} {wanted} parameter value{} but {} {} given",
+                if statements.len() == 1 { "" } else { "s" },
+                if statements.len() == 1 { "s" } else { "" },
+                if wanted == 1 { "" } else { "s" },
+                params.len(),
+                if params.len() == 1 { "was" } else { "were" }
+            ));
+            return (Vec::new(), Some(e));
+        }
         let mut out = Vec::with_capacity(statements.len());
+        let mut rest = params;
         for s in statements {
-            match self.execute(&s.statement) {
+            let (mine, after) = rest.split_at(s.params.min(rest.len()));
+            rest = after;
+            let cacheable = s.operator_depth <= crate::prepare::MAX_CACHED_DEPTH;
+            match self.execute(&s.statement, s.params, cacheable, mine) {
                 Ok(o) => out.push(o),
                 Err(e) => return (out, Some(e)),
             }
@@ -76,7 +119,13 @@ impl Session {
         (out, None)
     }
 
-    fn execute(&mut self, stmt: &Statement) -> Result<Outcome, Error> {
+    fn execute(
+        &mut self,
+        stmt: &Statement,
+        markers: usize,
+        cacheable: bool,
+        params: &[Value],
+    ) -> Result<Outcome, Error> {
         let db = self.db.clone();
         let mut guard = db.lock();
         let state: &mut State = &mut guard;
@@ -96,35 +145,63 @@ impl Session {
                 catalog.database(&self.database)?;
             }
         }
+        if markers > 0
+            && !matches!(
+                stmt,
+                Statement::Query(_)
+                    | Statement::Insert { .. }
+                    | Statement::Update(_)
+                    | Statement::Delete(_)
+                    | Statement::Explain(_)
+            )
+        {
+            return Err(Error::Invalid(
+                "parameter markers are allowed only in queries, INSERT, UPSERT, UPDATE and DELETE".into(),
+            ));
+        }
         let ns = catalog.database(&self.database).cloned().unwrap_or_default();
         match stmt {
-            Statement::Query(q) => {
-                let bound = Binder::new(&catalog, &ns, state).bind_query(q)?;
-                let Bound::Query { plan, columns } = bound else {
-                    return Err(Error::Invalid("internal: a query bound to a write".into()));
+            Statement::Explain(inner) => {
+                let mut cx = crate::prepare::Context {
+                    state,
+                    catalog: &catalog,
+                    ns: &ns,
+                    database: &self.database,
+                    cache: self.plan_cache && cacheable,
                 };
-                let ctx = ExecContext {
-                    partitions: &state.partitions,
-                    hashinator: &state.hashinator,
-                    params: &[],
-                    func,
-                    deadline,
-                    subquery_cache: RefCell::new(HashMap::new()),
+                let (prepared, _) = crate::prepare::prepare(&mut cx, inner, markers, params)?;
+                let lines = match &prepared.bound {
+                    Bound::Query { plan, .. } => explain(Some(plan), None),
+                    Bound::Write(w) => explain(None, Some(w)),
                 };
-                let rows = execute(&plan, &ctx, None)?;
-                Ok(Outcome::Rows(ResultTable { columns, rows }))
+                Ok(Outcome::Rows(ResultTable {
+                    columns: vec![ResultColumn {
+                        name: "EXECUTION_PLAN".into(),
+                        ty: voltrs_storage::DataType::VARCHAR_MAX,
+                    }],
+                    rows: lines.into_iter().map(|l| vec![Value::str(&l)]).collect(),
+                }))
             }
-            Statement::Insert { insert, upsert } => {
-                let w = Binder::new(&catalog, &ns, state).bind_insert(insert, *upsert)?;
-                self.write(state, &w, func, deadline)
-            }
-            Statement::Update(u) => {
-                let w = Binder::new(&catalog, &ns, state).bind_update(u)?;
-                self.write(state, &w, func, deadline)
-            }
-            Statement::Delete(d) => {
-                let w = Binder::new(&catalog, &ns, state).bind_delete(d)?;
-                self.write(state, &w, func, deadline)
+            Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_) => {
+                let mut cx = crate::prepare::Context {
+                    state,
+                    catalog: &catalog,
+                    ns: &ns,
+                    database: &self.database,
+                    cache: self.plan_cache && cacheable,
+                };
+                let (prepared, values) = crate::prepare::prepare(&mut cx, stmt, markers, params)?;
+                match &prepared.bound {
+                    Bound::Query { plan, columns } => {
+                        let ctx = ExecContext::new(&state.partitions, &state.hashinator, &values, func, deadline);
+                        let rows = execute(plan, &ctx, None)?;
+                        Ok(Outcome::Rows(ResultTable {
+                            columns: columns.clone(),
+                            rows,
+                        }))
+                    }
+                    Bound::Write(w) => self.write(state, w, &values, func, deadline),
+                }
             }
             Statement::Truncate { table } => {
                 let t = ns.table(table)?.clone();
@@ -175,12 +252,13 @@ impl Session {
         &self,
         state: &mut State,
         w: &voltrs_sql::binder::BoundWrite,
+        params: &[Value],
         func: FuncContext,
         deadline: Option<(Instant, u64)>,
     ) -> Result<Outcome, Error> {
         let inputs = WriteInputs {
             hashinator: &state.hashinator,
-            params: &[],
+            params,
             func,
             deadline,
         };

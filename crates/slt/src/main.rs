@@ -1,8 +1,8 @@
 //! `voltrs-slt`: runs sqllogictest files against a fresh voltrs database each.
 //!
 //! ```text
-//! voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] [--verbose]
-//!            [--parse-only] FILE...
+//! voltrs-slt [--partitions N] [--partition-first-column] [--no-plan-cache] [--timeout SECS]
+//!            [--verbose] [--parse-only] FILE...
 //! ```
 //!
 //! Prints, per file, its failures (the first 20, or all with `--verbose`) and
@@ -17,11 +17,12 @@ use std::time::Duration;
 use voltrs_slt::parser::parse;
 use voltrs_slt::runner::{self, Options};
 
-const USAGE: &str = "usage: voltrs-slt [--partitions N] [--partition-first-column] [--timeout SECS] \
-[--verbose] [--parse-only] FILE...
+const USAGE: &str = "usage: voltrs-slt [--partitions N] [--partition-first-column] [--no-plan-cache] \
+[--timeout SECS] [--verbose] [--parse-only] FILE...
 
   --partitions N            partitions of each file's database (default: number of cores)
   --partition-first-column  partition every created table on its first column
+  --no-plan-cache           bind every statement afresh (default: through the plan cache)
   --timeout SECS            time limit per statement or query (default 30)
   --verbose                 print every failure (default: the first 20 per file)
   --parse-only              only parse: print each file's statement and query counts";
@@ -71,6 +72,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>, Str
                 };
             }
             "--partition-first-column" if inline.is_none() => options.partition_first_column = true,
+            "--no-plan-cache" if inline.is_none() => options.plan_cache = false,
+            "--no-plan-cache" if inline.is_none() => options.plan_cache = false,
             "--verbose" if inline.is_none() => options.verbose = true,
             "--parse-only" if inline.is_none() => parse_only = true,
             _ => return Err(format!("unknown option: {arg}")),
@@ -188,6 +191,11 @@ mod tests {
         assert!(cli.options.partition_first_column);
         assert_eq!(cli.options.timeout, Duration::from_secs(30));
         assert_eq!(cli.files, args(&["--odd.test"]));
+        assert!(cli.options.plan_cache, "the plan cache is on by default");
+        let cli = parse_args(args(&["--no-plan-cache", "a.test"]))
+            .expect("valid")
+            .expect("not help");
+        assert!(!cli.options.plan_cache);
         assert!(parse_args(args(&["--help"])).expect("valid").is_none());
         assert!(parse_args(args(&["--partitions", "0"])).is_err());
         assert!(parse_args(args(&["--timeout"])).is_err());

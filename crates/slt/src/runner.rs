@@ -408,6 +408,8 @@ pub fn run_record(exec: &mut dyn Executor, state: &mut State, record: &Record, t
 pub struct Options {
     pub partitions: usize,
     pub partition_first_column: bool,
+    /// Bind queries and DML through the engine's plan cache (`--no-plan-cache` turns it off).
+    pub plan_cache: bool,
     pub timeout: Duration,
     pub verbose: bool,
 }
@@ -417,6 +419,7 @@ impl Default for Options {
         Options {
             partitions: thread::available_parallelism().map_or(1, |n| n.get()),
             partition_first_column: false,
+            plan_cache: true,
             timeout: Duration::from_secs(30),
             verbose: false,
         }
@@ -545,6 +548,7 @@ fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
     let mut session = db.session();
     session.set_partition_first_column(opts.partition_first_column);
     session.set_statement_timeout(Some(opts.timeout));
+    session.set_plan_cache(opts.plan_cache);
     let mut state = State::default();
     for item in &items {
         let result = catch_unwind(AssertUnwindSafe(|| {

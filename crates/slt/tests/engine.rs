@@ -139,6 +139,7 @@ fn options(partition_first_column: bool) -> Options {
         partition_first_column,
         timeout: Duration::from_secs(30),
         verbose: true,
+        plan_cache: true,
     }
 }
 

@@ -7,18 +7,17 @@
 //! 3. On any error the undo log is replayed in reverse and the unique maps of the touched
 //!    tables are rebuilt, so a failing statement changes nothing.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use voltrs_storage::{Partition, Row, RowId, Table, TableId, Value};
+use voltrs_storage::{Index, Partition, Row, RowId, Table, TableId, Value};
 use voltrs_wire::Hashinator;
 
 use crate::binder::BoundWrite;
 use crate::catalog::{ColumnDef, DefaultValue, TableDef, UniqueKey};
 use crate::error::{Error, Result};
-use crate::exec::{Env, ExecContext, eval, execute};
+use crate::exec::{Env, ExecContext, eval, execute, matching_rows};
 use crate::functions::FuncContext;
 
 /// Inputs a write needs besides the partitions.
@@ -61,7 +60,7 @@ fn target_partitions(table: &TableDef, row: &[Value], h: &Hashinator, count: usi
     }
 }
 
-/// Computes a row's key for one unique constraint; `None` when the row is not keyed
+/// Computes a row's key for one index; `None` when the row is not keyed
 /// (a NULL in the key, or the partial-index predicate is not TRUE).
 pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> {
     use crate::expr::ExprKind;
@@ -83,14 +82,13 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
     }
     // Index expressions are deterministic functions of the row: no tables, parameters or clock.
     static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
-    let ctx = ExecContext {
-        partitions: &[],
-        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        params: &[],
-        func: FuncContext { now: 0, seed: 0 },
-        deadline: None,
-        subquery_cache: RefCell::new(HashMap::new()),
-    };
+    let ctx = ExecContext::new(
+        &[],
+        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+        &[],
+        FuncContext { now: 0, seed: 0 },
+        None,
+    );
     let env = Env { row, parent: None };
     if let Some(p) = &u.predicate
         && !matches!(eval(p, &env, &ctx)?, Value::Boolean(true))
@@ -115,7 +113,7 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
         .collect();
     let kind = match u.kind {
         crate::catalog::UniqueKind::PrimaryKey => "PRIMARY KEY",
-        crate::catalog::UniqueKind::Unique => "UNIQUE",
+        crate::catalog::UniqueKind::Unique | crate::catalog::UniqueKind::NotUnique => "UNIQUE",
         crate::catalog::UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
     };
     Error::Constraint(format!(
@@ -126,19 +124,21 @@ fn violation(table: &TableDef, u: &UniqueKey, key: &[Value]) -> Error {
     ))
 }
 
-/// Rebuilds every unique map of a table partition from its rows.
-pub fn rebuild_unique(def: &TableDef, t: &mut Table) -> Result<()> {
-    let mut maps = vec![voltrs_storage::UniqueIndex::default(); def.uniques.len()];
+/// Rebuilds every index of a table partition from its rows, failing on a duplicate key
+/// of a unique one.
+pub fn rebuild_indexes(def: &TableDef, t: &mut Table) -> Result<()> {
+    let mut indexes: Vec<Index> = def.index_specs().into_iter().map(Index::new).collect();
     for (id, row) in t.scan() {
-        for (u, m) in def.uniques.iter().zip(maps.iter_mut()) {
-            if let Some(k) = unique_key(u, row)?
-                && m.map.insert(k.clone(), id).is_some()
-            {
-                return Err(violation(def, u, &k));
+        for (u, ix) in def.uniques.iter().zip(indexes.iter_mut()) {
+            if let Some(k) = unique_key(u, &row)? {
+                if u.kind.is_unique() && ix.get_unique(&k).is_some() {
+                    return Err(violation(def, u, &k));
+                }
+                ix.insert(k, id);
             }
         }
     }
-    t.unique = maps;
+    t.indexes = indexes;
     Ok(())
 }
 
@@ -191,7 +191,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The current image of a row (reads see the statement's own writes).
-    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<&Row> {
+    pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<Row> {
         self.partitions.get(p)?.table(table.id)?.get(id)
     }
 
@@ -206,6 +206,7 @@ impl<'a> Writer<'a> {
         for (i, u) in table.uniques.iter().enumerate() {
             let k = unique_key(u, row)?;
             if let Some(k) = &k
+                && u.kind.is_unique()
                 && self.find(table, p, i, k)?.is_some()
             {
                 return Err(violation(table, u, k));
@@ -215,12 +216,12 @@ impl<'a> Writer<'a> {
         Ok(keys)
     }
 
-    /// Finds the row holding a key of unique constraint `u` in partition `p`.
+    /// Finds the row holding a key of unique index `u` in partition `p`.
     pub fn find(&self, table: &TableDef, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
         Ok(stored(self.partitions, table, p)?
-            .unique
+            .indexes
             .get(u)
-            .and_then(|m| m.map.get(key).copied()))
+            .and_then(|ix| ix.get_unique(key)))
     }
 
     pub fn insert(&mut self, table: &Arc<TableDef>, p: usize, row: Row) -> Result<RowId> {
@@ -234,7 +235,7 @@ impl<'a> Writer<'a> {
                 table.name
             )));
         }
-        let id = t.insert(row);
+        let id = t.insert(&row)?;
         add_keys(t, keys, id);
         self.log(table, p, Undo::Inserted { id });
         if !table.views.is_empty() {
@@ -262,7 +263,7 @@ impl<'a> Writer<'a> {
     pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
         for (id, _) in &changes {
             let t = self.storage(table, p)?;
-            let Some(old) = t.get(*id).cloned() else {
+            let Some(old) = t.get(*id) else {
                 continue;
             };
             remove_keys(table, t, &old, *id)?;
@@ -270,7 +271,7 @@ impl<'a> Writer<'a> {
         for (id, new) in changes {
             let keys = self.free_keys(table, p, &new)?;
             let t = self.storage(table, p)?;
-            let Some(old) = t.replace(id, new) else {
+            let Some(old) = t.replace(id, &new)? else {
                 continue;
             };
             add_keys(t, keys, id);
@@ -319,13 +320,16 @@ impl<'a> Writer<'a> {
                     Undo::Inserted { id } => {
                         t.delete(id);
                     }
-                    Undo::Deleted { id, row } => t.restore(id, row),
+                    // The images came out of this storage, so they encode again.
+                    Undo::Deleted { id, row } => {
+                        let _ = t.restore(id, &row);
+                    }
                     Undo::Updated { id, old } => {
-                        t.replace(id, old);
+                        let _ = t.replace(id, &old);
                     }
                     Undo::Truncated { rows } => {
                         for (id, row) in rows {
-                            t.restore(id, row);
+                            let _ = t.restore(id, &row);
                         }
                     }
                 }
@@ -334,7 +338,7 @@ impl<'a> Writer<'a> {
         for ((_, p), table) in std::mem::take(&mut self.touched) {
             if let Ok(t) = stored_mut(self.partitions, &table, p) {
                 // The pre-statement state was consistent, so this cannot find duplicates.
-                let _ = rebuild_unique(&table, t);
+                let _ = rebuild_indexes(&table, t);
             }
         }
     }
@@ -358,23 +362,20 @@ fn missing(table: &TableDef, p: usize) -> Error {
     Error::Invalid(format!("internal: table \"{}\" missing in partition {p}", table.name))
 }
 
-/// Enters a row's keys (computed by `Writer::free_keys`) into the unique maps.
+/// Enters a row's keys (computed by `Writer::free_keys`) into the indexes.
 fn add_keys(t: &mut Table, keys: Vec<Option<Box<[Value]>>>, id: RowId) {
-    for (i, k) in keys.into_iter().enumerate() {
-        if let (Some(k), Some(m)) = (k, t.unique.get_mut(i)) {
-            m.map.insert(k, id);
+    for (k, ix) in keys.into_iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = k {
+            ix.insert(k, id);
         }
     }
 }
 
-/// Removes a row's keys from the unique maps (where they still point at the row).
+/// Removes a row's keys from the indexes.
 fn remove_keys(def: &TableDef, t: &mut Table, row: &[Value], id: RowId) -> Result<()> {
-    for (i, u) in def.uniques.iter().enumerate() {
-        if let Some(k) = unique_key(u, row)?
-            && let Some(m) = t.unique.get_mut(i)
-            && m.map.get(&k) == Some(&id)
-        {
-            m.map.remove(&k);
+    for (u, ix) in def.uniques.iter().zip(t.indexes.iter_mut()) {
+        if let Some(k) = unique_key(u, row)? {
+            ix.remove(&k, id);
         }
     }
     Ok(())
@@ -389,20 +390,19 @@ pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteI
             source,
             upsert,
         } => insert(table, targets, source, *upsert, partitions, inputs),
-        BoundWrite::Update { table, filter, sets } => update(table, filter.as_ref(), sets, partitions, inputs),
-        BoundWrite::Delete { table, filter } => delete(table, filter.as_ref(), partitions, inputs),
+        BoundWrite::Update { table, scan, sets } => update(table, scan, sets, partitions, inputs),
+        BoundWrite::Delete { table, scan } => delete(table, scan, partitions, inputs),
     }
 }
 
 fn read_ctx<'a>(partitions: &'a [Partition], inputs: &'a WriteInputs) -> ExecContext<'a> {
-    ExecContext {
+    ExecContext::new(
         partitions,
-        hashinator: inputs.hashinator,
-        params: inputs.params,
-        func: inputs.func,
-        deadline: inputs.deadline,
-        subquery_cache: RefCell::new(HashMap::new()),
-    }
+        inputs.hashinator,
+        inputs.params,
+        inputs.func,
+        inputs.deadline,
+    )
 }
 
 fn insert(
@@ -480,35 +480,9 @@ fn merge_upsert(
     Ok(row.into_boxed_slice())
 }
 
-/// Rows of `table` in partition `p` that pass `filter`.
-fn matching(
-    table: &TableDef,
-    p: usize,
-    filter: Option<&crate::expr::Expr>,
-    ctx: &ExecContext,
-) -> Result<Vec<(RowId, Row)>> {
-    let Some(t) = ctx.partitions.get(p).and_then(|part| part.table(table.id)) else {
-        return Err(Error::Invalid(format!(
-            "internal: table \"{}\" missing in partition {p}",
-            table.name
-        )));
-    };
-    let mut out = Vec::new();
-    for (id, row) in t.scan() {
-        let keep = match filter {
-            Some(f) => matches!(eval(f, &Env { row, parent: None }, ctx)?, Value::Boolean(true)),
-            None => true,
-        };
-        if keep {
-            out.push((id, row.clone()));
-        }
-    }
-    Ok(out)
-}
-
 fn update(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     sets: &[(usize, crate::expr::Expr)],
     partitions: &mut [Partition],
     inputs: &WriteInputs,
@@ -520,7 +494,7 @@ fn update(
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
             let mut changes = Vec::new();
-            for (id, row) in matching(table, p, filter, &ctx)? {
+            for (id, row) in matching_rows(scan, p, &ctx)? {
                 let mut new = row.to_vec();
                 for (col, e) in sets {
                     new[*col] = eval(
@@ -576,7 +550,7 @@ fn update(
 
 fn delete(
     table: &Arc<TableDef>,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     partitions: &mut [Partition],
     inputs: &WriteInputs,
 ) -> Result<u64> {
@@ -585,12 +559,7 @@ fn delete(
     {
         let ctx = read_ctx(partitions, inputs);
         for p in 0..count {
-            ids.push(
-                matching(table, p, filter, &ctx)?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect(),
-            );
+            ids.push(matching_rows(scan, p, &ctx)?.into_iter().map(|(id, _)| id).collect());
         }
     }
     let n = if table.partition_column.is_some() {

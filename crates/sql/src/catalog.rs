@@ -37,8 +37,9 @@ pub struct TableDef {
     pub columns: Vec<ColumnDef>,
     /// The partition column; `None` for a replicated table.
     pub partition_column: Option<usize>,
-    /// Unique keys, in the order of the storage's unique maps: constraints first, then
-    /// unique indexes.
+    /// Every index of the table, in the order of the storage's indexes: constraints
+    /// (PRIMARY KEY, UNIQUE, ASSUMEUNIQUE) first, then CREATE INDEX ones (unique or not,
+    /// `kind` says).
     pub uniques: Vec<UniqueKey>,
     /// `LIMIT PARTITION ROWS n`.
     pub row_limit: Option<u64>,
@@ -72,10 +73,21 @@ pub enum UniqueKind {
     Unique,
     /// Promised globally unique by the user; checked within each partition only.
     AssumeUnique,
+    /// A plain (non-unique) index from CREATE INDEX: any number of rows per key.
+    NotUnique,
+}
+
+impl UniqueKind {
+    /// Whether a key may be held by one row only.
+    pub fn is_unique(self) -> bool {
+        self != UniqueKind::NotUnique
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct UniqueKey {
+    /// The constraint or index name; a name containing `HASH` makes a hash index (VoltDB's
+    /// naming rule), any other an ordered tree.
     pub name: String,
     pub kind: UniqueKind,
     /// Key expressions over the table's row (plain columns for constraints).
@@ -95,6 +107,34 @@ pub struct IndexDef {
     /// The key as written, for listings.
     pub text: Vec<String>,
     pub predicate: Option<Expr>,
+}
+
+impl UniqueKey {
+    /// How the storage keeps this index.
+    pub fn storage_spec(&self) -> voltrs_storage::IndexSpec {
+        let method = if self.name.contains("HASH") {
+            voltrs_storage::IndexMethod::Hash
+        } else {
+            voltrs_storage::IndexMethod::Tree
+        };
+        voltrs_storage::IndexSpec {
+            unique: self.kind.is_unique(),
+            method,
+        }
+    }
+}
+
+impl TableDef {
+    /// Empty storage for one partition of this table: its row layout and indexes.
+    pub fn new_storage(&self) -> voltrs_storage::Table {
+        let types: Vec<DataType> = self.columns.iter().map(|c| c.ty).collect();
+        voltrs_storage::Table::new(&types, &self.index_specs())
+    }
+
+    /// Storage specs of every index, in storage order.
+    pub fn index_specs(&self) -> Vec<voltrs_storage::IndexSpec> {
+        self.uniques.iter().map(UniqueKey::storage_spec).collect()
+    }
 }
 
 impl Catalog {

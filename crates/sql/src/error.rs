@@ -71,6 +71,12 @@ pub fn unsupported<T>(msg: impl Into<String>) -> Result<T> {
     Err(Error::Unsupported(msg.into()))
 }
 
+impl From<voltrs_storage::row::EncodeError> for Error {
+    fn from(e: voltrs_storage::row::EncodeError) -> Self {
+        Error::Invalid(format!("internal: {e}"))
+    }
+}
+
 impl From<voltrs_storage::decimal::DecimalError> for Error {
     fn from(e: voltrs_storage::decimal::DecimalError) -> Self {
         match e {

@@ -25,8 +25,10 @@ pub mod exec;
 pub mod expr;
 pub mod functions;
 pub mod outcome;
+pub mod parameterize;
 pub mod parser;
 pub mod plan;
+pub mod planner;
 pub mod views;
 
 pub use error::{Error, Result};

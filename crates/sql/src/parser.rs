@@ -19,6 +19,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 use crate::ddl_parser::{self, AlterTable, CreateIndex, CreateTable};
 use crate::error::{Error, Result};
 
+/// Most parameters (`?` / `$n` markers) one statement takes.
+pub const MAX_PARAMS: usize = 1024;
+
 /// Deepest expression nesting accepted (hostile SQL gets an error, not a stack overflow).
 pub const MAX_DEPTH: usize = 200;
 
@@ -60,6 +63,8 @@ pub enum Statement {
     Use {
         name: String,
     },
+    /// `EXPLAIN stmt`: the plan of a query or DML statement, not its result.
+    Explain(Box<Statement>),
 }
 
 /// `CREATE VIEW name [(col, ...)] AS query`: a materialized view.
@@ -83,6 +88,13 @@ pub enum DropKind {
 pub struct Parsed {
     pub statement: Statement,
     pub text: String,
+    /// How many parameter values the statement takes: the number of `?` markers (numbered
+    /// `$1`, `$2`, ... in text order before parsing) or the highest `$n`.
+    pub params: usize,
+    /// An over-estimate of the statement's deepest operator chain (keywords count too; see
+    /// [`MAX_OPERATOR_CHAIN`]). The plan cache leaves deep statements alone: cloning, walking
+    /// and printing their syntax trees recurse.
+    pub operator_depth: usize,
 }
 
 /// Parses a `;`-separated script.
@@ -98,8 +110,13 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     let mut out = Vec::new();
     for stmt_tokens in split_statements(tokens) {
         let text = source_text(&stmt_tokens);
-        let statement = parse_one(stmt_tokens)?;
-        out.push(Parsed { statement, text });
+        let (statement, params, operator_depth) = parse_one(stmt_tokens)?;
+        out.push(Parsed {
+            statement,
+            text,
+            params,
+            operator_depth,
+        });
     }
     Ok(out)
 }
@@ -206,7 +223,9 @@ pub const MAX_OPERATOR_CHAIN: usize = 10_000;
 /// Estimates the depth of the operator tree sqlparser would build: operators add one to the
 /// current list item, a comma starts a new item (list items are siblings), and a closed
 /// parenthesis group adds its deepest item to the item it belongs to.
-fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
+/// Returns the deepest chain found.
+fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<usize> {
+    let mut deepest = 0;
     // Per open group: (deepest finished item, current item).
     let mut groups: Vec<(usize, usize)> = vec![(0, 0)];
     for t in tokens {
@@ -221,6 +240,7 @@ fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
                     && let Some(parent) = groups.last_mut()
                 {
                     parent.1 += max.max(cur);
+                    deepest = deepest.max(parent.1);
                 }
                 false
             }
@@ -248,6 +268,7 @@ fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
         };
         if is_operator && let Some(g) = groups.last_mut() {
             g.1 += 1;
+            deepest = deepest.max(g.1);
             if g.1 > MAX_OPERATOR_CHAIN {
                 return Err(Error::Syntax {
                     message: format!("expression too long: a chain of more than {MAX_OPERATOR_CHAIN} operators"),
@@ -257,11 +278,58 @@ fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(deepest)
 }
 
-fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
-    check_operator_chains(&tokens)?;
+/// Numbers `?` markers `$1`, `$2`, ... in text order (the binder visits clauses in its own
+/// order, so positional markers must be fixed before parsing) and returns how many parameters
+/// the statement takes. Mixing `?` with `$n` in one statement is refused.
+fn number_parameters(tokens: &mut [TokenWithSpan]) -> Result<usize> {
+    let mut questions = 0usize;
+    let mut highest = 0usize;
+    let mut numbered: Option<sqlparser::tokenizer::Location> = None;
+    for t in tokens.iter_mut() {
+        if let Token::Placeholder(p) = &mut t.token {
+            if p == "?" {
+                questions += 1;
+                *p = format!("${questions}");
+            } else if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+                if n > MAX_PARAMS {
+                    return Err(Error::Syntax {
+                        message: format!("parameter marker {p} is out of range (at most ${MAX_PARAMS})"),
+                        line: t.span.start.line,
+                        column: t.span.start.column,
+                    });
+                }
+                highest = highest.max(n);
+                numbered.get_or_insert(t.span.start);
+            }
+        }
+    }
+    if questions > MAX_PARAMS {
+        return Err(Error::Syntax {
+            message: format!("a statement takes at most {MAX_PARAMS} parameters"),
+            line: 1,
+            column: 1,
+        });
+    }
+    match numbered {
+        Some(at) if questions > 0 => Err(Error::Syntax {
+            message: "a statement cannot mix ? and $n parameter markers".into(),
+            line: at.line,
+            column: at.column,
+        }),
+        _ => Ok(questions.max(highest)),
+    }
+}
+
+fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<(Statement, usize, usize)> {
+    let depth = check_operator_chains(&tokens)?;
+    let params = number_parameters(&mut tokens)?;
+    parse_tokens(tokens).map(|s| (s, params, depth))
+}
+
+fn parse_tokens(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
     rewrite_starts_with(&mut tokens);
     let words = leading_words(&tokens, 3);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
@@ -274,6 +342,21 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
         sqlparser::tokenizer::Span::new(end, end),
     ));
     match (w(0), w(1)) {
+        ("EXPLAIN", _) => {
+            let at = tokens.iter().position(|t| !is_blank(&t.token)).unwrap_or(0);
+            let mut rest = tokens.split_off(at + 1);
+            rest.pop(); // the EOF pushed above; parse_tokens adds its own
+            match parse_tokens(rest)? {
+                s @ (Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_)) => {
+                    Ok(Statement::Explain(Box::new(s)))
+                }
+                _ => Err(Error::Syntax {
+                    message: "EXPLAIN takes a SELECT, INSERT, UPSERT, UPDATE or DELETE statement".into(),
+                    line: 1,
+                    column: 1,
+                }),
+            }
+        }
         ("CREATE", "TABLE") => ddl_parser::create_table(parser(tokens)).map(Statement::CreateTable),
         ("CREATE", "INDEX") | ("CREATE", "UNIQUE") | ("CREATE", "ASSUMEUNIQUE")
             if w(1) == "INDEX" || w(2) == "INDEX" =>

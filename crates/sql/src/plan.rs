@@ -14,11 +14,27 @@ use crate::expr::Expr;
 
 #[derive(Debug, Clone)]
 pub enum Plan {
-    /// Reads every row of a table (all partitions of a partitioned table, one copy of a
-    /// replicated one), keeping those that pass `filter`.
+    /// Reads a table's rows that pass `filter` (all partitions of a partitioned table, one
+    /// copy of a replicated one), walking the arena or an index (`access`). With `pin`, the
+    /// filter holds `partition column = pin`, so only the partition that value hashes to is
+    /// read.
     Scan {
         table: Arc<TableDef>,
         filter: Option<Expr>,
+        access: Access,
+        pin: Option<Expr>,
+    },
+    /// Index nested-loop join: for each `left` row, `keys` (evaluated on it) are looked up
+    /// as a prefix of `index` of `table`; matches that pass `filter` (on the table's row) and
+    /// `on` (on the joined row) join. Output: left columns then the table's. Inner or left.
+    IndexJoin {
+        left: Box<Plan>,
+        table: Arc<TableDef>,
+        index: usize,
+        keys: Vec<Expr>,
+        filter: Option<Expr>,
+        on: Option<Expr>,
+        kind: JoinKind,
     },
     /// Literal rows (`VALUES`, or one empty row for a SELECT without FROM).
     Values {
@@ -72,6 +88,34 @@ pub enum Plan {
         left: Box<Plan>,
         right: Box<Plan>,
     },
+}
+
+/// How a scan finds rows.
+#[derive(Debug, Clone, Default)]
+pub enum Access {
+    /// Walk every slot of the arena.
+    #[default]
+    Full,
+    Index(Box<IndexScan>),
+}
+
+/// A walk of one index (position in `TableDef::uniques`). The scan's filter is still
+/// applied to every row found, so the bounds only narrow the walk.
+#[derive(Debug, Clone)]
+pub struct IndexScan {
+    pub index: usize,
+    /// Values of the leading key expressions (constants or parameters).
+    pub eq: Vec<Expr>,
+    /// When not empty: one probe per value for the key expression after `eq` (an IN list).
+    pub any_of: Vec<Expr>,
+    /// Bounds of the key expression after `eq`: (value, inclusive).
+    pub lo: Option<(Expr, bool)>,
+    pub hi: Option<(Expr, bool)>,
+    /// Walk in descending key order.
+    pub desc: bool,
+    /// When set, each partition stops after this many rows that pass the filter (the
+    /// consumer takes the first rows in index order: ORDER BY ... LIMIT).
+    pub limit: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +181,11 @@ impl Plan {
     pub fn output_types(&self) -> Vec<DataType> {
         match self {
             Plan::Scan { table, .. } => table.columns.iter().map(|c| c.ty).collect(),
+            Plan::IndexJoin { left, table, .. } => {
+                let mut t = left.output_types();
+                t.extend(table.columns.iter().map(|c| c.ty));
+                t
+            }
             Plan::Values { types, .. } => types.clone(),
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }

@@ -10,6 +10,8 @@
 //! (4) inserts, replaces or deletes by [`RowId`], and records the old image for undo.
 
 pub mod decimal;
+pub mod index;
+pub mod row;
 pub mod table;
 pub mod text;
 pub mod timestamp;
@@ -17,6 +19,7 @@ pub mod types;
 pub mod value;
 
 pub use decimal::Decimal;
-pub use table::{Partition, Row, RowId, Table, TableId, UniqueIndex};
+pub use index::{Index, IndexMethod, IndexSpec, Key};
+pub use table::{Partition, Row, RowId, Table, TableId};
 pub use types::DataType;
 pub use value::Value;

@@ -1,17 +1,22 @@
-//! One partition's rows of one table: an arena of slots with stable row ids.
+//! One partition's rows of one table: an arena of fixed-size records with stable row ids.
 //!
 //! A row keeps its id until it is deleted; a deleted slot is reused by a later insert.
 //! Undo restores a deleted row into the same slot, so ids held by indexes stay valid.
-//! A full scan walks the arena in slot order, never an index.
+//! A full scan walks the arena in slot order, never an index. Records are encoded by the
+//! table's [`Layout`] (see [`crate::row`]): no heap allocation per row for fixed-width
+//! columns and short strings.
 
 use std::collections::BTreeMap;
 
+use crate::index::{Index, IndexSpec};
+use crate::row::{EncodeError, Layout};
+use crate::types::DataType;
 use crate::value::Value;
 
 /// Stable identity of a row within one partition's table.
 pub type RowId = u32;
 
-/// A stored row: one value per column, in column order.
+/// A row as values, one per column, in column order.
 pub type Row = Box<[Value]>;
 
 /// Catalog identity of a table; never reused within a running database.
@@ -19,23 +24,24 @@ pub type TableId = u32;
 
 #[derive(Debug, Default, Clone)]
 pub struct Table {
-    slots: Vec<Option<Row>>,
+    layout: Layout,
+    /// `layout.size()` bytes per slot.
+    records: Vec<u8>,
+    /// `layout.outline_count()` values per slot (long strings).
+    outline: Vec<Value>,
+    live: Vec<bool>,
     free: Vec<RowId>,
     len: usize,
-    /// Unique keys, one map per UNIQUE / PRIMARY KEY / ASSUMEUNIQUE constraint, in catalog order.
-    /// The SQL layer computes keys; rows with a NULL in the key are not entered.
-    pub unique: Vec<UniqueIndex>,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct UniqueIndex {
-    pub map: BTreeMap<Box<[Value]>, RowId>,
+    /// The table's indexes, in catalog order. The SQL layer computes keys and keeps them
+    /// current; rows with a NULL in the key are not entered.
+    pub indexes: Vec<Index>,
 }
 
 impl Table {
-    pub fn new(unique_count: usize) -> Table {
+    pub fn new(columns: &[DataType], indexes: &[IndexSpec]) -> Table {
         Table {
-            unique: vec![UniqueIndex::default(); unique_count],
+            layout: Layout::new(columns),
+            indexes: indexes.iter().map(|s| Index::new(*s)).collect(),
             ..Table::default()
         }
     }
@@ -48,77 +54,144 @@ impl Table {
         self.len == 0
     }
 
-    pub fn get(&self, id: RowId) -> Option<&Row> {
-        self.slots.get(id as usize).and_then(|s| s.as_ref())
+    pub fn contains(&self, id: RowId) -> bool {
+        self.live.get(id as usize).copied().unwrap_or(false)
     }
 
-    pub fn insert(&mut self, row: Row) -> RowId {
-        self.len += 1;
-        match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = Some(row);
-                id
-            }
-            None => {
-                self.slots.push(Some(row));
-                (self.slots.len() - 1) as RowId
-            }
+    /// A live row's values.
+    pub fn get(&self, id: RowId) -> Option<Row> {
+        let mut out = Vec::with_capacity(self.layout.columns());
+        self.read_into(id, &mut out).then(|| out.into_boxed_slice())
+    }
+
+    /// Appends a live row's values to `out`; false (and nothing appended) if `id` is not live.
+    pub fn read_into(&self, id: RowId, out: &mut Vec<Value>) -> bool {
+        if !self.contains(id) {
+            return false;
         }
+        let (record, outline) = self.slot(id as usize);
+        self.layout.decode_into(record, outline, out);
+        true
+    }
+
+    fn slot(&self, i: usize) -> (&[u8], &[Value]) {
+        let (size, k) = (self.layout.size(), self.layout.outline_count());
+        (
+            &self.records[i * size..(i + 1) * size],
+            &self.outline[i * k..(i + 1) * k],
+        )
+    }
+
+    fn write(&mut self, i: usize, row: &[Value]) -> Result<(), EncodeError> {
+        let (size, k) = (self.layout.size(), self.layout.outline_count());
+        if i >= self.live.len() {
+            self.records.resize((i + 1) * size, 0);
+            self.outline.resize((i + 1) * k, Value::Null);
+            self.live.resize(i + 1, false);
+        }
+        self.layout.encode(
+            row,
+            &mut self.records[i * size..(i + 1) * size],
+            &mut self.outline[i * k..(i + 1) * k],
+        )
+    }
+
+    fn clear_slot(&mut self, i: usize) {
+        let k = self.layout.outline_count();
+        for v in &mut self.outline[i * k..(i + 1) * k] {
+            *v = Value::Null;
+        }
+        self.live[i] = false;
+    }
+
+    pub fn insert(&mut self, row: &[Value]) -> Result<RowId, EncodeError> {
+        let id = match self.free.last() {
+            Some(&id) => id,
+            None => self.live.len() as RowId,
+        };
+        self.write(id as usize, row)?;
+        if self.free.last() == Some(&id) {
+            self.free.pop();
+        }
+        self.live[id as usize] = true;
+        self.len += 1;
+        Ok(id)
     }
 
     pub fn delete(&mut self, id: RowId) -> Option<Row> {
-        let row = self.slots.get_mut(id as usize)?.take()?;
+        let row = self.get(id)?;
+        self.clear_slot(id as usize);
         self.free.push(id);
         self.len -= 1;
         Some(row)
     }
 
-    /// Replaces a live row, returning the old image.
-    pub fn replace(&mut self, id: RowId, row: Row) -> Option<Row> {
-        let slot = self.slots.get_mut(id as usize)?;
-        if slot.is_none() {
-            return None;
+    /// Replaces a live row, returning the old image (`None` if `id` is not live).
+    pub fn replace(&mut self, id: RowId, row: &[Value]) -> Result<Option<Row>, EncodeError> {
+        let Some(old) = self.get(id) else {
+            return Ok(None);
+        };
+        if let Err(e) = self.write(id as usize, row) {
+            // Put the old image back: the slot must never hold a half-written row.
+            let _ = self.write(id as usize, &old);
+            return Err(e);
         }
-        slot.replace(row)
+        Ok(Some(old))
     }
 
     /// Puts a deleted row back into its old slot (undo of a delete).
-    pub fn restore(&mut self, id: RowId, row: Row) {
-        let idx = id as usize;
-        if idx >= self.slots.len() {
-            self.slots.resize(idx + 1, None);
-        }
+    pub fn restore(&mut self, id: RowId, row: &[Value]) -> Result<(), EncodeError> {
+        self.write(id as usize, row)?;
         if self.free.last() == Some(&id) {
             self.free.pop();
         } else if let Some(pos) = self.free.iter().rposition(|f| *f == id) {
             self.free.remove(pos);
         }
-        if self.slots[idx].replace(row).is_none() {
+        if !std::mem::replace(&mut self.live[id as usize], true) {
             self.len += 1;
         }
+        Ok(())
     }
 
     /// Live rows in slot order.
-    pub fn scan(&self) -> impl Iterator<Item = (RowId, &Row)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|r| (i as RowId, r)))
+    pub fn scan(&self) -> impl Iterator<Item = (RowId, Row)> + '_ {
+        (0..self.live.len() as RowId).filter_map(|id| self.get(id).map(|r| (id, r)))
+    }
+
+    /// Calls `visit` with each live row in slot order (decoded into one reused buffer)
+    /// until it returns false.
+    pub fn for_each<E>(&self, mut visit: impl FnMut(RowId, &[Value]) -> Result<bool, E>) -> Result<(), E> {
+        let mut buf = Vec::with_capacity(self.layout.columns());
+        for id in 0..self.live.len() as RowId {
+            buf.clear();
+            if self.read_into(id, &mut buf) && !visit(id, &buf)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Removes every row, returning them with their ids (for undo).
     pub fn take_all(&mut self) -> Vec<(RowId, Row)> {
-        let rows: Vec<(RowId, Row)> = std::mem::take(&mut self.slots)
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.map(|r| (i as RowId, r)))
-            .collect();
+        let rows: Vec<(RowId, Row)> = self.scan().collect();
+        self.records.clear();
+        self.outline.clear();
+        self.live.clear();
         self.free.clear();
         self.len = 0;
-        for u in &mut self.unique {
-            u.map.clear();
+        for ix in &mut self.indexes {
+            ix.clear();
         }
         rows
+    }
+
+    /// Bytes held by the row arena (records, out-of-line slots and bookkeeping; not the
+    /// heap bytes of long strings, nor indexes).
+    pub fn arena_bytes(&self) -> usize {
+        self.records.capacity()
+            + self.outline.capacity() * std::mem::size_of::<Value>()
+            + self.live.capacity()
+            + self.free.capacity() * std::mem::size_of::<RowId>()
     }
 }
 

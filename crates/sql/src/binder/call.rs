@@ -11,12 +11,14 @@ use crate::expr::{BinOp, Expr, ExprKind, Subquery};
 
 impl Binder<'_> {
     pub(super) fn in_expr(&mut self, x: &ast::Expr, target: &ast::InTarget, negated: bool) -> Result<Expr> {
-        let left = self.expr(x)?;
+        let mut left = self.expr(x)?;
         match target {
             ast::InTarget::List(items) => {
                 let mut list = Vec::with_capacity(items.len());
                 for item in items {
-                    let (l, it) = coerce_literal_pair(left.clone(), self.expr(item)?)?;
+                    let it = self.expr(item)?;
+                    self.infer_param(&mut left, it.ty);
+                    let (l, it) = self.coerce_pair(left.clone(), it)?;
                     check_comparable(&l, &it)?;
                     list.push(it);
                 }
@@ -261,7 +263,7 @@ pub(crate) fn check_comparable(l: &Expr, r: &Expr) -> Result<()> {
 
 /// A VARCHAR literal compared with a TIMESTAMP or VARBINARY becomes a literal of that type
 /// (a timestamp text, or hex digits), as it would when stored into such a column.
-pub(super) fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
+pub(crate) fn coerce_literal_pair(l: Expr, r: Expr) -> Result<(Expr, Expr)> {
     let fix = |lit: Expr, other: &Expr| -> Result<Expr> {
         let target = match other.ty {
             DataType::Timestamp => DataType::Timestamp,

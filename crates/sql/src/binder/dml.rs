@@ -22,15 +22,28 @@ pub enum BoundWrite {
         source: Plan,
         upsert: bool,
     },
+    /// `scan` (a [`Plan::Scan`] of `table`) finds the rows to change.
     Update {
         table: Arc<TableDef>,
-        filter: Option<Expr>,
+        scan: Plan,
         sets: Vec<(usize, Expr)>,
     },
     Delete {
         table: Arc<TableDef>,
-        filter: Option<Expr>,
+        scan: Plan,
     },
+}
+
+/// The scan that finds a write's target rows, with its access path chosen.
+fn target_scan(table: &Arc<TableDef>, filter: Option<Expr>) -> Plan {
+    let mut scan = Plan::Scan {
+        table: table.clone(),
+        filter,
+        access: Default::default(),
+        pin: None,
+    };
+    crate::planner::choose_access(&mut scan);
+    scan
 }
 
 fn object_name(n: &ast::ObjectName) -> String {
@@ -139,7 +152,9 @@ impl Binder<'_> {
                     out.push(if is_default {
                         self.default_expr(&table.columns[col])?
                     } else {
-                        self.expr(e)?
+                        let mut x = self.expr(e)?;
+                        self.infer_param(&mut x, table.columns[col].ty);
+                        x
                     });
                 }
                 rows.push(out);
@@ -237,11 +252,13 @@ impl Binder<'_> {
                 if super::ast_walk::contains_aggregate(&a.value) {
                     return invalid("aggregate functions are not allowed in UPDATE ... SET");
                 }
-                sets.push((idx, self.expr(&a.value)?));
+                let mut x = self.expr(&a.value)?;
+                self.infer_param(&mut x, table.columns[idx].ty);
+                sets.push((idx, x));
             }
             Ok(BoundWrite::Update {
                 table: table.clone(),
-                filter,
+                scan: target_scan(&table, filter),
                 sets,
             })
         })();
@@ -273,6 +290,7 @@ impl Binder<'_> {
         let r = self.predicate(d.selection.as_ref());
         self.scopes.pop();
         self.correlated.pop();
-        Ok(BoundWrite::Delete { table, filter: r? })
+        let scan = target_scan(&table, r?);
+        Ok(BoundWrite::Delete { table, scan })
     }
 }

@@ -4,7 +4,7 @@
 use sqlparser::ast;
 use voltrs_storage::{DataType, Value};
 
-use super::call::{check_comparable, coerce_literal_pair};
+use super::call::check_comparable;
 use super::literal::{convert_type, literal, number_literal};
 use super::{Binder, MAX_EXPR_CHAIN, Scope};
 use crate::catalog::{Catalog, Namespace};
@@ -148,8 +148,10 @@ impl Binder<'_> {
                 pattern,
                 escape_char,
             } => {
-                let x = self.expr(expr)?;
-                let p = self.expr(pattern)?;
+                let mut x = self.expr(expr)?;
+                let mut p = self.expr(pattern)?;
+                self.infer_param(&mut x, DataType::VARCHAR_MAX);
+                self.infer_param(&mut p, DataType::VARCHAR_MAX);
                 for side in [&x, &p] {
                     if !(side.ty.is_string() || side.ty == DataType::Null) {
                         return type_err(format!("LIKE needs VARCHAR operands, not {}", side.ty.name()));
@@ -236,8 +238,9 @@ impl Binder<'_> {
                 if format.is_some() {
                     return unsupported("CAST ... FORMAT");
                 }
-                let x = self.expr(expr)?;
+                let mut x = self.expr(expr)?;
                 let ty = convert_type(data_type)?;
+                self.infer_param(&mut x, ty);
                 Ok(Expr::new(ExprKind::Cast(Box::new(x)), ty))
             }
             E::Function(f) => self.function(f),
@@ -505,7 +508,7 @@ impl Binder<'_> {
             .ok_or_else(|| crate::error::Error::Invalid("internal: empty operator chain".into()))
     }
 
-    pub(crate) fn binary(&mut self, op: &ast::BinaryOperator, l: Expr, r: Expr) -> Result<Expr> {
+    pub(crate) fn binary(&mut self, op: &ast::BinaryOperator, mut l: Expr, mut r: Expr) -> Result<Expr> {
         use ast::BinaryOperator as B;
         let op = match op {
             B::Plus => BinOp::Add,
@@ -539,6 +542,13 @@ impl Binder<'_> {
                 DataType::Boolean,
             ));
         }
+        if op == BinOp::Concat {
+            self.infer_param(&mut l, DataType::VARCHAR_MAX);
+            self.infer_param(&mut r, DataType::VARCHAR_MAX);
+        } else {
+            self.infer_param(&mut l, r.ty);
+            self.infer_param(&mut r, l.ty);
+        }
         let ty = crate::arith::arith_type(op, l.ty, r.ty)?;
         Ok(Expr::new(
             ExprKind::Binary {
@@ -552,7 +562,7 @@ impl Binder<'_> {
 
     /// A comparison, converting a string literal compared with a TIMESTAMP.
     pub(crate) fn compare(&mut self, op: BinOp, l: Expr, r: Expr) -> Result<Expr> {
-        let (l, r) = coerce_literal_pair(l, r)?;
+        let (l, r) = self.coerce_pair(l, r)?;
         check_comparable(&l, &r)?;
         Ok(Expr::new(
             ExprKind::Binary {

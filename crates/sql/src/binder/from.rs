@@ -157,6 +157,7 @@ impl Binder<'_> {
                 plan,
                 width: cols.len(),
                 estimate,
+                rows: estimate,
             },
             cols,
         ))
@@ -240,6 +241,7 @@ impl Binder<'_> {
                             plan,
                             width,
                             estimate: 1000.0,
+                            rows: 1000.0,
                         },
                         scope_cols,
                     ));
@@ -276,6 +278,7 @@ impl Binder<'_> {
                         plan: crate::views::merged_scan(table),
                         width,
                         estimate,
+                        rows: estimate,
                     },
                     cols,
                 ))
@@ -319,6 +322,7 @@ impl Binder<'_> {
                         plan,
                         width,
                         estimate: 1000.0,
+                        rows: 1000.0,
                     },
                     scope_cols,
                 ))

@@ -13,7 +13,10 @@ use crate::plan::{JoinKind, Plan};
 pub(crate) struct Relation {
     pub plan: Plan,
     pub width: usize,
+    /// Rows expected after the relation's own filters.
     pub estimate: f64,
+    /// Rows in the relation before filtering.
+    pub rows: f64,
 }
 
 /// Builds the join tree. `conjuncts` are bound against the whole scope (all relations'
@@ -56,6 +59,13 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
                 }
             }
             _ => multi.push((c, rs)),
+        }
+    }
+
+    for rel in rels.iter_mut().flatten() {
+        if matches!(rel.plan, Plan::Scan { .. }) {
+            let fraction = crate::planner::choose_access(&mut rel.plan);
+            rel.estimate = rel.estimate.min((rel.rows * fraction).max(1.0));
         }
     }
 
@@ -127,18 +137,13 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
                 })
                 .collect(),
         );
+        let estimate_before = estimate;
         estimate = if keys.is_empty() {
             estimate * rel.estimate
         } else {
             estimate.max(rel.estimate)
         };
-        plan = Plan::Join {
-            left: Box::new(plan),
-            right: Box::new(rel.plan),
-            kind: JoinKind::Inner,
-            keys,
-            on,
-        };
+        plan = join_with(plan, estimate_before, rel, keys, on);
     }
     let _ = estimate;
     // Restore FROM order.
@@ -162,6 +167,62 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
         },
         None => plan,
     }
+}
+
+/// Joins the plan so far with the next relation: an index nested-loop join when the
+/// relation is a table scan with an index on the join keys and the left side is expected
+/// to be much smaller than the table (each left row costs one index probe), otherwise a hash
+/// join (or a nested loop without keys).
+fn join_with(left: Plan, left_rows: f64, rel: Relation, keys: Vec<(Expr, Expr)>, on: Option<Expr>) -> Plan {
+    if let Plan::Scan {
+        table,
+        filter,
+        access: _,
+        pin: _,
+    } = &rel.plan
+        && !keys.is_empty()
+        && left_rows * 4.0 < rel.rows
+        && !keys.iter().any(|(l, r)| l.has_subquery() || r.has_subquery())
+        && let Some((index, probe)) = crate::planner::index_for_join(table, &keys)
+    {
+        let on = right_keys_as_condition(on, &keys, left.width());
+        return Plan::IndexJoin {
+            left: Box::new(left),
+            table: table.clone(),
+            index,
+            keys: probe,
+            filter: filter.clone(),
+            on,
+            kind: JoinKind::Inner,
+        };
+    }
+    Plan::Join {
+        left: Box::new(left),
+        right: Box::new(rel.plan),
+        kind: JoinKind::Inner,
+        keys,
+        on,
+    }
+}
+
+/// The join keys as a condition on the joined row (left columns, then the right table's),
+/// added to `on`: an index probe may match more than the keys (a key prefix, numbers of
+/// other classes), so every key is checked again on the joined row.
+fn right_keys_as_condition(on: Option<Expr>, keys: &[(Expr, Expr)], left_width: usize) -> Option<Expr> {
+    let mut parts: Vec<Expr> = on.into_iter().collect();
+    for (l, r) in keys {
+        let mut r = r.clone();
+        r.remap_columns(&|i| i + left_width);
+        parts.push(Expr::new(
+            ExprKind::Binary {
+                op: BinOp::Eq,
+                left: Box::new(l.clone()),
+                right: Box::new(r),
+            },
+            voltrs_storage::DataType::Boolean,
+        ));
+    }
+    Expr::conjunction(parts)
 }
 
 fn est(rels: &[Option<Relation>], r: usize) -> f64 {
@@ -303,7 +364,9 @@ mod tests {
                 shape(left, joins, filtered);
                 shape(right, joins, filtered);
             }
-            Plan::Scan { table, filter: Some(_) } => filtered.push(table.name.clone()),
+            Plan::Scan {
+                table, filter: Some(_), ..
+            } => filtered.push(table.name.clone()),
             Plan::Filter { input, .. } | Plan::Project { input, .. } => shape(input, joins, filtered),
             _ => {}
         }

@@ -66,10 +66,14 @@ pub(crate) fn literal(v: &ast::Value, b: &mut Binder) -> Result<Expr> {
                     _ => return invalid(format!("invalid parameter marker {p}")),
                 }
             };
+            if index >= crate::parser::MAX_PARAMS {
+                return invalid(format!("parameter marker {p} is out of range"));
+            }
             if b.params.len() <= index {
                 b.params.resize(index + 1, DataType::Null);
             }
-            Expr::new(ExprKind::Param(index), DataType::Null)
+            let ty = b.params.get(index).copied().unwrap_or(DataType::Null);
+            Expr::new(ExprKind::Param(index), ty)
         }
         other => return unsupported(format!("literal {other}")),
     })

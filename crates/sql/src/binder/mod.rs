@@ -18,6 +18,7 @@ mod expr;
 mod from;
 mod join;
 mod literal;
+mod params;
 mod select;
 mod view;
 
@@ -32,6 +33,8 @@ use crate::plan::Plan;
 
 pub use dml::BoundWrite;
 pub use expr::bind_standalone_expr;
+pub(crate) use literal::number_literal;
+pub use params::ParamMode;
 pub use view::BoundView;
 
 /// Row-count estimates for the join planner.
@@ -80,6 +83,8 @@ pub struct Binder<'a> {
     pub(crate) next_subquery_id: usize,
     /// Types of `?` / `$n` parameters seen so far (Null = not yet known).
     pub params: Vec<DataType>,
+    /// Where the parameters come from ([`params`]).
+    pub(crate) param_mode: ParamMode,
     pub(crate) depth: usize,
     /// Current query nesting, bounded by [`MAX_QUERY_DEPTH`].
     pub(crate) query_depth: usize,
@@ -117,6 +122,7 @@ impl<'a> Binder<'a> {
             ctes: Vec::new(),
             next_subquery_id: 0,
             params: Vec::new(),
+            param_mode: ParamMode::Explicit,
             depth: 0,
             query_depth: 0,
             from_aliases: Vec::new(),

@@ -162,7 +162,8 @@ impl Binder<'_> {
             r
         };
         self.scopes = saved;
-        let x = r?;
+        let mut x = r?;
+        self.infer_param(&mut x, DataType::BigInt);
         if !(x.ty.is_integer() || x.ty == DataType::Null) {
             return invalid(format!("{what} must be an integer, not {}", x.ty.name()));
         }
@@ -651,9 +652,11 @@ fn with_limit(plan: Plan, limit: Option<Expr>, offset: Option<Expr>) -> Plan {
     if limit.is_none() && offset.is_none() {
         return plan;
     }
-    Plan::Limit {
+    let mut plan = Plan::Limit {
         input: Box::new(plan),
         limit,
         offset,
-    }
+    };
+    crate::planner::order_by_index(&mut plan);
+    plan
 }

@@ -11,7 +11,7 @@ use sqlparser::ast;
 use voltrs_storage::{DataType, Partition, Row, Table, Value};
 use voltrs_wire::Hashinator;
 
-use crate::apply::{check_row, partition_of, rebuild_unique};
+use crate::apply::{check_row, partition_of, rebuild_indexes};
 use crate::binder::bind_standalone_expr;
 use crate::catalog::{Catalog, ColumnDef, DefaultValue, IndexDef, Namespace, TableDef, UniqueKey, UniqueKind};
 use crate::ddl_parser::{ColumnSpec, ConstraintSpec, CreateIndex, CreateTable};
@@ -97,14 +97,7 @@ fn default_for(
     let bound = bind_standalone_expr(cat, ns, &[], table, e)
         .map_err(|err| Error::Invalid(format!("invalid DEFAULT for column \"{}\": {err}", col.name)))?;
     let h = Hashinator::new(1);
-    let ctx = crate::exec::ExecContext {
-        partitions: &[],
-        hashinator: &h,
-        params: &[],
-        func,
-        deadline: None,
-        subquery_cache: Default::default(),
-    };
+    let ctx = crate::exec::ExecContext::new(&[], &h, &[], func, None);
     let v = crate::exec::eval(&bound, &crate::exec::Env { row: &[], parent: None }, &ctx)?;
     let v = crate::cast::coerce_for_column(&v, col.ty, &col.name)?;
     if v.is_null() && col.not_null {
@@ -131,6 +124,7 @@ fn key_name(kind: UniqueKind, table: &str, cols: &[String]) -> String {
         UniqueKind::PrimaryKey => "PK",
         UniqueKind::Unique => "UNIQUE",
         UniqueKind::AssumeUnique => "ASSUMEUNIQUE",
+        UniqueKind::NotUnique => "INDEX",
     };
     format!("VOLTDB_AUTOGEN_{prefix}_{table}_{}", cols.join("_"))
 }
@@ -208,7 +202,7 @@ fn check_partitioning(t: &TableDef) -> Result<()> {
         ));
     }
     for u in &t.uniques {
-        if u.kind == UniqueKind::AssumeUnique {
+        if !matches!(u.kind, UniqueKind::Unique | UniqueKind::PrimaryKey) {
             continue;
         }
         let has = key_columns(u).is_some_and(|cols| cols.contains(&pc));
@@ -291,11 +285,11 @@ pub fn create_table(cat: &mut Catalog, db: &str, ct: &CreateTable, ctx: &mut Ddl
         auto_partition(&mut t);
     }
     cat.next_table_id += 1;
-    let uniques = t.uniques.len();
+    let storage = t.new_storage();
     let id = t.id;
     ns_mut(cat, db)?.tables.insert(t.name.clone(), Arc::new(t));
     for p in ctx.partitions.iter_mut() {
-        p.tables.insert(id, Table::new(uniques));
+        p.tables.insert(id, storage.clone());
     }
     Ok("CREATE TABLE".into())
 }
@@ -316,32 +310,32 @@ pub fn rebuild_table(
             break;
         }
         if let Some(t) = part.table(old.id) {
-            rows.extend(t.scan().map(|(_, r)| (p, r.clone())));
+            rows.extend(t.scan().map(|(_, r)| (p, r)));
         }
     }
-    let mut tables: Vec<Table> = (0..count).map(|_| Table::new(new.uniques.len())).collect();
+    let mut tables: Vec<Table> = (0..count).map(|_| new.new_storage()).collect();
     for (at, r) in &rows {
         let row = check_row(new, transform(r)?)?;
         match new.partition_column {
             Some(c) => {
                 let p = partition_of(&row[c], ctx.hashinator).min(count - 1);
-                tables[p].insert(row);
+                tables[p].insert(&row)?;
             }
             // A view's partial rows stay in the partition they aggregate.
             None if new.is_partitioned() => {
                 if let Some(t) = tables.get_mut(*at) {
-                    t.insert(row);
+                    t.insert(&row)?;
                 }
             }
             None => {
                 for t in tables.iter_mut() {
-                    t.insert(row.clone());
+                    t.insert(&row)?;
                 }
             }
         }
     }
     for t in tables.iter_mut() {
-        rebuild_unique(new, t)?;
+        rebuild_indexes(new, t)?;
         if let Some(limit) = new.row_limit
             && t.len() as u64 > limit
         {
@@ -450,17 +444,15 @@ pub fn create_index(cat: &mut Catalog, db: &str, ci: &CreateIndex, ctx: &mut Ddl
         text: ci.exprs.iter().map(|e| e.to_string()).collect(),
         predicate: predicate.clone(),
     };
-    if let Some(kind) = unique {
-        let mut new = (*old).clone();
-        new.uniques.push(UniqueKey {
-            name: ci.name.clone(),
-            kind,
-            exprs,
-            predicate,
-            index: true,
-        });
-        replace_table(cat, db, &old, new, ctx, &identity)?;
-    }
+    let mut new = (*old).clone();
+    new.uniques.push(UniqueKey {
+        name: ci.name.clone(),
+        kind: unique.unwrap_or(UniqueKind::NotUnique),
+        exprs,
+        predicate,
+        index: true,
+    });
+    replace_table(cat, db, &old, new, ctx, &identity)?;
     ns_mut(cat, db)?.indexes.insert(ci.name.clone(), index);
     Ok("CREATE INDEX".into())
 }
@@ -499,12 +491,10 @@ pub fn drop(
                 }
                 return name_err(format!("object not found: index \"{name}\" does not exist"));
             };
-            if idx.unique.is_some() {
-                let old = ns.table(&idx.table)?.clone();
-                let mut new = (*old).clone();
-                new.uniques.retain(|u| !(u.index && u.name == idx.name));
-                replace_table(cat, db, &old, new, ctx, &identity)?;
-            }
+            let old = ns.table(&idx.table)?.clone();
+            let mut new = (*old).clone();
+            new.uniques.retain(|u| !(u.index && u.name == idx.name));
+            replace_table(cat, db, &old, new, ctx, &identity)?;
             ns_mut(cat, db)?.indexes.remove(name);
             Ok("DROP INDEX".into())
         }

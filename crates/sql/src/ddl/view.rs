@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
-use voltrs_storage::{Table, TableId};
+use voltrs_storage::TableId;
 
 use super::{DdlContext, ns_mut};
-use crate::apply::rebuild_unique;
+use crate::apply::rebuild_indexes;
 use crate::binder::{Binder, BoundView, Stats};
 use crate::catalog::{Catalog, ColumnDef, TableDef, UniqueKey, UniqueKind};
 use crate::error::{Error, Result, invalid, name_err};
@@ -140,11 +140,11 @@ pub fn create_view(cat: &mut Catalog, db: &str, cv: &CreateView, ctx: &mut DdlCo
     let rows = maintain::fill(&view, &def, ctx.partitions)?;
     let mut tables = Vec::with_capacity(rows.len());
     for part_rows in rows {
-        let mut t = Table::new(view.uniques.len());
+        let mut t = view.new_storage();
         for r in part_rows {
-            t.insert(r);
+            t.insert(&r)?;
         }
-        rebuild_unique(&view, &mut t)?;
+        rebuild_indexes(&view, &mut t)?;
         tables.push(t);
     }
     let view = TableDef {

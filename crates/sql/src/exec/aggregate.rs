@@ -28,21 +28,23 @@ pub(super) fn aggregate(
 /// states in partition order, as VoltDB does. `None` when the plan does not qualify (a
 /// replicated table, or a DISTINCT aggregate, whose partial states do not merge).
 pub(super) fn two_phase(
-    table: &crate::catalog::TableDef,
-    filter: Option<&crate::expr::Expr>,
+    scan: &crate::plan::Plan,
     group_by: &[crate::expr::Expr],
     aggs: &[AggCall],
     ctx: &ExecContext,
     outer: Option<&Env>,
 ) -> Result<Option<Vec<Row>>> {
+    let crate::plan::Plan::Scan { table, .. } = scan else {
+        return Ok(None);
+    };
     if !table.is_partitioned() || aggs.iter().any(|a| a.distinct) {
         return Ok(None);
     }
     let mut total = Groups::new(group_by, aggs);
     let mut ticker = Ticker::new(ctx);
-    for (p, partition) in ctx.partitions.iter().enumerate() {
+    for p in super::access::visible(table, ctx) {
         let mut rows = Vec::new();
-        super::scan_partition(table, p, partition, filter, ctx, outer, &mut ticker, &mut rows)?;
+        super::access::scan_partition(scan, p, ctx, outer, &mut ticker, &mut rows)?;
         let mut partial = Groups::new(group_by, aggs);
         partial.accumulate(&rows, group_by, aggs, ctx, outer)?;
         total.merge(partial, aggs)?;

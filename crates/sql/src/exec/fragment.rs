@@ -7,9 +7,6 @@
 //! OFFSET again. The result equals the single-phase one row for row: rows reach the
 //! coordinator in partition order and every step is stable.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use super::{Env, ExecContext, Row, distinct, execute, sort};
 use crate::error::Result;
 use crate::plan::{Plan, SortKey};
@@ -18,7 +15,7 @@ use crate::plan::{Plan, SortKey};
 /// subqueries (so one partition's rows are all a fragment needs).
 fn partition_local(plan: &Plan) -> bool {
     match plan {
-        Plan::Scan { table, filter } => table.is_partitioned() && filter.as_ref().is_none_or(|f| !f.has_subquery()),
+        Plan::Scan { table, filter, .. } => table.is_partitioned() && filter.as_ref().is_none_or(|f| !f.has_subquery()),
         Plan::Filter { input, predicate } => !predicate.has_subquery() && partition_local(input),
         Plan::Project { input, exprs } => exprs.iter().all(|e| !e.has_subquery()) && partition_local(input),
         _ => false,
@@ -30,12 +27,8 @@ fn per_partition(ctx: &ExecContext, mut f: impl FnMut(&ExecContext) -> Result<Ve
     let mut out = Vec::new();
     for p in 0..ctx.partitions.len() {
         let local = ExecContext {
-            partitions: &ctx.partitions[p..=p],
-            hashinator: ctx.hashinator,
-            params: ctx.params,
-            func: ctx.func,
-            deadline: ctx.deadline,
-            subquery_cache: RefCell::new(HashMap::new()),
+            local: Some(p),
+            ..ExecContext::new(ctx.partitions, ctx.hashinator, ctx.params, ctx.func, ctx.deadline)
         };
         out.extend(f(&local)?);
     }

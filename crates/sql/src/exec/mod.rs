@@ -21,6 +21,8 @@ use crate::expr::Expr;
 use crate::functions::FuncContext;
 use crate::plan::Plan;
 
+mod access;
+pub use access::matching_rows;
 mod aggregate;
 mod eval;
 mod fragment;
@@ -47,6 +49,30 @@ pub struct ExecContext<'a> {
     pub deadline: Option<(Instant, u64)>,
     /// Results of uncorrelated subqueries, by `Subquery::id`, computed once per statement.
     pub subquery_cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    /// Set in a per-partition fragment: the one partition this context reads (its copy of
+    /// a replicated table too).
+    pub local: Option<usize>,
+}
+
+impl<'a> ExecContext<'a> {
+    /// A context for one statement over all partitions.
+    pub fn new(
+        partitions: &'a [Partition],
+        hashinator: &'a Hashinator,
+        params: &'a [Value],
+        func: FuncContext,
+        deadline: Option<(Instant, u64)>,
+    ) -> ExecContext<'a> {
+        ExecContext {
+            partitions,
+            hashinator,
+            params,
+            func,
+            deadline,
+            subquery_cache: RefCell::new(HashMap::new()),
+            local: None,
+        }
+    }
 }
 
 /// The rows an expression sees: the current row and the enclosing queries' rows.
@@ -60,7 +86,26 @@ pub struct Env<'r> {
 /// subqueries), `None` at the top level.
 pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Vec<Row>> {
     match plan {
-        Plan::Scan { table, filter } => scan(table, filter.as_ref(), ctx, outer),
+        Plan::Scan { .. } => access::scan(plan, ctx, outer),
+        Plan::IndexJoin {
+            left,
+            table,
+            index,
+            keys,
+            filter,
+            on,
+            kind,
+        } => access::index_join(
+            left,
+            table,
+            *index,
+            keys,
+            filter.as_ref(),
+            on.as_ref(),
+            *kind,
+            ctx,
+            outer,
+        ),
         Plan::Values { rows, .. } => {
             let env = Env {
                 row: &[],
@@ -108,8 +153,8 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
             on,
         } => join::join(left, right, *kind, keys, on.as_ref(), ctx, outer),
         Plan::Aggregate { input, group_by, aggs } => {
-            if let Plan::Scan { table, filter } = input.as_ref()
-                && let Some(rows) = aggregate::two_phase(table, filter.as_ref(), group_by, aggs, ctx, outer)?
+            if let Plan::Scan { .. } = input.as_ref()
+                && let Some(rows) = aggregate::two_phase(input, group_by, aggs, ctx, outer)?
             {
                 return Ok(rows);
             }
@@ -166,60 +211,6 @@ pub fn execute(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Ve
 /// Evaluates an expression. Comparisons and logic return `Value::Boolean` or `Value::Null`.
 pub fn eval(expr: &Expr, env: &Env, ctx: &ExecContext) -> Result<Value> {
     eval::eval(expr, env, ctx)
-}
-
-/// Reads a table: every partition of a partitioned table, partition 0's copy of a
-/// replicated one.
-fn scan(
-    table: &crate::catalog::TableDef,
-    filter: Option<&Expr>,
-    ctx: &ExecContext,
-    outer: Option<&Env>,
-) -> Result<Vec<Row>> {
-    let parts: &[Partition] = if table.is_partitioned() {
-        ctx.partitions
-    } else {
-        match ctx.partitions.get(..1) {
-            Some(first) => first,
-            None => return internal("no partitions to read a replicated table from"),
-        }
-    };
-    let mut ticker = Ticker::new(ctx);
-    let mut out = Vec::new();
-    for (p, partition) in parts.iter().enumerate() {
-        scan_partition(table, p, partition, filter, ctx, outer, &mut ticker, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// The per-partition fragment of a scan: one partition's rows that pass `filter`.
-#[allow(clippy::too_many_arguments)]
-fn scan_partition(
-    table: &crate::catalog::TableDef,
-    p: usize,
-    partition: &Partition,
-    filter: Option<&Expr>,
-    ctx: &ExecContext,
-    outer: Option<&Env>,
-    ticker: &mut Ticker,
-    out: &mut Vec<Row>,
-) -> Result<()> {
-    let Some(stored) = partition.table(table.id) else {
-        return internal(format!(
-            "table {} (id {}) is missing in partition {p}",
-            table.name, table.id
-        ));
-    };
-    for (_, row) in stored.scan() {
-        ticker.tick()?;
-        if let Some(f) = filter
-            && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
-        {
-            continue;
-        }
-        out.push(row.to_vec());
-    }
-    Ok(())
 }
 
 /// Evaluates a LIMIT or OFFSET expression: `None` for NULL, an error when negative.

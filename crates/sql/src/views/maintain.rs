@@ -17,7 +17,6 @@
 //!    when MIN / MAX lose their extreme value or a SUM drops to zero (it may have to become
 //!    NULL). Every change goes through the `Writer`, so a failing statement undoes it.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -35,7 +34,7 @@ use crate::plan::{AggCall, AggFunc};
 
 /// A row of `table` entered partition `p` (insert, or the new image of an update).
 pub fn row_entered(w: &mut Writer, table: &Arc<TableDef>, p: usize, id: RowId) -> Result<()> {
-    let Some(row) = w.row(table, p, id).cloned() else {
+    let Some(row) = w.row(table, p, id) else {
         return Ok(());
     };
     for view in &table.views {
@@ -212,14 +211,13 @@ fn find_group(w: &Writer, view: &TableDef, p: usize, key: &[Value]) -> Result<Op
 /// no tables, parameters or clock).
 fn with_ctx<R>(f: impl FnOnce(&ExecContext) -> R) -> R {
     static NO_ROUTING: OnceLock<Hashinator> = OnceLock::new();
-    let ctx = ExecContext {
-        partitions: &[],
-        hashinator: NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        params: &[],
-        func: FuncContext { now: 0, seed: 0 },
-        deadline: None,
-        subquery_cache: RefCell::new(HashMap::new()),
-    };
+    let ctx = ExecContext::new(
+        &[],
+        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+        &[],
+        FuncContext { now: 0, seed: 0 },
+        None,
+    );
     f(&ctx)
 }
 
@@ -246,8 +244,8 @@ fn joined(
     for (i, src) in def.sources.iter().enumerate() {
         let mut next = Vec::new();
         let fixed_row = fixed.filter(|(fi, _)| *fi == i).map(|(_, r)| r);
-        let stored: Vec<&[Value]> = match fixed_row {
-            Some(r) => vec![r],
+        let stored: Vec<Box<[Value]>> = match fixed_row {
+            Some(r) => vec![r.into()],
             None => {
                 let Some(t) = partitions.get(p).and_then(|part| part.table(src.id)) else {
                     return Err(Error::Invalid(format!(
@@ -257,7 +255,7 @@ fn joined(
                 };
                 t.scan()
                     .filter(|(id, _)| exclude != Some((i, *id)))
-                    .map(|(_, r)| &r[..])
+                    .map(|(_, r)| r)
                     .collect()
             }
         };

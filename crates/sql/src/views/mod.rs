@@ -129,7 +129,12 @@ pub fn relink(cat: &mut Catalog, db: &str) -> Result<()> {
 /// reader sees merged rows in the view's own column layout.
 pub fn merged_scan(table: Arc<TableDef>) -> Plan {
     let Some(def) = table.view.as_ref().filter(|v| v.partial).cloned() else {
-        return Plan::Scan { table, filter: None };
+        return Plan::Scan {
+            table,
+            filter: None,
+            access: Default::default(),
+            pin: None,
+        };
     };
     let k = def.group_by.len();
     let col = |i: usize| Expr::column(i, table.columns.get(i).map(|c| c.ty).unwrap_or(DataType::Null));
@@ -152,7 +157,12 @@ pub fn merged_scan(table: Arc<TableDef>) -> Plan {
         })
         .collect();
     Plan::Aggregate {
-        input: Box::new(Plan::Scan { table, filter: None }),
+        input: Box::new(Plan::Scan {
+            table,
+            filter: None,
+            access: Default::default(),
+            pin: None,
+        }),
         group_by,
         aggs,
     }

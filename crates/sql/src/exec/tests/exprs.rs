@@ -255,6 +255,8 @@ fn exec_correlated_scalar_subquery() {
         input: Box::new(Plan::Scan {
             table: def.clone(),
             filter: Some(bin(BinOp::Eq, col(0), outer_ref(1, 0))),
+            access: Default::default(),
+            pin: None,
         }),
         exprs: vec![Expr::column(1, DataType::VARCHAR_MAX)],
     };
@@ -263,6 +265,8 @@ fn exec_correlated_scalar_subquery() {
             input: Box::new(Plan::Scan {
                 table: def.clone(),
                 filter: None,
+                access: Default::default(),
+                pin: None,
             }),
             predicate: bin(BinOp::Lt, col(0), outer_ref(1, 0)),
         }),
@@ -379,6 +383,8 @@ fn exec_deadline_in_the_past_times_out() {
     let scan = Plan::Scan {
         table: def.clone(),
         filter: None,
+        access: Default::default(),
+        pin: None,
     };
     assert_eq!(execute(&scan, &ctx, None).unwrap_err(), Error::Timeout(25));
     let values_only = values(vec![vec![int(2)], vec![int(1)]]);

@@ -1,10 +1,8 @@
 //! Executor tests over hand-built plans. Helpers live here; the cases are split by topic.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use voltrs_storage::{DataType, Partition, Table, Value};
+use voltrs_storage::{DataType, Partition, Value};
 use voltrs_wire::Hashinator;
 
 use super::{ExecContext, Row, execute};
@@ -127,20 +125,19 @@ impl Fixture {
     }
 
     pub fn ctx(&self) -> ExecContext<'_> {
-        ExecContext {
-            partitions: &self.parts,
-            hashinator: &self.hash,
-            params: &self.params,
-            func: FuncContext { now: 0, seed: 0 },
-            deadline: None,
-            subquery_cache: RefCell::new(HashMap::new()),
-        }
+        ExecContext::new(
+            &self.parts,
+            &self.hash,
+            &self.params,
+            FuncContext { now: 0, seed: 0 },
+            None,
+        )
     }
 
     /// Adds a table to every partition.
     pub fn create(&mut self, def: &TableDef) {
         for p in &mut self.parts {
-            p.tables.insert(def.id, Table::new(0));
+            p.tables.insert(def.id, def.new_storage());
         }
     }
 
@@ -156,7 +153,7 @@ impl Fixture {
         };
         for t in targets {
             if let Some(table) = self.parts.get_mut(t).and_then(|p| p.table_mut(def.id)) {
-                table.insert(row.clone().into_boxed_slice());
+                table.insert(&row).expect("row fits");
             }
         }
     }

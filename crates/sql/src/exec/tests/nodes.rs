@@ -29,6 +29,8 @@ fn exec_scan_partitioned_reads_every_partition() {
         .run(&Plan::Scan {
             table: def.clone(),
             filter: None,
+            access: Default::default(),
+            pin: None,
         })
         .unwrap();
     assert_eq!(all.len(), 7);
@@ -37,6 +39,8 @@ fn exec_scan_partitioned_reads_every_partition() {
         .run(&Plan::Scan {
             table: def.clone(),
             filter: Some(filter),
+            access: Default::default(),
+            pin: None,
         })
         .unwrap();
     assert_eq!(
@@ -49,6 +53,8 @@ fn exec_scan_partitioned_reads_every_partition() {
         .run(&Plan::Scan {
             table: def,
             filter: Some(null_filter),
+            access: Default::default(),
+            pin: None,
         })
         .unwrap();
     assert_eq!(fay, vec![vec![int(6), s("fay")]]);
@@ -64,6 +70,8 @@ fn exec_scan_replicated_reads_one_copy() {
         .run(&Plan::Scan {
             table: def.clone(),
             filter: None,
+            access: Default::default(),
+            pin: None,
         })
         .unwrap();
     assert_eq!(all.len(), 7);
@@ -72,7 +80,9 @@ fn exec_scan_replicated_reads_one_copy() {
     assert_eq!(
         fx.run(&Plan::Scan {
             table: def,
-            filter: Some(filter)
+            filter: Some(filter),
+            access: Default::default(),
+            pin: None,
         })
         .unwrap()
         .len(),
@@ -87,6 +97,8 @@ fn exec_scan_missing_table_is_an_error() {
         .run(&Plan::Scan {
             table: table_def(9, "GONE", Some(0)),
             filter: None,
+            access: Default::default(),
+            pin: None,
         })
         .unwrap_err();
     assert_eq!(err.kind(), "invalid");
@@ -94,6 +106,8 @@ fn exec_scan_missing_table_is_an_error() {
         .run(&Plan::Scan {
             table: table_def(9, "GONE", None),
             filter: None,
+            access: Default::default(),
+            pin: None,
         })
         .unwrap_err();
     assert_eq!(err.kind(), "invalid");

@@ -1,0 +1,206 @@
+//! Preparing a query or DML statement: the bound plan (from the plan cache or the binder)
+//! and the parameter values to run it with.
+//!
+//! 1. Statements with `?` / `$n` markers are keyed by their text; the binder infers the
+//!    markers' types and the client's values are converted to them ([`coerce_explicit`]).
+//! 2. Other statements are parameterized ([`voltrs_sql::parameterize`]): a hit reuses the
+//!    plan with this statement's literal values; a miss binds the parameterized statement.
+//!    If the binder refuses it, the original statement is bound and cached under its
+//!    literal text, and the parameterized key remembers to go there directly next time.
+//! 3. With the cache off, every statement is bound as written.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use voltrs_sql::binder::{Binder, Bound, Stats};
+use voltrs_sql::catalog::{Catalog, Namespace};
+use voltrs_sql::parameterize::{parameterize, statement_text};
+use voltrs_sql::parser::Statement;
+use voltrs_storage::{DataType, TableId, Value};
+
+use crate::Error;
+use crate::database::State;
+use crate::plan_cache::{CachedPlan, Entry, Key};
+
+/// Deepest operator chain ([`voltrs_sql::parser::Parsed::operator_depth`]) of a statement
+/// that goes through the cache; deeper ones are bound as written, since parameterizing and
+/// keying them recurse over their syntax tree.
+pub(crate) const MAX_CACHED_DEPTH: usize = 256;
+
+/// What [`prepare`] needs to know about the session and the database.
+pub(crate) struct Context<'a> {
+    pub state: &'a mut State,
+    pub catalog: &'a Catalog,
+    pub ns: &'a Namespace,
+    pub database: &'a str,
+    pub cache: bool,
+}
+
+/// Row counts the binder asked for, to guard a cached join order.
+struct Recording<'a> {
+    state: &'a State,
+    seen: RefCell<Vec<(TableId, usize)>>,
+}
+
+impl Stats for Recording<'_> {
+    fn row_count(&self, table: TableId) -> usize {
+        let n = self.state.row_count(table);
+        self.seen.borrow_mut().push((table, n));
+        n
+    }
+}
+
+enum Mode<'p> {
+    Explicit,
+    Auto(&'p [voltrs_sql::parameterize::AutoParam]),
+}
+
+/// Binds a statement as written (its `?` / `$n` markers stay parameters).
+pub(crate) fn bind_as_written(cx: &Context, stmt: &Statement) -> Result<CachedPlan, Error> {
+    bind(cx, stmt, Mode::Explicit)
+}
+
+fn bind(cx: &Context, stmt: &Statement, mode: Mode) -> Result<CachedPlan, Error> {
+    let rec = Recording {
+        state: cx.state,
+        seen: RefCell::new(Vec::new()),
+    };
+    let mut b = Binder::new(cx.catalog, cx.ns, &rec);
+    if let Mode::Auto(params) = mode {
+        b = b.with_auto_params(params);
+    }
+    let bound = match stmt {
+        Statement::Query(q) => b.bind_query(q)?,
+        Statement::Insert { insert, upsert } => Bound::Write(b.bind_insert(insert, *upsert)?),
+        Statement::Update(u) => Bound::Write(b.bind_update(u)?),
+        Statement::Delete(d) => Bound::Write(b.bind_delete(d)?),
+        _ => return Err(Error::Invalid("internal: statement is not a query or DML".into())),
+    };
+    let param_types = b.param_types()?;
+    let joins = format!("{bound:?}").contains("Join {");
+    let guard = if joins { rec.seen.into_inner() } else { Vec::new() };
+    Ok(CachedPlan {
+        bound,
+        param_types,
+        guard,
+    })
+}
+
+/// Binds `stmt` (or finds its plan) and returns it with the values to run it with.
+pub(crate) fn prepare(
+    cx: &mut Context,
+    stmt: &Statement,
+    markers: usize,
+    explicit: &[Value],
+) -> Result<(Arc<CachedPlan>, Vec<Value>), Error> {
+    if !cx.cache {
+        let plan = bind(cx, stmt, Mode::Explicit)?;
+        let values = coerce_explicit(explicit, &plan.param_types)?;
+        return Ok((Arc::new(plan), values));
+    }
+    let version = cx.catalog.version;
+    let key = |text: String, types: Vec<DataType>| Key {
+        database: cx.database.to_string(),
+        text,
+        types,
+    };
+    let auto = if markers > 0 || !explicit.is_empty() {
+        None
+    } else {
+        parameterize(stmt)
+    };
+    if let Some(p) = &auto {
+        let k = key(p.text.clone(), p.params.iter().map(|a| a.ty).collect());
+        let values = |plan: &CachedPlan| auto_values(p, &plan.param_types);
+        match cx.state.plan_cache.get(version, &k) {
+            Some(Entry::Plan(plan)) if guard_holds(cx.state, &plan) => {
+                cx.state.plan_cache.hit();
+                let v = values(&plan)?;
+                return Ok((plan, v));
+            }
+            Some(Entry::Literal) => {}
+            _ => {
+                cx.state.plan_cache.miss();
+                if let Ok(plan) = bind(cx, &p.statement, Mode::Auto(&p.params)) {
+                    let plan = Arc::new(plan);
+                    cx.state.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
+                    let v = values(&plan)?;
+                    return Ok((plan, v));
+                }
+                // Bound as written below; remember that this shape needs its literals.
+                let plan = Arc::new(bind(cx, stmt, Mode::Explicit)?);
+                cx.state.plan_cache.insert(version, k, Entry::Literal);
+                if let Some(text) = statement_text(stmt) {
+                    cx.state
+                        .plan_cache
+                        .insert(version, key(text, Vec::new()), Entry::Plan(plan.clone()));
+                }
+                let values = coerce_explicit(explicit, &plan.param_types)?;
+                return Ok((plan, values));
+            }
+        }
+    }
+    // Keyed by the text as written: `?` / `$n` markers, or literals that must stay.
+    let Some(text) = statement_text(stmt) else {
+        return Err(Error::Invalid("internal: statement is not a query or DML".into()));
+    };
+    let k = key(text, Vec::new());
+    let plan = match cx.state.plan_cache.get(version, &k) {
+        Some(Entry::Plan(plan)) if guard_holds(cx.state, &plan) => {
+            cx.state.plan_cache.hit();
+            plan
+        }
+        _ => {
+            cx.state.plan_cache.miss();
+            let plan = Arc::new(bind(cx, stmt, Mode::Explicit)?);
+            cx.state.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
+            plan
+        }
+    };
+    let values = coerce_explicit(explicit, &plan.param_types)?;
+    Ok((plan, values))
+}
+
+fn guard_holds(state: &State, plan: &CachedPlan) -> bool {
+    plan.guard.iter().all(|&(t, n)| state.row_count(t) == n)
+}
+
+/// The literal values of a parameterized statement, converted where the binder retyped a
+/// string compared with a TIMESTAMP or VARBINARY (as it converts such a literal).
+fn auto_values(p: &voltrs_sql::parameterize::Parameterized, types: &[DataType]) -> Result<Vec<Value>, Error> {
+    p.params
+        .iter()
+        .zip(types)
+        .map(|(a, &ty)| match (&a.value, ty) {
+            (Value::Varchar(_), DataType::Timestamp | DataType::Varbinary { .. }) => {
+                voltrs_sql::cast::cast(&a.value, ty)
+            }
+            _ => Ok(a.value.clone()),
+        })
+        .collect()
+}
+
+/// Converts client-supplied parameter values to the types the binder inferred.
+pub(crate) fn coerce_explicit(values: &[Value], types: &[DataType]) -> Result<Vec<Value>, Error> {
+    if values.len() != types.len() {
+        return Err(Error::Invalid(format!(
+            "the statement takes {} parameter{} but {} value{} given",
+            types.len(),
+            if types.len() == 1 { "" } else { "s" },
+            values.len(),
+            if values.len() == 1 { " was" } else { "s were" }
+        )));
+    }
+    values
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(i, (v, &ty))| {
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            voltrs_sql::cast::cast(v, ty)
+                .map_err(|e| Error::Type(format!("parameter ${} cannot be used as {}: {e}", i + 1, ty.name())))
+        })
+        .collect()
+}

@@ -1,0 +1,107 @@
+//! Prepared statements: a query or DML statement bound once, run many times with new
+//! parameter values and no parsing or binding. The path stored procedures take.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use voltrs_sql::apply::{WriteInputs, apply_write};
+use voltrs_sql::binder::Bound;
+use voltrs_sql::exec::{ExecContext, execute};
+use voltrs_sql::functions::FuncContext;
+use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_storage::{DataType, Value};
+
+use crate::plan_cache::CachedPlan;
+use crate::prepare::{Context, bind_as_written, coerce_explicit};
+use crate::{Error, Outcome, ResultTable, Session};
+
+/// A statement bound against one catalog version; its `?` / `$n` markers take values at
+/// each run.
+#[derive(Debug, Clone)]
+pub struct PreparedStatement {
+    plan: Arc<CachedPlan>,
+    version: u64,
+    database: String,
+}
+
+impl PreparedStatement {
+    /// The types the statement's parameters were inferred to have, in marker order.
+    pub fn param_types(&self) -> &[DataType] {
+        &self.plan.param_types
+    }
+}
+
+impl Session {
+    /// Binds one query or DML statement for repeated runs with [`Session::execute_prepared`].
+    pub fn prepare(&mut self, sql: &str) -> Result<PreparedStatement, Error> {
+        let mut statements = parse_script(sql)?;
+        if statements.len() != 1 {
+            return Err(Error::Invalid(format!(
+                "a prepared statement is exactly one statement, got {}",
+                statements.len()
+            )));
+        }
+        let parsed = statements.remove(0);
+        if !matches!(
+            parsed.statement,
+            Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_)
+        ) {
+            return Err(Error::Invalid(
+                "only SELECT, INSERT, UPSERT, UPDATE and DELETE can be prepared".into(),
+            ));
+        }
+        let db = self.db.clone();
+        let mut guard = db.lock();
+        let catalog = guard.catalog.clone();
+        let ns = catalog.database(&self.database)?.clone();
+        let cx = Context {
+            state: &mut guard,
+            catalog: &catalog,
+            ns: &ns,
+            database: &self.database,
+            cache: false,
+        };
+        let plan = bind_as_written(&cx, &parsed.statement)?;
+        Ok(PreparedStatement {
+            plan: Arc::new(plan),
+            version: catalog.version,
+            database: self.database.clone(),
+        })
+    }
+
+    /// Runs a prepared statement with `params` (one value per marker, converted to the
+    /// marker's type). Fails if DDL changed the schema since it was prepared.
+    pub fn execute_prepared(&mut self, stmt: &PreparedStatement, params: &[Value]) -> Result<Outcome, Error> {
+        let values = coerce_explicit(params, &stmt.plan.param_types)?;
+        let db = self.db.clone();
+        let mut guard = db.lock();
+        let state = &mut *guard;
+        if state.catalog.version != stmt.version || state.catalog.database(&stmt.database).is_err() {
+            return Err(Error::Invalid(
+                "the schema changed since this statement was prepared: prepare it again".into(),
+            ));
+        }
+        let now = state.next_unique();
+        let func = FuncContext { now, seed: now as u64 };
+        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
+        match &stmt.plan.bound {
+            Bound::Query { plan, columns } => {
+                let ctx = ExecContext::new(&state.partitions, &state.hashinator, &values, func, deadline);
+                let rows = execute(plan, &ctx, None)?;
+                Ok(Outcome::Rows(ResultTable {
+                    columns: columns.clone(),
+                    rows,
+                }))
+            }
+            Bound::Write(w) => {
+                let inputs = WriteInputs {
+                    hashinator: &state.hashinator,
+                    params: &values,
+                    func,
+                    deadline,
+                };
+                Ok(Outcome::Modified(apply_write(w, &mut state.partitions, &inputs)?))
+            }
+        }
+    }
+}

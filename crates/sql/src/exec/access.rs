@@ -1,0 +1,396 @@
+//! Table access: the per-partition scan fragment (arena walk or index walk), partition
+//! pinning, and the index nested-loop join.
+//!
+//! Every row an index finds still passes the scan's whole filter, so index bounds only
+//! narrow the walk and can never change a result. When a probe value's class does not match
+//! the key (a string probed against a numeric key, say), the scan falls back to walking the
+//! arena, so the filter reports the same error or result it would without an index.
+
+use std::ops::Bound;
+
+use voltrs_storage::{DataType, Partition, Row as StoredRow, RowId, Table, Value};
+
+use super::{Env, ExecContext, Row, Ticker, constant_count, eval, internal, is_true};
+use crate::apply::partition_of;
+use crate::catalog::TableDef;
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::plan::{Access, IndexScan, JoinKind, Plan};
+
+/// Where a pinned scan goes: `None` when the pin value can match no row (NULL, or a
+/// fraction probed against an integer column).
+type Target = Option<usize>;
+
+/// The partitions a read of `table` visits, in order.
+pub(super) fn visible(table: &TableDef, ctx: &ExecContext) -> Vec<usize> {
+    match ctx.local {
+        Some(p) => vec![p],
+        None if table.is_partitioned() => (0..ctx.partitions.len()).collect(),
+        None => vec![0],
+    }
+}
+
+/// Evaluates a scan's pin: `Ok(None)` when the scan is not pinned or the value cannot be
+/// placed (then every partition is read and the filter decides).
+pub(super) fn pin_target(
+    table: &TableDef,
+    pin: Option<&Expr>,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Option<Target>> {
+    let (Some(pin), Some(col)) = (pin, table.partition_column) else {
+        return Ok(None);
+    };
+    let v = eval(
+        pin,
+        &Env {
+            row: &[],
+            parent: outer,
+        },
+        ctx,
+    )?;
+    let ty = table.columns.get(col).map_or(DataType::Null, |c| c.ty);
+    let key = match (&v, ty.is_integer()) {
+        (Value::Null, _) => return Ok(Some(None)),
+        (Value::Integer(_), true) | (Value::Varchar(_), false) | (Value::Varbinary(_), false) => v,
+        (Value::Decimal(d), true) => match d.to_i64_exact() {
+            Some(i) => Value::Integer(i),
+            None => return Ok(None),
+        },
+        (Value::Float(f), true) if f.fract() == 0.0 && f.abs() < 9.0e18 => Value::Integer(*f as i64),
+        _ => return Ok(None),
+    };
+    let count = ctx.partitions.len();
+    Ok(Some(Some(
+        partition_of(&key, ctx.hashinator).min(count.saturating_sub(1)),
+    )))
+}
+
+/// Reads a table: the visible partitions (one, if pinned), each through `access`.
+pub(super) fn scan(plan: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Vec<Row>> {
+    let Plan::Scan { table, .. } = plan else {
+        return internal("scan of a plan that is not a scan");
+    };
+    let mut ticker = Ticker::new(ctx);
+    let mut out = Vec::new();
+    for p in visible(table, ctx) {
+        scan_partition(plan, p, ctx, outer, &mut ticker, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The per-partition fragment of a scan: partition `p`'s rows that pass the filter
+/// (nothing if the scan is pinned to another partition).
+pub(super) fn scan_partition(
+    plan: &Plan,
+    p: usize,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+    ticker: &mut Ticker,
+    out: &mut Vec<Row>,
+) -> Result<()> {
+    for_each_match(plan, p, ctx, outer, ticker, &mut |_, row| {
+        out.push(row.to_vec());
+        Ok(true)
+    })
+}
+
+/// Row ids and images of partition `p`'s rows that a scan plan selects (the read phase
+/// of UPDATE and DELETE; `p` is read even for a replicated table, whose every copy changes).
+pub fn matching_rows(plan: &Plan, p: usize, ctx: &ExecContext) -> Result<Vec<(RowId, StoredRow)>> {
+    let mut ticker = Ticker::new(ctx);
+    let mut out = Vec::new();
+    for_each_match(plan, p, ctx, None, &mut ticker, &mut |id, row| {
+        out.push((id, row.into()));
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Calls `emit` with each row of partition `p` that the scan selects, in access order,
+/// until it returns false (or the index walk's limit is reached).
+fn for_each_match(
+    plan: &Plan,
+    p: usize,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+    ticker: &mut Ticker,
+    emit: &mut dyn FnMut(RowId, &[Value]) -> Result<bool>,
+) -> Result<()> {
+    let Plan::Scan {
+        table,
+        filter,
+        access,
+        pin,
+    } = plan
+    else {
+        return internal("scan of a plan that is not a scan");
+    };
+    if let Some(target) = pin_target(table, pin.as_ref(), ctx, outer)?
+        && target != Some(p)
+    {
+        return Ok(());
+    }
+    let stored = stored(table, p, ctx.partitions)?;
+    let filter = filter.as_ref();
+    let keep = |row: &[Value], ticker: &mut Ticker| -> Result<bool> {
+        ticker.tick()?;
+        Ok(match filter {
+            Some(f) => is_true(&eval(f, &Env { row, parent: outer }, ctx)?),
+            None => true,
+        })
+    };
+    if let Access::Index(ix) = access
+        && let Some(walk) = index_walk(table, ix, ctx, outer)?
+    {
+        let limit = match &ix.limit {
+            Some(e) => constant_count(e, "LIMIT", ctx, outer)?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            None => None,
+        };
+        let ids = walk.row_ids(stored, ix)?;
+        let mut taken = 0usize;
+        let mut row = Vec::new();
+        for id in ids {
+            if limit.is_some_and(|n| taken >= n) {
+                break;
+            }
+            row.clear();
+            if !stored.read_into(id, &mut row) {
+                continue;
+            }
+            if keep(&row, ticker)? {
+                taken += 1;
+                if !emit(id, &row)? {
+                    break;
+                }
+            }
+        }
+        return Ok(());
+    }
+    stored.for_each(|id, row| Ok(!keep(row, ticker)? || emit(id, row)?))
+}
+
+fn stored<'p>(table: &TableDef, p: usize, partitions: &'p [Partition]) -> Result<&'p Table> {
+    match partitions.get(p).and_then(|part| part.table(table.id)) {
+        Some(t) => Ok(t),
+        None => internal(format!(
+            "table {} (id {}) is missing in partition {p}",
+            table.name, table.id
+        )),
+    }
+}
+
+/// An index walk with its probe values evaluated.
+struct Walk {
+    eq: Vec<Value>,
+    /// Probes for the key expression after `eq` (sorted, distinct); empty: no IN list.
+    any_of: Vec<Value>,
+    lo: Option<(Value, bool)>,
+    hi: Option<(Value, bool)>,
+    /// A NULL probe or bound: no row can match.
+    empty: bool,
+}
+
+impl Walk {
+    /// Row ids in index order. Ids are collected first (an ordered walk with a limit stops
+    /// reading rows early in the caller, never the index walk: that stays simple).
+    fn row_ids(&self, t: &Table, ix: &IndexScan) -> Result<Vec<voltrs_storage::RowId>> {
+        let mut ids = Vec::new();
+        if self.empty {
+            return Ok(ids);
+        }
+        let Some(index) = t.indexes.get(ix.index) else {
+            return internal(format!("index {} is missing", ix.index));
+        };
+        let bound = |b: &Option<(Value, bool)>| -> Bound<Value> {
+            match b {
+                Some((v, true)) => Bound::Included(v.clone()),
+                Some((v, false)) => Bound::Excluded(v.clone()),
+                None => Bound::Unbounded,
+            }
+        };
+        let (lo, hi) = (bound(&self.lo), bound(&self.hi));
+        let mut push = |id| {
+            ids.push(id);
+            true
+        };
+        if self.any_of.is_empty() {
+            index.scan(&self.eq, lo.as_ref(), hi.as_ref(), ix.desc, &mut push);
+        } else {
+            let mut probes: Vec<&Value> = self.any_of.iter().collect();
+            if ix.desc {
+                probes.reverse();
+            }
+            let mut prefix = self.eq.clone();
+            for v in probes {
+                prefix.push(v.clone());
+                index.scan(&prefix, Bound::Unbounded, Bound::Unbounded, ix.desc, &mut push);
+                prefix.pop();
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Evaluates an index scan's probes; `None` when a value's class does not fit its key
+/// expression (the caller walks the arena instead).
+fn index_walk(table: &TableDef, ix: &IndexScan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Option<Walk>> {
+    let Some(key) = table.uniques.get(ix.index) else {
+        return internal(format!("index {} of table {} is missing", ix.index, table.name));
+    };
+    let env = Env {
+        row: &[],
+        parent: outer,
+    };
+    let key_ty = |i: usize| key.exprs.get(i).map_or(DataType::Null, |e| e.ty);
+    let mut walk = Walk {
+        eq: Vec::with_capacity(ix.eq.len()),
+        any_of: Vec::new(),
+        lo: None,
+        hi: None,
+        empty: false,
+    };
+    for (i, e) in ix.eq.iter().enumerate() {
+        let v = eval(e, &env, ctx)?;
+        match fits(key_ty(i), &v) {
+            None => walk.empty = true,
+            Some(false) => return Ok(None),
+            Some(true) => walk.eq.push(v),
+        }
+    }
+    let next = key_ty(ix.eq.len());
+    for e in &ix.any_of {
+        let v = eval(e, &env, ctx)?;
+        match fits(next, &v) {
+            None => {}
+            Some(false) => return Ok(None),
+            Some(true) => walk.any_of.push(v),
+        }
+    }
+    if !ix.any_of.is_empty() {
+        walk.any_of.sort();
+        walk.any_of.dedup();
+        walk.empty |= walk.any_of.is_empty();
+    }
+    for (bound, slot) in [(&ix.lo, &mut walk.lo), (&ix.hi, &mut walk.hi)] {
+        if let Some((e, inclusive)) = bound {
+            let v = eval(e, &env, ctx)?;
+            match fits(next, &v) {
+                None => walk.empty = true,
+                Some(false) => return Ok(None),
+                Some(true) => *slot = Some((v, *inclusive)),
+            }
+        }
+    }
+    Ok(Some(walk))
+}
+
+/// Whether a probe value can be compared with index keys of type `ty` by the index's
+/// order: `None` for NULL (matches nothing), `Some(false)` for another class.
+fn fits(ty: DataType, v: &Value) -> Option<bool> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => ty.is_numeric(),
+        Value::Varchar(_) => ty.is_string(),
+        Value::Varbinary(_) => matches!(ty, DataType::Varbinary { .. }),
+        Value::Timestamp(_) => ty == DataType::Timestamp,
+        Value::Boolean(_) => ty == DataType::Boolean,
+    })
+}
+
+/// Index nested-loop join (see [`Plan::IndexJoin`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn index_join(
+    left: &Plan,
+    table: &TableDef,
+    index: usize,
+    keys: &[Expr],
+    filter: Option<&Expr>,
+    on: Option<&Expr>,
+    kind: JoinKind,
+    ctx: &ExecContext,
+    outer: Option<&Env>,
+) -> Result<Vec<Row>> {
+    let left_rows = super::execute(left, ctx, outer)?;
+    let Some(key) = table.uniques.get(index) else {
+        return internal(format!("index {index} of table {} is missing", table.name));
+    };
+    // The key position of the partition column, when the lookup pins a partition.
+    let pin_at = table.partition_column.and_then(|pc| {
+        key.exprs
+            .iter()
+            .take(keys.len())
+            .position(|e| matches!(e.kind, crate::expr::ExprKind::Column(c) if c == pc))
+    });
+    let parts = visible(table, ctx);
+    let mut ticker = Ticker::new(ctx);
+    let mut out = Vec::new();
+    let mut ids = Vec::new();
+    for lrow in left_rows {
+        let env = Env {
+            row: &lrow,
+            parent: outer,
+        };
+        let mut probe = Vec::with_capacity(keys.len());
+        let mut fit = true;
+        for (i, k) in keys.iter().enumerate() {
+            let v = eval(k, &env, ctx)?;
+            match fits(key.exprs.get(i).map_or(DataType::Null, |e| e.ty), &v) {
+                Some(true) => probe.push(v),
+                _ => fit = false,
+            }
+        }
+        let mut matched = false;
+        if fit {
+            let targets = match pin_at {
+                Some(i) if ctx.local.is_none() => {
+                    vec![partition_of(&probe[i], ctx.hashinator).min(ctx.partitions.len().saturating_sub(1))]
+                }
+                _ => parts.clone(),
+            };
+            for p in targets {
+                let t = stored(table, p, ctx.partitions)?;
+                let Some(ix) = t.indexes.get(index) else {
+                    return internal(format!("index {index} of table {} is missing", table.name));
+                };
+                ids.clear();
+                ix.scan(&probe, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
+                    ids.push(id);
+                    true
+                });
+                for id in &ids {
+                    ticker.tick()?;
+                    let Some(row) = t.get(*id) else { continue };
+                    let row = &*row;
+                    if let Some(f) = filter
+                        && !is_true(&eval(f, &Env { row, parent: outer }, ctx)?)
+                    {
+                        continue;
+                    }
+                    let mut joined = lrow.clone();
+                    joined.extend(row.iter().cloned());
+                    if let Some(o) = on
+                        && !is_true(&eval(
+                            o,
+                            &Env {
+                                row: &joined,
+                                parent: outer,
+                            },
+                            ctx,
+                        )?)
+                    {
+                        continue;
+                    }
+                    matched = true;
+                    out.push(joined);
+                }
+            }
+        }
+        if !matched && kind == JoinKind::Left {
+            let mut joined = lrow;
+            joined.extend(std::iter::repeat_n(Value::Null, table.columns.len()));
+            out.push(joined);
+        }
+    }
+    Ok(out)
+}

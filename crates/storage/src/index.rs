@@ -1,0 +1,282 @@
+//! Indexes of one table partition: keys (lists of values computed by the SQL layer) to row
+//! ids. Ordered indexes (B-trees) answer equality, prefix, range and ordered scans; hash
+//! indexes answer equality on the whole key only. Unique indexes map a key to one row;
+//! non-unique ones keep `(key, row id)` pairs, so equal keys come out in row-id order and
+//! every lookup is deterministic.
+//!
+//! Rows whose key holds a NULL are not entered (the SQL layer decides), so an index never
+//! answers `IS NULL` and a planner only uses one for ordering when its keys cannot be NULL.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+
+use rustc_hash::FxBuildHasher;
+
+use crate::table::RowId;
+use crate::value::Value;
+
+/// An index key: one value per key expression.
+pub type Key = Box<[Value]>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexMethod {
+    /// A B-tree: equality, key prefixes, ranges and ordered scans.
+    Tree,
+    /// A hash table: equality on the whole key only.
+    Hash,
+}
+
+/// What the storage needs to know to build an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub unique: bool,
+    pub method: IndexMethod,
+}
+
+#[derive(Debug, Clone)]
+pub struct Index {
+    map: IndexMap,
+}
+
+#[derive(Debug, Clone)]
+enum IndexMap {
+    UniqueTree(BTreeMap<Key, RowId>),
+    UniqueHash(HashMap<Key, RowId, FxBuildHasher>),
+    Tree(BTreeSet<(Key, RowId)>),
+    /// Row ids per key, ascending.
+    Hash(HashMap<Key, Vec<RowId>, FxBuildHasher>),
+}
+
+/// One end of a range over the key component after an equality prefix.
+pub type RangeEnd<'a> = Bound<&'a Value>;
+
+impl Index {
+    pub fn new(spec: IndexSpec) -> Index {
+        let map = match (spec.unique, spec.method) {
+            (true, IndexMethod::Tree) => IndexMap::UniqueTree(BTreeMap::new()),
+            (true, IndexMethod::Hash) => IndexMap::UniqueHash(HashMap::default()),
+            (false, IndexMethod::Tree) => IndexMap::Tree(BTreeSet::new()),
+            (false, IndexMethod::Hash) => IndexMap::Hash(HashMap::default()),
+        };
+        Index { map }
+    }
+
+    pub fn spec(&self) -> IndexSpec {
+        let (unique, method) = match &self.map {
+            IndexMap::UniqueTree(_) => (true, IndexMethod::Tree),
+            IndexMap::UniqueHash(_) => (true, IndexMethod::Hash),
+            IndexMap::Tree(_) => (false, IndexMethod::Tree),
+            IndexMap::Hash(_) => (false, IndexMethod::Hash),
+        };
+        IndexSpec { unique, method }
+    }
+
+    /// The row holding `key` in a unique index (`None` for a non-unique one).
+    pub fn get_unique(&self, key: &[Value]) -> Option<RowId> {
+        match &self.map {
+            IndexMap::UniqueTree(m) => m.get(key).copied(),
+            IndexMap::UniqueHash(m) => m.get(key).copied(),
+            _ => None,
+        }
+    }
+
+    /// Enters a key. In a unique index the caller has checked the key is free; an existing
+    /// entry is replaced.
+    pub fn insert(&mut self, key: Key, id: RowId) {
+        match &mut self.map {
+            IndexMap::UniqueTree(m) => {
+                m.insert(key, id);
+            }
+            IndexMap::UniqueHash(m) => {
+                m.insert(key, id);
+            }
+            IndexMap::Tree(s) => {
+                s.insert((key, id));
+            }
+            IndexMap::Hash(m) => {
+                let ids = m.entry(key).or_default();
+                if let Err(at) = ids.binary_search(&id) {
+                    ids.insert(at, id);
+                }
+            }
+        }
+    }
+
+    /// Removes the entry of `key` for row `id`, if present.
+    pub fn remove(&mut self, key: &[Value], id: RowId) {
+        match &mut self.map {
+            IndexMap::UniqueTree(m) => {
+                if m.get(key) == Some(&id) {
+                    m.remove(key);
+                }
+            }
+            IndexMap::UniqueHash(m) => {
+                if m.get(key) == Some(&id) {
+                    m.remove(key);
+                }
+            }
+            IndexMap::Tree(s) => {
+                s.remove(&(Key::from(key), id));
+            }
+            IndexMap::Hash(m) => {
+                if let Some(ids) = m.get_mut(key) {
+                    if let Ok(at) = ids.binary_search(&id) {
+                        ids.remove(at);
+                    }
+                    if ids.is_empty() {
+                        m.remove(key);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        match &mut self.map {
+            IndexMap::UniqueTree(m) => m.clear(),
+            IndexMap::UniqueHash(m) => m.clear(),
+            IndexMap::Tree(s) => s.clear(),
+            IndexMap::Hash(m) => m.clear(),
+        }
+    }
+
+    /// Rows whose whole key equals `key`, in row-id order, appended to `out`.
+    pub fn lookup(&self, key: &[Value], out: &mut Vec<RowId>) {
+        match &self.map {
+            IndexMap::UniqueTree(_) | IndexMap::UniqueHash(_) => out.extend(self.get_unique(key)),
+            IndexMap::Hash(m) => {
+                if let Some(ids) = m.get(key) {
+                    out.extend_from_slice(ids);
+                }
+            }
+            IndexMap::Tree(_) => self.scan(key, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
+                out.push(id);
+                true
+            }),
+        }
+    }
+
+    /// Ordered scan (tree indexes only): rows whose key starts with `prefix` and whose next
+    /// component lies between `lo` and `hi`, in key order (descending if `desc`), calling
+    /// `visit` until it returns false. Key components past the range one are not checked;
+    /// the caller filters rows with the full predicate. On a hash index only a whole-key
+    /// equality (no range) finds rows.
+    pub fn scan(&self, prefix: &[Value], lo: RangeEnd, hi: RangeEnd, desc: bool, visit: &mut dyn FnMut(RowId) -> bool) {
+        if matches!(self.map, IndexMap::UniqueHash(_) | IndexMap::Hash(_)) {
+            if lo == Bound::Unbounded && hi == Bound::Unbounded {
+                let mut ids = Vec::new();
+                self.lookup(prefix, &mut ids);
+                ids.into_iter().all(visit);
+            }
+            return;
+        }
+        let n = prefix.len();
+        let with = |v: &Value| -> Key { prefix.iter().chain([v]).cloned().collect() };
+        let has_prefix = |key: &[Value]| key.get(..n) == Some(prefix);
+        let above_lo = |key: &[Value]| match (lo, key.get(n)) {
+            (Bound::Unbounded, _) => true,
+            (_, None) => false,
+            (Bound::Included(v), Some(c)) => c >= v,
+            (Bound::Excluded(v), Some(c)) => c > v,
+        };
+        let below_hi = |key: &[Value]| match (hi, key.get(n)) {
+            (Bound::Unbounded, _) => true,
+            (_, None) => true,
+            (Bound::Included(v), Some(c)) => c <= v,
+            (Bound::Excluded(v), Some(c)) => c < v,
+        };
+        let lo_key: Key = match lo {
+            Bound::Included(v) | Bound::Excluded(v) => with(v),
+            Bound::Unbounded => prefix.into(),
+        };
+        if !desc {
+            for (key, id) in self.entries(Bound::Included(&lo_key), Bound::Unbounded) {
+                if !has_prefix(key) || !below_hi(key) {
+                    return;
+                }
+                if above_lo(key) && !visit(id) {
+                    return;
+                }
+            }
+            return;
+        }
+        // Descending: first the keys whose range component equals an inclusive `hi` (they
+        // sort above the bound key itself), then everything below the bound key, backwards.
+        let (tail, upper): (Vec<RowId>, Option<Key>) = match hi {
+            Bound::Unbounded if n == 0 => (Vec::new(), None),
+            Bound::Unbounded => (self.run(&lo_key, prefix, &|k| above_lo(k)), Some(Key::from(&[][..]))),
+            Bound::Included(v) => {
+                let top = with(v);
+                (self.run(&top, &top, &|k| above_lo(k)), Some(top))
+            }
+            Bound::Excluded(v) => (Vec::new(), Some(with(v))),
+        };
+        if !tail.into_iter().rev().all(&mut *visit) {
+            return;
+        }
+        let below = match &upper {
+            None => Bound::Unbounded,
+            Some(k) if k.is_empty() || *k <= lo_key => return,
+            Some(k) => Bound::Excluded(k),
+        };
+        for (key, id) in self.entries(Bound::Included(&lo_key), below).rev() {
+            if !has_prefix(key) || !above_lo(key) {
+                return;
+            }
+            if !visit(id) {
+                return;
+            }
+        }
+    }
+
+    /// Row ids of the keys starting with `run`, walking forward from `from`, that pass `keep`.
+    fn run(&self, from: &Key, run: &[Value], keep: &dyn Fn(&[Value]) -> bool) -> Vec<RowId> {
+        let mut ids = Vec::new();
+        for (key, id) in self.entries(Bound::Included(from), Bound::Unbounded) {
+            if key.get(..run.len()) != Some(run) {
+                break;
+            }
+            if keep(key) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// Tree entries between two key bounds, in key order.
+    fn entries<'s>(
+        &'s self,
+        from: Bound<&Key>,
+        to: Bound<&Key>,
+    ) -> Box<dyn DoubleEndedIterator<Item = (&'s [Value], RowId)> + 's> {
+        match &self.map {
+            IndexMap::UniqueTree(m) => Box::new(m.range::<Key, _>((from, to)).map(|(k, id)| (&**k, *id))),
+            IndexMap::Tree(s) => {
+                // `(key, 0)` is the first pair of a key, so these bounds select whole keys.
+                let pair = |b: Bound<&Key>| match b {
+                    Bound::Included(k) => Bound::Included((k.clone(), 0)),
+                    Bound::Excluded(k) => Bound::Excluded((k.clone(), 0)),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                Box::new(s.range((pair(from), pair(to))).map(|(k, id)| (&**k, *id)))
+            }
+            IndexMap::UniqueHash(_) | IndexMap::Hash(_) => Box::new(std::iter::empty()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.map {
+            IndexMap::UniqueTree(m) => m.len(),
+            IndexMap::UniqueHash(m) => m.len(),
+            IndexMap::Tree(s) => s.len(),
+            IndexMap::Hash(m) => m.values().map(Vec::len).sum(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests;
