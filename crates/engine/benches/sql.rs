@@ -1,22 +1,36 @@
-//! Embedded SQL micro-benchmarks (criterion): statement latency through the whole path
-//! (parse, bind, plan, execute) on 2 partitions. Figures: docs/PERFORMANCE.md.
+//! Embedded SQL micro-benchmarks (criterion) on 2 partitions. Figures: docs/PERFORMANCE.md.
+//!
+//! "SQL text" cases go through the whole path (parse, plan cache or bind, execute);
+//! "prepared" cases run a statement bound once ([`Session::prepare`]), which is the engine
+//! time a stored procedure's statement costs.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use voltrs_engine::{Config, Database, Session};
+use voltrs_storage::Value;
 
 const ROWS: i64 = 100_000;
 
+fn session() -> Session {
+    Database::open(Config { partitions: 2 }).expect("open").session()
+}
+
+/// `votes` (100k rows, partitioned on its primary key), `owners` (100k rows, one per phone),
+/// `contestants` (4 rows, replicated), and `sink`: a table with two indexes and a view.
 fn loaded() -> Session {
-    let db = Database::open(Config { partitions: 2 }).expect("open");
-    let mut s = db.session();
+    let mut s = session();
     s.execute_sql(
         "CREATE TABLE votes (phone BIGINT NOT NULL, state VARCHAR(2) NOT NULL, contestant INTEGER NOT NULL, \
          PRIMARY KEY (phone)); PARTITION TABLE votes ON COLUMN phone;
+         CREATE TABLE owners (phone BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20) NOT NULL);
+         PARTITION TABLE owners ON COLUMN phone;
          CREATE TABLE contestants (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);
          CREATE TABLE sink (phone BIGINT NOT NULL PRIMARY KEY, state VARCHAR(2) NOT NULL, contestant INTEGER NOT NULL);
-         PARTITION TABLE sink ON COLUMN phone;",
+         PARTITION TABLE sink ON COLUMN phone;
+         CREATE INDEX sink_contestant ON sink (contestant, state);
+         CREATE VIEW sink_by_state (state, contestant, votes) AS
+           SELECT state, contestant, COUNT(*) FROM sink GROUP BY state, contestant;",
     )
     .expect("schema");
     s.execute_sql("INSERT INTO contestants VALUES (1, 'Edwina'), (2, 'Kristofer'), (3, 'Jessie'), (4, 'Alana')")
@@ -32,25 +46,114 @@ fn loaded() -> Session {
         s.execute_sql(&format!("INSERT INTO votes VALUES {}", values.join(",")))
             .expect("votes");
     }
+    s.execute_sql("INSERT INTO owners SELECT phone, 'owner' || state FROM votes")
+        .expect("owners");
     s
+}
+
+fn point_and_insert(c: &mut Criterion, s: &mut Session) {
+    let mut k = 0i64;
+    c.bench_function("point select by primary key, 100k rows (SQL text, plan cache)", |b| {
+        b.iter(|| {
+            k = (k + 7919) % ROWS;
+            s.execute_sql(&format!("SELECT state FROM votes WHERE phone = {}", 5_550_000_000 + k))
+                .expect("select")
+        })
+    });
+    let point = s.prepare("SELECT state FROM votes WHERE phone = ?").expect("prepare");
+    c.bench_function("point select by primary key, 100k rows (prepared)", |b| {
+        b.iter(|| {
+            k = (k + 7919) % ROWS;
+            s.execute_prepared(&point, &[Value::Integer(5_550_000_000 + k)])
+                .expect("select")
+        })
+    });
+    let mut next = 9_000_000_000i64;
+    c.bench_function("insert one row, table with 2 indexes and a view (SQL text)", |b| {
+        b.iter(|| {
+            next += 1;
+            s.execute_sql(&format!("INSERT INTO sink VALUES ({next}, 'MA', {})", next % 6))
+                .expect("insert")
+        })
+    });
+    let insert = s.prepare("INSERT INTO sink VALUES (?, ?, ?)").expect("prepare");
+    c.bench_function("insert one row, table with 2 indexes and a view (prepared)", |b| {
+        b.iter(|| {
+            next += 1;
+            s.execute_prepared(
+                &insert,
+                &[Value::Integer(next), Value::str("NY"), Value::Integer(next % 6)],
+            )
+            .expect("insert")
+        })
+    });
+}
+
+fn reads(c: &mut Criterion, s: &mut Session) {
+    c.bench_function("join 100k x 100k rows on the primary key, then GROUP BY", |b| {
+        b.iter(|| {
+            s.execute_sql(black_box(
+                "SELECT o.name, COUNT(*) FROM votes v JOIN owners o ON v.phone = o.phone GROUP BY o.name",
+            ))
+            .expect("join")
+        })
+    });
+    c.bench_function("hash join 100k x 4 with aggregate", |b| {
+        b.iter(|| {
+            s.execute_sql(black_box(
+                "SELECT c.name, COUNT(*) FROM votes v JOIN contestants c ON v.contestant = c.id GROUP BY c.name",
+            ))
+            .expect("join")
+        })
+    });
+    c.bench_function("order by primary key limit 10, 100k rows (index walk)", |b| {
+        b.iter(|| {
+            s.execute_sql(black_box("SELECT phone FROM votes ORDER BY phone DESC LIMIT 10"))
+                .expect("top")
+        })
+    });
+    c.bench_function("range on primary key, 100 of 100k rows", |b| {
+        b.iter(|| {
+            s.execute_sql(black_box(
+                "SELECT COUNT(*) FROM votes WHERE phone >= 5550050000 AND phone < 5550050100",
+            ))
+            .expect("range")
+        })
+    });
+}
+
+/// 1 048 576 rows: 1024 inserted, then doubled ten times by INSERT ... SELECT.
+fn million(c: &mut Criterion) {
+    let mut s = session();
+    s.execute_sql(
+        "CREATE TABLE big (id BIGINT NOT NULL, state VARCHAR(2) NOT NULL, contestant INTEGER NOT NULL);
+         PARTITION TABLE big ON COLUMN id;",
+    )
+    .expect("schema");
+    let values: Vec<String> = (0..1024).map(|n| format!("({n}, 'S{}', {})", n % 50, n % 6)).collect();
+    s.execute_sql(&format!("INSERT INTO big VALUES {}", values.join(",")))
+        .expect("seed");
+    for step in 0..10 {
+        let shift = 1024i64 << step;
+        s.execute_sql(&format!(
+            "INSERT INTO big SELECT id + {shift}, state, contestant FROM big"
+        ))
+        .expect("double");
+    }
+    c.bench_function("GROUP BY over 1M rows (two-phase)", |b| {
+        b.iter(|| {
+            s.execute_sql(black_box(
+                "SELECT contestant, state, COUNT(*) FROM big GROUP BY contestant, state",
+            ))
+            .expect("group by")
+        })
+    });
 }
 
 fn benches(c: &mut Criterion) {
     let mut s = loaded();
-    let mut next = 9_000_000_000i64;
-    c.bench_function("insert one row (partitioned, primary key, SQL text)", |b| {
-        b.iter(|| {
-            next += 1;
-            s.execute_sql(&format!("INSERT INTO sink VALUES ({next}, 'MA', 1)"))
-                .expect("insert")
-        })
-    });
-    c.bench_function("point select by primary key (full scan, no index yet)", |b| {
-        b.iter(|| {
-            s.execute_sql(black_box("SELECT state FROM votes WHERE phone = 5550004242"))
-                .expect("select")
-        })
-    });
+    point_and_insert(c, &mut s);
+    reads(c, &mut s);
     // A point-shaped statement on a 4-row table, so that parse + bind dominate: the plan
     // cache turns the bind into a lookup of the parameterized text.
     for (name, cache) in [("plan cache on", true), ("plan cache off", false)] {
@@ -67,29 +170,8 @@ fn benches(c: &mut Criterion) {
             },
         );
     }
-    s.set_plan_cache(true);
-    c.bench_function("group by over 100k rows (two-phase)", |b| {
-        b.iter(|| {
-            s.execute_sql(black_box(
-                "SELECT contestant, state, COUNT(*) FROM votes GROUP BY contestant, state",
-            ))
-            .expect("group by")
-        })
-    });
-    c.bench_function("hash join 100k x 4 with aggregate", |b| {
-        b.iter(|| {
-            s.execute_sql(black_box(
-                "SELECT c.name, COUNT(*) FROM votes v JOIN contestants c ON v.contestant = c.id GROUP BY c.name",
-            ))
-            .expect("join")
-        })
-    });
-    c.bench_function("order by limit 10 over 100k rows (per-partition top-k)", |b| {
-        b.iter(|| {
-            s.execute_sql(black_box("SELECT phone FROM votes ORDER BY phone DESC LIMIT 10"))
-                .expect("top")
-        })
-    });
+    drop(s);
+    million(c);
 }
 
 criterion_group! {

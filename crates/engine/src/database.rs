@@ -25,6 +25,17 @@ impl Default for Config {
     }
 }
 
+/// One table's storage figures (see [`Database::storage_stats`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    pub database: String,
+    pub table: String,
+    /// Rows stored, over all partitions (each copy of a replicated table's rows counts).
+    pub rows: usize,
+    /// Bytes of the row arenas: records, out-of-line slots, bookkeeping; not indexes.
+    pub arena_bytes: usize,
+}
+
 pub(crate) struct State {
     pub catalog: Arc<Catalog>,
     pub partitions: Vec<Partition>,
@@ -104,6 +115,26 @@ impl Database {
     /// Hits, misses and entries of the plan cache shared by this database's sessions.
     pub fn plan_cache_stats(&self) -> PlanCacheStats {
         self.lock().plan_cache.stats()
+    }
+
+    /// Row counts and arena bytes of every table (views included), summed over partitions
+    /// (every copy of a replicated table counts).
+    pub fn storage_stats(&self) -> Vec<TableStats> {
+        let state = self.lock();
+        let mut out = Vec::new();
+        for (db, ns) in &state.catalog.databases {
+            for t in ns.tables.values() {
+                let stored = state.partitions.iter().filter_map(|p| p.table(t.id));
+                let (rows, arena_bytes) = stored.fold((0, 0), |(r, b), s| (r + s.len(), b + s.arena_bytes()));
+                out.push(TableStats {
+                    database: db.clone(),
+                    table: t.name.clone(),
+                    rows,
+                    arena_bytes,
+                });
+            }
+        }
+        out
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -26,7 +26,7 @@ mod prepare;
 mod prepared;
 mod session;
 
-pub use database::{Config, Database};
+pub use database::{Config, Database, TableStats};
 pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};
 pub use prepared::PreparedStatement;
 pub use session::Session;
