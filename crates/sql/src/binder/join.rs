@@ -183,7 +183,7 @@ fn join_with(left: Plan, left_rows: f64, rel: Relation, keys: Vec<(Expr, Expr)>,
         && !keys.is_empty()
         && left_rows * 4.0 < rel.rows
         && !keys.iter().any(|(l, r)| l.has_subquery() || r.has_subquery())
-        && let Some((index, probe)) = crate::planner::index_for_join(table, &keys)
+        && let Some((index, probe)) = crate::planner::index_for_join(table, filter.as_ref(), &keys)
     {
         let on = right_keys_as_condition(on, &keys, left.width());
         return Plan::IndexJoin {

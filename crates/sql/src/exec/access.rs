@@ -41,29 +41,34 @@ pub(super) fn pin_target(
     let (Some(pin), Some(col)) = (pin, table.partition_column) else {
         return Ok(None);
     };
-    let v = eval(
+    // A pin that fails to evaluate reads every partition: the filter then reports the
+    // error, or not (no rows, or a conjunct before it is false), as an unpinned scan does.
+    let Ok(v) = eval(
         pin,
         &Env {
             row: &[],
             parent: outer,
         },
         ctx,
-    )?;
-    let ty = table.columns.get(col).map_or(DataType::Null, |c| c.ty);
-    let key = match (&v, ty.is_integer()) {
-        (Value::Null, _) => return Ok(Some(None)),
-        (Value::Integer(_), true) | (Value::Varchar(_), false) | (Value::Varbinary(_), false) => v,
-        (Value::Decimal(d), true) => match d.to_i64_exact() {
-            Some(i) => Value::Integer(i),
-            None => return Ok(None),
-        },
-        (Value::Float(f), true) if f.fract() == 0.0 && f.abs() < 9.0e18 => Value::Integer(*f as i64),
-        _ => return Ok(None),
+    ) else {
+        return Ok(None);
     };
-    let count = ctx.partitions.len();
-    Ok(Some(Some(
-        partition_of(&key, ctx.hashinator).min(count.saturating_sub(1)),
-    )))
+    let ty = table.columns.get(col).map_or(DataType::Null, |c| c.ty);
+    Ok(placement(ty, &v)
+        .map(|key| key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)))))
+}
+
+/// The partition-column value that a value equal to it would be stored as, for hashing:
+/// `Some(None)` when no row can hold an equal value (NULL), `None` when it cannot be placed
+/// (a fraction or a string probed against an integer column: every partition is read).
+fn placement(ty: DataType, v: &Value) -> Option<Option<Value>> {
+    Some(Some(match (v, ty.is_integer()) {
+        (Value::Null, _) => return Some(None),
+        (Value::Integer(_), true) | (Value::Varchar(_), false) | (Value::Varbinary(_), false) => v.clone(),
+        (Value::Decimal(d), true) => Value::Integer(d.to_i64_exact()?),
+        (Value::Float(f), true) if f.fract() == 0.0 && f.abs() < 9.0e18 => Value::Integer(*f as i64),
+        _ => return None,
+    }))
 }
 
 /// Reads a table: the visible partitions (one, if pinned), each through `access`.
@@ -232,12 +237,15 @@ impl Walk {
     }
 }
 
-/// Evaluates an index scan's probes; `None` when a value's class does not fit its key
-/// expression (the caller walks the arena instead).
+/// Evaluates an index scan's probes; `None` when the arena must be walked instead: a
+/// probe fails to evaluate (the filter then reports the error, or not, as it would without
+/// the index), a value's class does not fit its key expression, or an equality cannot be
+/// answered exactly by the index (see [`Probe`]).
 fn index_walk(table: &TableDef, ix: &IndexScan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Option<Walk>> {
     let Some(key) = table.uniques.get(ix.index) else {
         return internal(format!("index {} of table {} is missing", ix.index, table.name));
     };
+    let hash = key.storage_spec().method == voltrs_storage::IndexMethod::Hash;
     let env = Env {
         row: &[],
         parent: outer,
@@ -251,20 +259,28 @@ fn index_walk(table: &TableDef, ix: &IndexScan, ctx: &ExecContext, outer: Option
         empty: false,
     };
     for (i, e) in ix.eq.iter().enumerate() {
-        let v = eval(e, &env, ctx)?;
+        let Ok(v) = eval(e, &env, ctx) else { return Ok(None) };
         match fits(key_ty(i), &v) {
             None => walk.empty = true,
             Some(false) => return Ok(None),
-            Some(true) => walk.eq.push(v),
+            Some(true) => match equality_probe(key_ty(i), v, hash) {
+                Probe::Key(v) => walk.eq.push(v),
+                Probe::Nothing => walk.empty = true,
+                Probe::Walk => return Ok(None),
+            },
         }
     }
     let next = key_ty(ix.eq.len());
     for e in &ix.any_of {
-        let v = eval(e, &env, ctx)?;
+        let Ok(v) = eval(e, &env, ctx) else { return Ok(None) };
         match fits(next, &v) {
             None => {}
             Some(false) => return Ok(None),
-            Some(true) => walk.any_of.push(v),
+            Some(true) => match equality_probe(next, v, hash) {
+                Probe::Key(v) => walk.any_of.push(v),
+                Probe::Nothing => {}
+                Probe::Walk => return Ok(None),
+            },
         }
     }
     if !ix.any_of.is_empty() {
@@ -274,7 +290,7 @@ fn index_walk(table: &TableDef, ix: &IndexScan, ctx: &ExecContext, outer: Option
     }
     for (bound, slot) in [(&ix.lo, &mut walk.lo), (&ix.hi, &mut walk.hi)] {
         if let Some((e, inclusive)) = bound {
-            let v = eval(e, &env, ctx)?;
+            let Ok(v) = eval(e, &env, ctx) else { return Ok(None) };
             match fits(next, &v) {
                 None => walk.empty = true,
                 Some(false) => return Ok(None),
@@ -283,6 +299,60 @@ fn index_walk(table: &TableDef, ix: &IndexScan, ctx: &ExecContext, outer: Option
         }
     }
     Ok(Some(walk))
+}
+
+/// How an equality probe finds its keys.
+enum Probe {
+    /// Look this value up: every key equal to the probe equals it, hashes like it and
+    /// sorts next to it.
+    Key(Value),
+    /// No key can equal the probe (a fraction probed against integer keys).
+    Nothing,
+    /// Several non-adjacent keys may equal the probe: walk the arena.
+    Walk,
+}
+
+/// An equality probe against keys of type `ty`, in the keys' own class when they differ.
+///
+/// Numbers of different classes compare equal across classes, but not every such pair
+/// hashes alike (`Value`'s hash treats a DECIMAL whose nearest double is integral, or an
+/// integer above 9.2e18, differently from the equal FLOAT), so a hash index is probed with a
+/// value of the key's class. A FLOAT probe against DECIMAL keys compares through the nearest
+/// double, so many DECIMAL keys can equal it, and in a multi-column key they are not
+/// adjacent to the probe's position in the tree: the arena is walked instead.
+fn equality_probe(ty: DataType, v: Value, hash: bool) -> Probe {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    match (v, ty) {
+        (Value::Float(_), DataType::Decimal) => Probe::Walk,
+        (v, _) if !hash => Probe::Key(v),
+        (Value::Float(f), t) if t.is_integer() => {
+            if f.is_nan() || f.fract() != 0.0 {
+                // No integer equals a fraction, an infinity or NaN.
+                Probe::Nothing
+            } else if (-TWO_63..TWO_63).contains(&f) {
+                Probe::Key(Value::Integer(f as i64))
+            } else {
+                // Integers near 2^63 round to it: several may equal the probe.
+                Probe::Walk
+            }
+        }
+        (Value::Decimal(d), t) if t.is_integer() => match d.to_i64_exact() {
+            Some(i) => Probe::Key(Value::Integer(i)),
+            None => Probe::Nothing,
+        },
+        (Value::Integer(i), DataType::Float) => {
+            let g = i as f64;
+            if (-TWO_63..TWO_63).contains(&g) && g as i64 != i {
+                // The nearest double is another integer: no FLOAT equals `i` exactly.
+                Probe::Nothing
+            } else {
+                Probe::Key(Value::Float(g))
+            }
+        }
+        (Value::Decimal(d), DataType::Float) => Probe::Key(Value::Float(d.to_f64())),
+        (Value::Integer(i), DataType::Decimal) => Probe::Key(Value::Decimal(voltrs_storage::Decimal::from_i64(i))),
+        (v, _) => Probe::Key(v),
+    }
 }
 
 /// Whether a probe value can be compared with index keys of type `ty` by the index's
@@ -322,6 +392,11 @@ pub(super) fn index_join(
             .take(keys.len())
             .position(|e| matches!(e.kind, crate::expr::ExprKind::Column(c) if c == pc))
     });
+    let hash = key.storage_spec().method == voltrs_storage::IndexMethod::Hash;
+    let pin_ty = table
+        .partition_column
+        .and_then(|pc| table.columns.get(pc))
+        .map_or(DataType::Null, |c| c.ty);
     let parts = visible(table, ctx);
     let mut ticker = Ticker::new(ctx);
     let mut out = Vec::new();
@@ -332,32 +407,52 @@ pub(super) fn index_join(
             parent: outer,
         };
         let mut probe = Vec::with_capacity(keys.len());
-        let mut fit = true;
+        // `Some(false)`: no row can match; `None`: walk every row (the join condition
+        // decides, see `equality_probe`).
+        let mut fit = Some(true);
+        let mut targets = None;
         for (i, k) in keys.iter().enumerate() {
             let v = eval(k, &env, ctx)?;
-            match fits(key.exprs.get(i).map_or(DataType::Null, |e| e.ty), &v) {
-                Some(true) => probe.push(v),
-                _ => fit = false,
+            let ty = key.exprs.get(i).map_or(DataType::Null, |e| e.ty);
+            if pin_at == Some(i) && ctx.local.is_none() {
+                // Place the probe as the row holding an equal value was placed.
+                targets = match placement(pin_ty, &v) {
+                    Some(Some(k)) => Some(vec![
+                        partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)),
+                    ]),
+                    Some(None) => Some(Vec::new()),
+                    None => None,
+                };
+            }
+            match fits(ty, &v) {
+                Some(true) => match equality_probe(ty, v, hash) {
+                    Probe::Key(v) => probe.push(v),
+                    Probe::Nothing => fit = Some(false),
+                    Probe::Walk => {
+                        if fit == Some(true) {
+                            fit = None;
+                        }
+                    }
+                },
+                _ => fit = Some(false),
             }
         }
         let mut matched = false;
-        if fit {
-            let targets = match pin_at {
-                Some(i) if ctx.local.is_none() => {
-                    vec![partition_of(&probe[i], ctx.hashinator).min(ctx.partitions.len().saturating_sub(1))]
-                }
-                _ => parts.clone(),
-            };
-            for p in targets {
+        if fit != Some(false) {
+            for p in targets.unwrap_or_else(|| parts.clone()) {
                 let t = stored(table, p, ctx.partitions)?;
                 let Some(ix) = t.indexes.get(index) else {
                     return internal(format!("index {index} of table {} is missing", table.name));
                 };
                 ids.clear();
-                ix.scan(&probe, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
-                    ids.push(id);
-                    true
-                });
+                if fit.is_some() {
+                    ix.scan(&probe, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
+                        ids.push(id);
+                        true
+                    });
+                } else {
+                    ids.extend(t.scan().map(|(id, _)| id));
+                }
                 for id in &ids {
                     ticker.tick()?;
                     let Some(row) = t.get(*id) else { continue };

@@ -71,14 +71,39 @@ fn implied(predicate: &Expr, conjuncts: &[Expr]) -> bool {
     parts.iter().all(|p| conjuncts.iter().any(|c| same(c, p)))
 }
 
+/// Whether every row that passes the filter `conjuncts` has a non-NULL value for the key
+/// expression `e`, so that an index over it holds the row (storage does not enter a key
+/// with a NULL in any component): a NOT NULL column, or an expression that a conjunct
+/// compares, lists in IN or says IS NOT NULL (each is only TRUE for a non-NULL value).
+fn never_null(e: &Expr, table: &TableDef, conjuncts: &[Expr]) -> bool {
+    if let ExprKind::Column(c) = e.kind
+        && table.columns.get(c).is_some_and(|col| !col.nullable)
+    {
+        return true;
+    }
+    conjuncts.iter().any(|c| match &c.kind {
+        ExprKind::Binary { op, left, right } if op.is_comparison() => same(left, e) || same(right, e),
+        ExprKind::InList {
+            expr, negated: false, ..
+        } => same(expr, e),
+        ExprKind::IsNull { expr, negated: true } => same(expr, e),
+        _ => false,
+    })
+}
+
 /// Whether a value of type `a` is compared with keys of type `b` in the index's order.
 fn comparable(a: voltrs_storage::DataType, b: voltrs_storage::DataType) -> bool {
     (a.is_numeric() && b.is_numeric()) || std::mem::discriminant(&a) == std::mem::discriminant(&b)
 }
 
 /// The best walk of index `i` for these conjuncts and its score (higher is better).
-fn match_index(i: usize, key: &UniqueKey, conjuncts: &[Expr]) -> Option<(IndexScan, u32)> {
+fn match_index(i: usize, table: &TableDef, key: &UniqueKey, conjuncts: &[Expr]) -> Option<(IndexScan, u32)> {
     if key.predicate.as_ref().is_some_and(|p| !implied(p, conjuncts)) {
+        return None;
+    }
+    // A row with a NULL anywhere in its key is not in the index: the key expressions must be
+    // non-NULL in every row the filter accepts (those constrained below are).
+    if !key.exprs.iter().all(|k| never_null(k, table, conjuncts)) {
         return None;
     }
     let hash = key.storage_spec().method == IndexMethod::Hash;
@@ -116,7 +141,8 @@ fn match_index(i: usize, key: &UniqueKey, conjuncts: &[Expr]) -> Option<(IndexSc
     let next = &key.exprs[scan.eq.len()];
     let mut score = scan.eq.len() as u32 * 10;
     if let Some(list) = conjuncts.iter().find_map(|c| in_list(c, next))
-        && list.iter().all(|v| comparable(v.ty, next.ty))
+        // A NULL in the list matches nothing (the walk skips it) and does not stop the index.
+        && list.iter().all(|v| v.ty == voltrs_storage::DataType::Null || comparable(v.ty, next.ty))
     {
         scan.any_of = list.to_vec();
         score += 8;
@@ -158,7 +184,7 @@ pub(crate) fn choose_access(plan: &mut Plan) -> f64 {
         .uniques
         .iter()
         .enumerate()
-        .filter_map(|(i, k)| match_index(i, k, &conjuncts))
+        .filter_map(|(i, k)| match_index(i, table, k, &conjuncts))
         .max_by_key(|(scan, score)| (*score, std::cmp::Reverse(scan.index)));
     match best {
         Some((scan, score)) => {
@@ -184,10 +210,19 @@ fn partition_pin(table: &TableDef, conjuncts: &[Expr]) -> Option<Expr> {
     })
 }
 
-/// For a join of a plan with a plain scan of `table` on `keys` (left expression, right
-/// expression over the table's row): an index whose leading key expressions are all
-/// equated, as (index, left expressions in key order).
-pub(crate) fn index_for_join(table: &TableDef, keys: &[(Expr, Expr)]) -> Option<(usize, Vec<Expr>)> {
+/// For a join of a plan with a plain scan of `table` (filtered by `filter`) on `keys` (left
+/// expression, right expression over the table's row): an index whose leading key
+/// expressions are all equated, and whose other key expressions are never NULL in a row the
+/// join can return, as (index, left expressions in key order).
+pub(crate) fn index_for_join(
+    table: &TableDef,
+    filter: Option<&Expr>,
+    keys: &[(Expr, Expr)],
+) -> Option<(usize, Vec<Expr>)> {
+    let mut conjuncts = Vec::new();
+    if let Some(f) = filter {
+        f.clone().into_conjuncts(&mut conjuncts);
+    }
     let mut best: Option<(usize, Vec<Expr>, u32)> = None;
     for (i, key) in table.uniques.iter().enumerate() {
         if key.predicate.is_some() {
@@ -201,7 +236,12 @@ pub(crate) fn index_for_join(table: &TableDef, keys: &[(Expr, Expr)]) -> Option<
             }
         }
         let full = probe.len() == key.exprs.len();
-        if probe.is_empty() || (!full && key.storage_spec().method == IndexMethod::Hash) {
+        if probe.is_empty()
+            || (!full && key.storage_spec().method == IndexMethod::Hash)
+            || !key.exprs[probe.len()..]
+                .iter()
+                .all(|k| never_null(k, table, &conjuncts))
+        {
             continue;
         }
         let score = if full && key.kind.is_unique() {

@@ -1,7 +1,7 @@
 //! ORDER BY ... LIMIT through an ordered index: each partition walks the index in key order
 //! and stops after LIMIT rows that pass the filter; the Sort above merges those few rows.
 
-use super::same;
+use super::{never_null, same};
 use crate::expr::{Expr, ExprKind};
 use crate::plan::{Access, IndexScan, Plan};
 use voltrs_storage::IndexMethod;
@@ -43,7 +43,16 @@ pub(crate) fn order_by_index(plan: &mut Plan) {
             _ => return,
         }
     }
-    let Plan::Scan { table, access, .. } = node else { return };
+    let Plan::Scan {
+        table, access, filter, ..
+    } = node
+    else {
+        return;
+    };
+    let mut conjuncts = Vec::new();
+    if let Some(f) = filter {
+        f.clone().into_conjuncts(&mut conjuncts);
+    }
     let not_null =
         |e: &Expr| matches!(e.kind, ExprKind::Column(c) if table.columns.get(c).is_some_and(|col| !col.nullable));
     if !wanted.iter().all(not_null) {
@@ -55,6 +64,9 @@ pub(crate) fn order_by_index(plan: &mut Plan) {
                 && k.storage_spec().method == IndexMethod::Tree
                 && k.exprs.len() >= from + wanted.len()
                 && wanted.iter().zip(&k.exprs[from..]).all(|(w, e)| same(w, e))
+                // Key expressions after the sort keys hold no NULL in a wanted row, or the
+                // row would be missing from the index (see `never_null`).
+                && k.exprs[from + wanted.len()..].iter().all(|e| never_null(e, table, &conjuncts))
         })
     };
     match access {
