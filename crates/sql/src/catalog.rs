@@ -120,6 +120,7 @@ impl UniqueKey {
         voltrs_storage::IndexSpec {
             unique: self.kind.is_unique(),
             method,
+            integer_key: matches!(self.exprs.as_slice(), [e] if e.ty.is_integer()),
         }
     }
 }

@@ -31,6 +31,9 @@ pub enum IndexMethod {
 pub struct IndexSpec {
     pub unique: bool,
     pub method: IndexMethod,
+    /// The key is one expression of an integer type: an ordered index then keeps plain
+    /// `i64` keys (no allocation per key; see [`crate::index::int_key`]).
+    pub integer_key: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +43,9 @@ pub struct Index {
 
 #[derive(Debug, Clone)]
 enum IndexMap {
+    /// Ordered, one integer key expression (keys always `Value::Integer`).
+    UniqueInt(BTreeMap<i64, RowId>),
+    Int(BTreeSet<(i64, RowId)>),
     UniqueTree(BTreeMap<Key, RowId>),
     UniqueHash(HashMap<Key, RowId, FxBuildHasher>),
     Tree(BTreeSet<(Key, RowId)>),
@@ -53,6 +59,8 @@ pub type RangeEnd<'a> = Bound<&'a Value>;
 impl Index {
     pub fn new(spec: IndexSpec) -> Index {
         let map = match (spec.unique, spec.method) {
+            (true, IndexMethod::Tree) if spec.integer_key => IndexMap::UniqueInt(BTreeMap::new()),
+            (false, IndexMethod::Tree) if spec.integer_key => IndexMap::Int(BTreeSet::new()),
             (true, IndexMethod::Tree) => IndexMap::UniqueTree(BTreeMap::new()),
             (true, IndexMethod::Hash) => IndexMap::UniqueHash(HashMap::default()),
             (false, IndexMethod::Tree) => IndexMap::Tree(BTreeSet::new()),
@@ -62,18 +70,25 @@ impl Index {
     }
 
     pub fn spec(&self) -> IndexSpec {
-        let (unique, method) = match &self.map {
-            IndexMap::UniqueTree(_) => (true, IndexMethod::Tree),
-            IndexMap::UniqueHash(_) => (true, IndexMethod::Hash),
-            IndexMap::Tree(_) => (false, IndexMethod::Tree),
-            IndexMap::Hash(_) => (false, IndexMethod::Hash),
+        let (unique, method, integer_key) = match &self.map {
+            IndexMap::UniqueInt(_) => (true, IndexMethod::Tree, true),
+            IndexMap::Int(_) => (false, IndexMethod::Tree, true),
+            IndexMap::UniqueTree(_) => (true, IndexMethod::Tree, false),
+            IndexMap::UniqueHash(_) => (true, IndexMethod::Hash, false),
+            IndexMap::Tree(_) => (false, IndexMethod::Tree, false),
+            IndexMap::Hash(_) => (false, IndexMethod::Hash, false),
         };
-        IndexSpec { unique, method }
+        IndexSpec {
+            unique,
+            method,
+            integer_key,
+        }
     }
 
     /// The row holding `key` in a unique index (`None` for a non-unique one).
     pub fn get_unique(&self, key: &[Value]) -> Option<RowId> {
         match &self.map {
+            IndexMap::UniqueInt(m) => m.get(&int_key::exact(key)?).copied(),
             IndexMap::UniqueTree(m) => m.get(key).copied(),
             IndexMap::UniqueHash(m) => m.get(key).copied(),
             _ => None,
@@ -84,6 +99,16 @@ impl Index {
     /// entry is replaced.
     pub fn insert(&mut self, key: Key, id: RowId) {
         match &mut self.map {
+            IndexMap::UniqueInt(m) => {
+                if let Some(k) = int_key::exact(&key) {
+                    m.insert(k, id);
+                }
+            }
+            IndexMap::Int(s) => {
+                if let Some(k) = int_key::exact(&key) {
+                    s.insert((k, id));
+                }
+            }
             IndexMap::UniqueTree(m) => {
                 m.insert(key, id);
             }
@@ -105,6 +130,18 @@ impl Index {
     /// Removes the entry of `key` for row `id`, if present.
     pub fn remove(&mut self, key: &[Value], id: RowId) {
         match &mut self.map {
+            IndexMap::UniqueInt(m) => {
+                if let Some(k) = int_key::exact(key)
+                    && m.get(&k) == Some(&id)
+                {
+                    m.remove(&k);
+                }
+            }
+            IndexMap::Int(s) => {
+                if let Some(k) = int_key::exact(key) {
+                    s.remove(&(k, id));
+                }
+            }
             IndexMap::UniqueTree(m) => {
                 if m.get(key) == Some(&id) {
                     m.remove(key);
@@ -133,6 +170,8 @@ impl Index {
 
     pub fn clear(&mut self) {
         match &mut self.map {
+            IndexMap::UniqueInt(m) => m.clear(),
+            IndexMap::Int(s) => s.clear(),
             IndexMap::UniqueTree(m) => m.clear(),
             IndexMap::UniqueHash(m) => m.clear(),
             IndexMap::Tree(s) => s.clear(),
@@ -143,7 +182,13 @@ impl Index {
     /// Rows whose whole key equals `key`, in row-id order, appended to `out`.
     pub fn lookup(&self, key: &[Value], out: &mut Vec<RowId>) {
         match &self.map {
-            IndexMap::UniqueTree(_) | IndexMap::UniqueHash(_) => out.extend(self.get_unique(key)),
+            IndexMap::UniqueInt(_) | IndexMap::UniqueTree(_) | IndexMap::UniqueHash(_) => {
+                out.extend(self.get_unique(key))
+            }
+            IndexMap::Int(_) => self.scan(key, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
+                out.push(id);
+                true
+            }),
             IndexMap::Hash(m) => {
                 if let Some(ids) = m.get(key) {
                     out.extend_from_slice(ids);
@@ -162,6 +207,10 @@ impl Index {
     /// the caller filters rows with the full predicate. On a hash index only a whole-key
     /// equality (no range) finds rows.
     pub fn scan(&self, prefix: &[Value], lo: RangeEnd, hi: RangeEnd, desc: bool, visit: &mut dyn FnMut(RowId) -> bool) {
+        if matches!(self.map, IndexMap::UniqueInt(_) | IndexMap::Int(_)) {
+            int_key::scan(self, prefix, lo, hi, desc, visit);
+            return;
+        }
         if matches!(self.map, IndexMap::UniqueHash(_) | IndexMap::Hash(_)) {
             if lo == Bound::Unbounded && hi == Bound::Unbounded {
                 let mut ids = Vec::new();
@@ -260,12 +309,35 @@ impl Index {
                 };
                 Box::new(s.range((pair(from), pair(to))).map(|(k, id)| (&**k, *id)))
             }
-            IndexMap::UniqueHash(_) | IndexMap::Hash(_) => Box::new(std::iter::empty()),
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+
+    /// Integer-keyed entries between two bounds, in key order.
+    fn int_entries<'s>(&'s self, lo: Bound<i64>, hi: Bound<i64>) -> Box<dyn DoubleEndedIterator<Item = RowId> + 's> {
+        match &self.map {
+            IndexMap::UniqueInt(m) => Box::new(m.range((lo, hi)).map(|(_, id)| *id)),
+            IndexMap::Int(s) => {
+                let lo = match lo {
+                    Bound::Included(k) => Bound::Included((k, RowId::MIN)),
+                    Bound::Excluded(k) => Bound::Excluded((k, RowId::MAX)),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                let hi = match hi {
+                    Bound::Included(k) => Bound::Included((k, RowId::MAX)),
+                    Bound::Excluded(k) => Bound::Excluded((k, RowId::MIN)),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                Box::new(s.range((lo, hi)).map(|(_, id)| *id))
+            }
+            _ => Box::new(std::iter::empty()),
         }
     }
 
     pub fn len(&self) -> usize {
         match &self.map {
+            IndexMap::UniqueInt(m) => m.len(),
+            IndexMap::Int(s) => s.len(),
             IndexMap::UniqueTree(m) => m.len(),
             IndexMap::UniqueHash(m) => m.len(),
             IndexMap::Tree(s) => s.len(),
@@ -275,6 +347,133 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Integer-keyed ordered indexes: probe values of any numeric class become `i64` bounds
+/// that select exactly the keys the value comparisons would.
+mod int_key {
+    use std::ops::Bound;
+
+    use super::{Index, RangeEnd, RowId};
+    use crate::value::Value;
+
+    /// The key of a one-value key that is an exact integer.
+    pub(super) fn exact(key: &[Value]) -> Option<i64> {
+        match key {
+            [v] => as_exact(v),
+            _ => None,
+        }
+    }
+
+    fn as_exact(v: &Value) -> Option<i64> {
+        match v {
+            Value::Integer(i) => Some(*i),
+            Value::Decimal(d) => d.to_i64_exact(),
+            Value::Float(f) if f.fract() == 0.0 && *f >= -9.2e18 && *f <= 9.2e18 => Some(*f as i64),
+            _ => None,
+        }
+    }
+
+    /// A numeric value as a real number: (floor as i64, whether it is an integer), clamped
+    /// to the i64 range; `None` for NaN or a non-number.
+    fn floor_of(v: &Value) -> Option<(i128, bool)> {
+        match v {
+            Value::Integer(i) => Some((i128::from(*i), true)),
+            Value::Decimal(d) => {
+                let t = d.trunc();
+                let whole = t.to_i64_trunc()?;
+                let exact = t == *d;
+                let floor = if !exact && d.is_negative() {
+                    i128::from(whole) - 1
+                } else {
+                    i128::from(whole)
+                };
+                Some((floor, exact))
+            }
+            Value::Float(f) if f.is_nan() => None,
+            Value::Float(f) => {
+                let fl = f.floor();
+                let clamped = fl.clamp(-1.0e19, 1.0e19);
+                Some((clamped as i128, fl == *f))
+            }
+            _ => None,
+        }
+    }
+
+    /// The i64 bound selecting keys `>= v` / `> v` (a lower end); `None`: no key can pass.
+    fn lower(end: RangeEnd) -> Option<Bound<i64>> {
+        let (v, inclusive) = match end {
+            Bound::Unbounded => return Some(Bound::Unbounded),
+            Bound::Included(v) => (v, true),
+            Bound::Excluded(v) => (v, false),
+        };
+        let (floor, exact) = floor_of(v)?;
+        // Smallest integer key that passes.
+        let first = if exact && inclusive { floor } else { floor + 1 };
+        if first > i128::from(i64::MAX) {
+            return None;
+        }
+        Some(if first < i128::from(i64::MIN) {
+            Bound::Unbounded
+        } else {
+            Bound::Included(first as i64)
+        })
+    }
+
+    /// The i64 bound selecting keys `<= v` / `< v` (an upper end); `None`: no key can pass.
+    fn upper(end: RangeEnd) -> Option<Bound<i64>> {
+        let (v, inclusive) = match end {
+            Bound::Unbounded => return Some(Bound::Unbounded),
+            Bound::Included(v) => (v, true),
+            Bound::Excluded(v) => (v, false),
+        };
+        let (floor, exact) = floor_of(v)?;
+        // Largest integer key that passes.
+        let last = if exact && !inclusive { floor - 1 } else { floor };
+        if last < i128::from(i64::MIN) {
+            return None;
+        }
+        Some(if last > i128::from(i64::MAX) {
+            Bound::Unbounded
+        } else {
+            Bound::Included(last as i64)
+        })
+    }
+
+    pub(super) fn scan(
+        ix: &Index,
+        prefix: &[Value],
+        lo: RangeEnd,
+        hi: RangeEnd,
+        desc: bool,
+        visit: &mut dyn FnMut(RowId) -> bool,
+    ) {
+        let bounds = match prefix {
+            [] => lower(lo).zip(upper(hi)),
+            [v] => as_exact(v).map(|k| (Bound::Included(k), Bound::Included(k))),
+            _ => None,
+        };
+        let Some((lo, hi)) = bounds else { return };
+        if let (Bound::Included(a), Bound::Included(b)) = (lo, hi)
+            && a > b
+        {
+            return;
+        }
+        let ids = ix.int_entries(lo, hi);
+        if desc {
+            for id in ids.rev() {
+                if !visit(id) {
+                    return;
+                }
+            }
+        } else {
+            for id in ids {
+                if !visit(id) {
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -124,22 +124,19 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
-/// Consistent with `Eq`: numbers equal across classes hash alike.
+/// Consistent with `Eq`: numbers equal across classes hash alike. Every number hashes as
+/// its nearest double (integers and decimals correctly rounded), because every equality
+/// between classes implies equal nearest doubles: INTEGER = FLOAT compares in doubles and
+/// then exactly, DECIMAL = FLOAT compares the decimal's nearest double, and INTEGER = DECIMAL
+/// is exact. Distinct large integers may share a hash; that costs a probe, never a row.
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self {
             Value::Null => 0u8.hash(state),
             Value::Boolean(b) => b.hash(state),
-            Value::Integer(i) => hash_number(*i as f64, Some(*i), state),
-            Value::Float(f) => {
-                let exact = if f.fract() == 0.0 && *f >= -9.2e18 && *f <= 9.2e18 {
-                    Some(*f as i64)
-                } else {
-                    None
-                };
-                hash_number(*f, exact, state)
-            }
-            Value::Decimal(d) => hash_number(d.to_f64(), d.to_i64_exact(), state),
+            Value::Integer(i) => hash_number(*i as f64, state),
+            Value::Float(f) => hash_number(*f, state),
+            Value::Decimal(d) => hash_number(d.to_f64(), state),
             Value::Timestamp(t) => t.hash(state),
             Value::Varchar(s) => s.hash(state),
             Value::Varbinary(b) => b.hash(state),
@@ -147,10 +144,9 @@ impl Hash for Value {
     }
 }
 
-fn hash_number<H: Hasher>(f: f64, exact: Option<i64>, state: &mut H) {
+fn hash_number<H: Hasher>(f: f64, state: &mut H) {
     2u8.hash(state);
-    match exact {
-        Some(i) => i.hash(state),
-        None => f.to_bits().hash(state),
-    }
+    // -0.0 equals 0.0.
+    let bits = if f == 0.0 { 0 } else { f.to_bits() };
+    bits.hash(state);
 }

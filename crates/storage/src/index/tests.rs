@@ -60,7 +60,7 @@ proptest! {
         p in 0i64..6, lo in 0i64..6, hi in 0i64..6,
         lo_kind in 0u8..3, hi_kind in 0u8..3, desc in any::<bool>(),
     ) {
-        let mut ix = Index::new(IndexSpec { unique, method: IndexMethod::Tree });
+        let mut ix = Index::new(IndexSpec { unique, method: IndexMethod::Tree, integer_key: false });
         let mut rows: Vec<(Key, RowId)> = Vec::new();
         for (i, (a, b)) in pairs.into_iter().enumerate() {
             let k = key(a, b);
@@ -89,6 +89,7 @@ fn hash_indexes_answer_whole_key_equality() {
         let mut ix = Index::new(IndexSpec {
             unique,
             method: IndexMethod::Hash,
+            integer_key: false,
         });
         ix.insert(key(1, 2), 7);
         if !unique {
@@ -113,8 +114,62 @@ fn numbers_of_different_classes_find_each_other() {
     let mut ix = Index::new(IndexSpec {
         unique: true,
         method: IndexMethod::Hash,
+        integer_key: false,
     });
     ix.insert(vec![Value::Integer(5)].into_boxed_slice(), 1);
     let probe = [Value::Decimal(crate::Decimal::parse("5.0").unwrap())];
     assert_eq!(ix.get_unique(&probe), Some(1));
+}
+
+/// A probe value of any numeric class: an integer, a half (as DECIMAL) or a float.
+fn probe(n: i64, class: u8) -> Value {
+    match class % 3 {
+        0 => Value::Integer(n),
+        1 => Value::Decimal(crate::Decimal::parse(&format!("{n}.5")).unwrap()),
+        _ => Value::Float(n as f64 - 0.25),
+    }
+}
+
+proptest! {
+    #[test]
+    fn integer_key_scans_match_brute_force(
+        keys in proptest::collection::vec(-8i64..8, 0..60),
+        unique in any::<bool>(),
+        eq in proptest::option::of((-8i64..8, 0u8..3)),
+        lo in -9i64..9, hi in -9i64..9, lo_class in 0u8..3, hi_class in 0u8..3,
+        lo_kind in 0u8..3, hi_kind in 0u8..3, desc in any::<bool>(),
+    ) {
+        let spec = IndexSpec { unique, method: IndexMethod::Tree, integer_key: true };
+        let mut ix = Index::new(spec);
+        let mut rows: Vec<(Key, RowId)> = Vec::new();
+        for (i, k) in keys.into_iter().enumerate() {
+            let key: Key = vec![Value::Integer(k)].into_boxed_slice();
+            if unique && rows.iter().any(|(r, _)| *r == key) {
+                continue;
+            }
+            ix.insert(key.clone(), i as RowId);
+            rows.push((key, i as RowId));
+        }
+        let mut kept = Vec::new();
+        for (n, (k, id)) in rows.into_iter().enumerate() {
+            if n % 4 == 3 { ix.remove(&k, id) } else { kept.push((k, id)) }
+        }
+        prop_assert_eq!(ix.len(), kept.len());
+        match eq {
+            Some((v, class)) => {
+                let p = [probe(v, class)];
+                let mut want: Vec<RowId> = kept.iter().filter(|(k, _)| k[0] == p[0]).map(|(_, id)| *id).collect();
+                want.sort();
+                let mut got = Vec::new();
+                ix.lookup(&p, &mut got);
+                prop_assert_eq!(&got, &want);
+                prop_assert_eq!(ix.get_unique(&p).is_some(), unique && !want.is_empty());
+            }
+            None => {
+                let (lo, hi) = (probe(lo, lo_class), probe(hi, hi_class));
+                let (lo_b, hi_b) = (bound(lo_kind, &lo), bound(hi_kind, &hi));
+                prop_assert_eq!(scan_all(&ix, &[], lo_b, hi_b, desc), expected(&kept, &[], lo_b, hi_b, desc));
+            }
+        }
+    }
 }
