@@ -4,16 +4,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use voltrs_sql::apply::{WriteInputs, apply_write};
-use voltrs_sql::binder::Bound;
-use voltrs_sql::exec::{ExecContext, execute};
 use voltrs_sql::functions::FuncContext;
 use voltrs_sql::parser::{Statement, parse_script};
 use voltrs_storage::{DataType, Value};
 
 use crate::plan_cache::CachedPlan;
 use crate::prepare::{Context, bind_as_written, coerce_explicit};
-use crate::{Error, Outcome, ResultTable, Session};
+use crate::{Error, Outcome, Session};
 
 /// A statement bound against one catalog version; its `?` / `$n` markers take values at
 /// each run.
@@ -84,24 +81,6 @@ impl Session {
         let now = state.next_unique();
         let func = FuncContext { now, seed: now as u64 };
         let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
-        match &stmt.plan.bound {
-            Bound::Query { plan, columns } => {
-                let ctx = ExecContext::new(&state.partitions, &state.hashinator, &values, func, deadline);
-                let rows = execute(plan, &ctx, None)?;
-                Ok(Outcome::Rows(ResultTable {
-                    columns: columns.clone(),
-                    rows,
-                }))
-            }
-            Bound::Write(w) => {
-                let inputs = WriteInputs {
-                    hashinator: &state.hashinator,
-                    params: &values,
-                    func,
-                    deadline,
-                };
-                Ok(Outcome::Modified(apply_write(w, &mut state.partitions, &inputs)?))
-            }
-        }
+        crate::session::run_bound(state, &stmt.plan.bound, &values, func, deadline)
     }
 }

@@ -161,7 +161,15 @@ impl Session {
         }
         let ns = catalog.database(&self.database).cloned().unwrap_or_default();
         match stmt {
-            Statement::Explain(inner) => {
+            Statement::Explain(_)
+            | Statement::Query(_)
+            | Statement::Insert { .. }
+            | Statement::Update(_)
+            | Statement::Delete(_) => {
+                let explained = match stmt {
+                    Statement::Explain(inner) => Some(inner.as_ref()),
+                    _ => None,
+                };
                 let mut cx = crate::prepare::Context {
                     state,
                     catalog: &catalog,
@@ -169,39 +177,11 @@ impl Session {
                     database: &self.database,
                     cache: self.plan_cache && cacheable,
                 };
-                let (prepared, _) = crate::prepare::prepare(&mut cx, inner, markers, params)?;
-                let lines = match &prepared.bound {
-                    Bound::Query { plan, .. } => explain(Some(plan), None),
-                    Bound::Write(w) => explain(None, Some(w)),
-                };
-                Ok(Outcome::Rows(ResultTable {
-                    columns: vec![ResultColumn {
-                        name: "EXECUTION_PLAN".into(),
-                        ty: voltrs_storage::DataType::VARCHAR_MAX,
-                    }],
-                    rows: lines.into_iter().map(|l| vec![Value::str(&l)]).collect(),
-                }))
-            }
-            Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_) => {
-                let mut cx = crate::prepare::Context {
-                    state,
-                    catalog: &catalog,
-                    ns: &ns,
-                    database: &self.database,
-                    cache: self.plan_cache && cacheable,
-                };
-                let (prepared, values) = crate::prepare::prepare(&mut cx, stmt, markers, params)?;
-                match &prepared.bound {
-                    Bound::Query { plan, columns } => {
-                        let ctx = ExecContext::new(&state.partitions, &state.hashinator, &values, func, deadline);
-                        let rows = execute(plan, &ctx, None)?;
-                        Ok(Outcome::Rows(ResultTable {
-                            columns: columns.clone(),
-                            rows,
-                        }))
-                    }
-                    Bound::Write(w) => self.write(state, w, &values, func, deadline),
+                let (prepared, values) = crate::prepare::prepare(&mut cx, explained.unwrap_or(stmt), markers, params)?;
+                if explained.is_some() {
+                    return Ok(explain_outcome(&prepared.bound));
                 }
+                run_bound(state, &prepared.bound, &values, func, deadline)
             }
             Statement::Truncate { table } => {
                 let t = ns.table(table)?.clone();
@@ -247,22 +227,48 @@ impl Session {
             }
         }
     }
+}
 
-    fn write(
-        &self,
-        state: &mut State,
-        w: &voltrs_sql::binder::BoundWrite,
-        params: &[Value],
-        func: FuncContext,
-        deadline: Option<(Instant, u64)>,
-    ) -> Result<Outcome, Error> {
-        let inputs = WriteInputs {
-            hashinator: &state.hashinator,
-            params,
-            func,
-            deadline,
-        };
-        let n = apply_write(w, &mut state.partitions, &inputs)?;
-        Ok(Outcome::Modified(n))
+/// The plan of a bound statement as EXPLAIN's result: one row per line.
+fn explain_outcome(bound: &Bound) -> Outcome {
+    let lines = match bound {
+        Bound::Query { plan, .. } => explain(Some(plan), None),
+        Bound::Write(w) => explain(None, Some(w)),
+    };
+    Outcome::Rows(ResultTable {
+        columns: vec![ResultColumn {
+            name: "EXECUTION_PLAN".into(),
+            ty: voltrs_storage::DataType::VARCHAR_MAX,
+        }],
+        rows: lines.into_iter().map(|l| vec![Value::str(&l)]).collect(),
+    })
+}
+
+/// Runs a bound query or write with its parameter values.
+pub(crate) fn run_bound(
+    state: &mut State,
+    bound: &Bound,
+    values: &[Value],
+    func: FuncContext,
+    deadline: Option<(Instant, u64)>,
+) -> Result<Outcome, Error> {
+    match bound {
+        Bound::Query { plan, columns } => {
+            let ctx = ExecContext::new(&state.partitions, &state.hashinator, values, func, deadline);
+            let rows = execute(plan, &ctx, None)?;
+            Ok(Outcome::Rows(ResultTable {
+                columns: columns.clone(),
+                rows,
+            }))
+        }
+        Bound::Write(w) => {
+            let inputs = WriteInputs {
+                hashinator: &state.hashinator,
+                params: values,
+                func,
+                deadline,
+            };
+            Ok(Outcome::Modified(apply_write(w, &mut state.partitions, &inputs)?))
+        }
     }
 }

@@ -7,7 +7,6 @@ use voltrs_wire::Hashinator;
 use crate::catalog::{ColumnDef, DefaultValue, TableDef, UniqueKey};
 use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval};
-use crate::functions::FuncContext;
 
 /// The partition a partition-column value belongs to (NULL goes to partition 0).
 pub fn partition_of(value: &Value, h: &Hashinator) -> usize {
@@ -48,14 +47,7 @@ pub fn unique_key(u: &UniqueKey, row: &[Value]) -> Result<Option<Box<[Value]>>> 
         return Ok(Some(key.into_boxed_slice()));
     }
     // Index expressions are deterministic functions of the row: no tables, parameters or clock.
-    static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
-    let ctx = ExecContext::new(
-        &[],
-        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        &[],
-        FuncContext { now: 0, seed: 0 },
-        None,
-    );
+    let ctx = ExecContext::row_only();
     let env = Env { row, parent: None };
     if let Some(p) = &u.predicate
         && !matches!(eval(p, &env, &ctx)?, Value::Boolean(true))

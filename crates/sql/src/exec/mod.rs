@@ -54,6 +54,21 @@ pub struct ExecContext<'a> {
     pub local: Option<usize>,
 }
 
+impl ExecContext<'static> {
+    /// A context for expressions that read only the row in front of them (index keys,
+    /// view groups): no tables, no parameters, a fixed clock.
+    pub fn row_only() -> ExecContext<'static> {
+        static NO_ROUTING: std::sync::OnceLock<Hashinator> = std::sync::OnceLock::new();
+        ExecContext::new(
+            &[],
+            NO_ROUTING.get_or_init(|| Hashinator::new(1)),
+            &[],
+            FuncContext { now: 0, seed: 0 },
+            None,
+        )
+    }
+}
+
 impl<'a> ExecContext<'a> {
     /// A context for one statement over all partitions.
     pub fn new(
