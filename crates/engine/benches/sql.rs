@@ -126,7 +126,7 @@ fn reads(c: &mut Criterion, s: &mut Session) {
 fn million(c: &mut Criterion) {
     let mut s = session();
     s.execute_sql(
-        "CREATE TABLE big (id BIGINT NOT NULL, state VARCHAR(2) NOT NULL, contestant INTEGER NOT NULL);
+        "CREATE TABLE big (id BIGINT NOT NULL, state VARCHAR(3) NOT NULL, contestant INTEGER NOT NULL);
          PARTITION TABLE big ON COLUMN id;",
     )
     .expect("schema");

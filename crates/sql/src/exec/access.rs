@@ -152,25 +152,40 @@ fn for_each_match(
             Some(e) => constant_count(e, "LIMIT", ctx, outer)?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             None => None,
         };
-        let ids = walk.row_ids(stored, ix)?;
+        if limit == Some(0) {
+            return Ok(());
+        }
+        // Rows are read while the index is walked, so a LIMIT stops the walk itself.
         let mut taken = 0usize;
         let mut row = Vec::new();
-        for id in ids {
-            if limit.is_some_and(|n| taken >= n) {
-                break;
-            }
+        let mut failed = None;
+        walk.visit(stored, ix, &mut |id| {
             row.clear();
             if !stored.read_into(id, &mut row) {
-                continue;
+                return true;
             }
-            if keep(&row, ticker)? {
-                taken += 1;
-                if !emit(id, &row)? {
-                    break;
+            let step = keep(&row, ticker).and_then(|k| {
+                if k {
+                    emit(id, &row).map(|go| (true, go))
+                } else {
+                    Ok((false, true))
+                }
+            });
+            match step {
+                Ok((kept, go)) => {
+                    taken += usize::from(kept);
+                    go && limit.is_none_or(|n| taken < n)
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
                 }
             }
-        }
-        return Ok(());
+        })?;
+        return match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
     }
     stored.for_each(|id, row| Ok(!keep(row, ticker)? || emit(id, row)?))
 }
@@ -197,12 +212,10 @@ struct Walk {
 }
 
 impl Walk {
-    /// Row ids in index order. Ids are collected first (an ordered walk with a limit stops
-    /// reading rows early in the caller, never the index walk: that stays simple).
-    fn row_ids(&self, t: &Table, ix: &IndexScan) -> Result<Vec<voltrs_storage::RowId>> {
-        let mut ids = Vec::new();
+    /// Calls `push` with row ids in index order until it returns false.
+    fn visit(&self, t: &Table, ix: &IndexScan, push: &mut dyn FnMut(RowId) -> bool) -> Result<()> {
         if self.empty {
-            return Ok(ids);
+            return Ok(());
         }
         let Some(index) = t.indexes.get(ix.index) else {
             return internal(format!("index {} is missing", ix.index));
@@ -215,25 +228,28 @@ impl Walk {
             }
         };
         let (lo, hi) = (bound(&self.lo), bound(&self.hi));
-        let mut push = |id| {
-            ids.push(id);
-            true
-        };
         if self.any_of.is_empty() {
-            index.scan(&self.eq, lo.as_ref(), hi.as_ref(), ix.desc, &mut push);
+            index.scan(&self.eq, lo.as_ref(), hi.as_ref(), ix.desc, push);
         } else {
             let mut probes: Vec<&Value> = self.any_of.iter().collect();
             if ix.desc {
                 probes.reverse();
             }
             let mut prefix = self.eq.clone();
+            let mut more = true;
             for v in probes {
                 prefix.push(v.clone());
-                index.scan(&prefix, Bound::Unbounded, Bound::Unbounded, ix.desc, &mut push);
+                index.scan(&prefix, Bound::Unbounded, Bound::Unbounded, ix.desc, &mut |id| {
+                    more = push(id);
+                    more
+                });
                 prefix.pop();
+                if !more {
+                    break;
+                }
             }
         }
-        Ok(ids)
+        Ok(())
     }
 }
 
