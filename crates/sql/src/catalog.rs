@@ -86,8 +86,8 @@ impl UniqueKind {
 
 #[derive(Debug, Clone)]
 pub struct UniqueKey {
-    /// The constraint or index name; a name containing `HASH` makes a hash index (VoltDB's
-    /// naming rule), any other an ordered tree.
+    /// The constraint or index name; a name the user gave that contains `HASH` makes a hash
+    /// index (VoltDB's naming rule), any other an ordered tree.
     pub name: String,
     pub kind: UniqueKind,
     /// Key expressions over the table's row (plain columns for constraints).
@@ -112,7 +112,9 @@ pub struct IndexDef {
 impl UniqueKey {
     /// How the storage keeps this index.
     pub fn storage_spec(&self) -> voltrs_storage::IndexSpec {
-        let method = if self.name.contains("HASH") {
+        // VoltDB's rule reads the name the user gave; generated constraint names (which
+        // embed table and column names) never make a hash index.
+        let method = if self.name.contains("HASH") && !self.name.starts_with("VOLTDB_AUTOGEN_") {
             voltrs_storage::IndexMethod::Hash
         } else {
             voltrs_storage::IndexMethod::Tree

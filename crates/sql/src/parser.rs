@@ -342,6 +342,11 @@ fn parse_tokens(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
         sqlparser::tokenizer::Span::new(end, end),
     ));
     match (w(0), w(1)) {
+        ("EXPLAIN", "ANALYZE") | ("EXPLAIN", "ANALYSE") | ("EXPLAIN", "VERBOSE") => Err(Error::Syntax {
+            message: format!("EXPLAIN {} is not supported: use EXPLAIN <statement>", w(1)),
+            line: 1,
+            column: 1,
+        }),
         ("EXPLAIN", _) => {
             let at = tokens.iter().position(|t| !is_blank(&t.token)).unwrap_or(0);
             let mut rest = tokens.split_off(at + 1);

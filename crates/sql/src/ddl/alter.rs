@@ -107,7 +107,12 @@ pub fn alter_table(cat: &mut Catalog, db: &str, at: &AlterTable, ctx: &mut DdlCo
                         .filter(|i| i.table == tname && i.unique.is_none() && i.exprs.iter().any(|e| uses_column(e, c)))
                         .map(|i| i.name.clone()),
                 )
-                .collect();
+                .fold(Vec::new(), |mut names, n| {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                    names
+                });
             if !users.is_empty() && !cascade {
                 return invalid(format!(
                     "column \"{name}\" of table \"{tname}\" is used by {}; use CASCADE to drop them too",

@@ -330,10 +330,10 @@ enum Probe {
 
 /// An equality probe against keys of type `ty`, in the keys' own class when they differ.
 ///
-/// Numbers of different classes compare equal across classes, but not every such pair
-/// hashes alike (`Value`'s hash treats a DECIMAL whose nearest double is integral, or an
-/// integer above 9.2e18, differently from the equal FLOAT), so a hash index is probed with a
-/// value of the key's class. A FLOAT probe against DECIMAL keys compares through the nearest
+/// Numbers of different classes compare equal across classes and hash alike (by their
+/// nearest double), but a hash index is still probed with a value of the key's class: the
+/// conversion also decides when no key can match, and keeps the probe independent of how
+/// `Value` hashes. A FLOAT probe against DECIMAL keys compares through the nearest
 /// double, so many DECIMAL keys can equal it, and in a multi-column key they are not
 /// adjacent to the probe's position in the tree: the arena is walked instead.
 fn equality_probe(ty: DataType, v: Value, hash: bool) -> Probe {

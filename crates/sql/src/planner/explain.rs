@@ -146,7 +146,7 @@ fn node(plan: &Plan, depth: usize, out: &mut Vec<String>) {
             node(input, depth + 1, out);
         }
         Plan::Aggregate { input, group_by, aggs } => {
-            let two_phase = matches!(input.as_ref(), Plan::Scan { table, .. } if table.is_partitioned())
+            let two_phase = matches!(input.as_ref(), Plan::Scan { table, pin: None, .. } if table.is_partitioned())
                 && aggs.iter().all(|a| !a.distinct);
             let g: Vec<String> = group_by.iter().map(|e| expr(e, &[])).collect();
             let mut text = format!("AGGREGATE {} function(s)", aggs.len());
