@@ -150,6 +150,65 @@ fn million(c: &mut Criterion) {
     });
 }
 
+/// A view's MAX after its extreme row leaves: `DELETE` of the current MAX row of a group
+/// (10 groups over 100k rows, 2 partitions) in a view `GROUP BY grp ... MAX(val)`, with an
+/// index on (grp, val), which the recomputation reads from the end of the group's range,
+/// and without one (a scan of the partition). Only the DELETE is timed; the row goes back
+/// untimed after each one.
+fn view_max_delete(c: &mut Criterion) {
+    for (table, index) in [("mx_ix", true), ("mx_scan", false)] {
+        let mut s = session();
+        s.execute_sql(&format!(
+            "CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, grp INTEGER NOT NULL, val BIGINT NOT NULL);
+             PARTITION TABLE {table} ON COLUMN id;"
+        ))
+        .expect("schema");
+        if index {
+            s.execute_sql(&format!("CREATE INDEX {table}_grp_val ON {table} (grp, val)"))
+                .expect("index");
+        }
+        for chunk in 0..(ROWS / 1000) {
+            let values: Vec<String> = (0..1000)
+                .map(|i| {
+                    let n = chunk * 1000 + i;
+                    format!("({n}, {}, {n})", n % 10)
+                })
+                .collect();
+            s.execute_sql(&format!("INSERT INTO {table} VALUES {}", values.join(",")))
+                .expect("rows");
+        }
+        s.execute_sql(&format!(
+            "CREATE VIEW {table}_v (grp, n, hi) AS SELECT grp, COUNT(*), MAX(val) FROM {table} GROUP BY grp"
+        ))
+        .expect("view");
+        let how = if index {
+            "index on (group, value)"
+        } else {
+            "no index: scan"
+        };
+        let mut g = 0i64;
+        c.bench_function(
+            &format!("view MAX after deleting the max row, 100k rows ({how})"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut spent = std::time::Duration::ZERO;
+                    for _ in 0..iters {
+                        g = (g + 1) % 10;
+                        let id = ROWS - 10 + g;
+                        let start = std::time::Instant::now();
+                        s.execute_sql(black_box(&format!("DELETE FROM {table} WHERE id = {id}")))
+                            .expect("delete");
+                        spent += start.elapsed();
+                        s.execute_sql(&format!("INSERT INTO {table} VALUES ({id}, {g}, {id})"))
+                            .expect("reinsert");
+                    }
+                    spent
+                })
+            },
+        );
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let mut s = loaded();
     point_and_insert(c, &mut s);
@@ -172,6 +231,7 @@ fn benches(c: &mut Criterion) {
     }
     drop(s);
     million(c);
+    view_max_delete(c);
 }
 
 criterion_group! {

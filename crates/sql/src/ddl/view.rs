@@ -117,6 +117,8 @@ pub fn create_view(cat: &mut Catalog, db: &str, cv: &CreateView, ctx: &mut DdlCo
                 id: s.id,
                 name: s.name.clone(),
                 width: s.columns.len(),
+                uniques: s.uniques.clone(),
+                not_null: s.columns.iter().map(|c| !c.nullable).collect(),
             })
             .collect(),
         filter: bound.filter,

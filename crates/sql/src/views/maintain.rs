@@ -6,8 +6,8 @@
 //! leaving and its entering, as if it were absent).
 //!
 //! 1. The changed row is joined with the other sources' rows of the same partition and
-//!    filtered (a nested loop over the other sources; an index on the join columns would
-//!    serve here once the planner has index lookups).
+//!    filtered ([`super::join`]: a nested loop that probes an index of the next source on
+//!    the join columns where one fits, and scans it otherwise).
 //! 2. The joined rows are folded into one delta per group.
 //! 3. Each delta is applied to the group's view row, found through the view's unique key on
 //!    the group columns (a key with a NULL in it is not in that map, so such groups are found
@@ -15,7 +15,9 @@
 //!    `COUNT(*)` reaches zero (a view without GROUP BY keeps its one row, with COUNTs 0 and
 //!    the other aggregates NULL, as VoltDB does), and recomputes the group from the sources
 //!    when MIN / MAX lose their extreme value or a SUM drops to zero (it may have to become
-//!    NULL). Every change goes through the `Writer`, so a failing statement undoes it.
+//!    NULL): through an index of a single source where one fits ([`super::group_index`]),
+//!    else by scanning the partition. Every change goes through the `Writer`, so a failing
+//!    statement undoes it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -23,12 +25,13 @@ use std::sync::{Arc, OnceLock};
 use voltrs_storage::{Partition, Row, RowId, Value};
 use voltrs_wire::Hashinator;
 
-use super::{GROUP_KEY, ViewDef};
+use super::join::{JoinInput, joined, passes};
+use super::{GROUP_KEY, ViewDef, group_index};
 use crate::apply::{Writer, check_row};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval};
-use crate::expr::{BinOp, Expr};
+use crate::expr::BinOp;
 use crate::functions::FuncContext;
 use crate::plan::{AggCall, AggFunc};
 
@@ -75,7 +78,12 @@ pub fn truncated(w: &mut Writer, table: &Arc<TableDef>, p: usize) -> Result<()> 
 pub fn fill(view: &TableDef, def: &ViewDef, partitions: &[Partition]) -> Result<Vec<Vec<Row>>> {
     let mut out = Vec::with_capacity(partitions.len());
     for p in 0..partitions.len() {
-        let groups = with_ctx(|ctx| fold(def, &joined(partitions, def, p, None, None, ctx)?, None, ctx))?;
+        let all = JoinInput {
+            fixed: None,
+            exclude: None,
+            writing: None,
+        };
+        let groups = with_ctx(|ctx| fold(def, &joined(partitions, def, p, &all, ctx)?, None, ctx))?;
         let mut rows = Vec::with_capacity(groups.list.len().max(1));
         if groups.list.is_empty() && def.group_by.is_empty() {
             rows.push(check_row(view, zero_tail(def))?);
@@ -104,7 +112,12 @@ fn maintain(
         return Ok(());
     };
     let deltas = with_ctx(|ctx| {
-        let rows = joined(w.partitions(), def, p, Some((si, row)), None, ctx)?;
+        let input = JoinInput {
+            fixed: Some((si, row)),
+            exclude: None,
+            writing: Some(source.id),
+        };
+        let rows = joined(w.partitions(), def, p, &input, ctx)?;
         fold(def, &rows, None, ctx)
     })?;
     for (key, delta) in deltas.list {
@@ -145,27 +158,26 @@ fn maintain(
                     continue;
                 }
                 let mut new_tail = Vec::with_capacity(tail.len());
-                for ((a, t), d) in def.aggs.iter().zip(&tail).zip(&delta) {
+                let mut redo = Vec::new();
+                for (j, ((a, t), d)) in def.aggs.iter().zip(&tail).zip(&delta).enumerate() {
                     match subtract(a, t, d)? {
                         Some(v) => new_tail.push(v),
-                        None => break,
+                        None => {
+                            redo.push(j);
+                            new_tail.push(Value::Null);
+                        }
                     }
                 }
-                if new_tail.len() < tail.len() {
-                    // An extreme value left, or a SUM reached zero: recompute the group from
-                    // the partition's source rows without the leaving row. (An index on the
-                    // group columns, plus the MIN / MAX argument, would narrow this scan.)
-                    let exclude = Some((si, slot));
-                    let groups = with_ctx(|ctx| {
-                        let rows = joined(w.partitions(), def, p, None, exclude, ctx)?;
-                        fold(def, &rows, Some(&key), ctx)
-                    })?;
-                    new_tail = groups
-                        .list
-                        .into_iter()
-                        .next()
-                        .map(|(_, t)| t)
-                        .unwrap_or_else(|| zero_tail(def));
+                if !redo.is_empty() {
+                    let group = Group {
+                        source,
+                        si,
+                        p,
+                        key: &key,
+                        slot,
+                        count: &count,
+                    };
+                    new_tail = recompute(w, def, &group, new_tail, &redo)?;
                 }
                 let new = check_row(view, key.into_iter().chain(new_tail).collect())?;
                 w.update_many(view, p, vec![(id, new)])?;
@@ -173,6 +185,84 @@ fn maintain(
         }
     }
     Ok(())
+}
+
+/// A group whose aggregates must be recomputed: a row of source `si` left from `slot`.
+struct Group<'a> {
+    source: &'a TableDef,
+    si: usize,
+    p: usize,
+    key: &'a [Value],
+    slot: RowId,
+    /// The group's `COUNT(*)` without the leaving row.
+    count: &'a Value,
+}
+
+/// The group's aggregate columns from the sources, `tail` holding the ones subtraction
+/// kept and `redo` the positions it could not. An extreme value left, or a SUM reached zero
+/// (it may have to become NULL). For a single-table view, in order of preference: each
+/// MIN / MAX read from the end of an index range (group columns, argument); the group's
+/// rows through an index on the group columns (used only if it finds `COUNT(*)` rows); a
+/// scan of the partition.
+fn recompute(w: &Writer, def: &ViewDef, g: &Group, mut tail: Vec<Value>, redo: &[usize]) -> Result<Vec<Value>> {
+    let table = w.partitions().get(g.p).and_then(|part| part.table(g.source.id));
+    if def.sources.len() == 1
+        && let Some(t) = table
+    {
+        let by_index = with_ctx(|ctx| -> Result<Option<Vec<Value>>> {
+            let mut extremes = Vec::with_capacity(redo.len());
+            for &j in redo {
+                let Some(a) = def.aggs.get(j) else { break };
+                match group_index::extreme(t, g.source, def, a, g.key, g.slot, ctx) {
+                    Some(v) => extremes.push((j, v?)),
+                    None => break,
+                }
+            }
+            if extremes.len() == redo.len() {
+                for (j, v) in extremes {
+                    if let Some(t) = tail.get_mut(j) {
+                        *t = v;
+                    }
+                }
+                return Ok(Some(tail.clone()));
+            }
+            let Some(rows) = group_index::group_rows(t, g.source, def, g.key, g.slot) else {
+                return Ok(None);
+            };
+            let all: Vec<usize> = (0..def.filter.len()).collect();
+            let mut kept = Vec::with_capacity(rows.len());
+            for r in rows {
+                if passes(&r, &all, &def.filter, ctx)? {
+                    kept.push(r.into_vec());
+                }
+            }
+            let found = fold(def, &kept, Some(g.key), ctx)?
+                .list
+                .into_iter()
+                .next()
+                .map(|(_, t)| t);
+            // Rows may be missing from the index (see group_index): then scan.
+            Ok(found.filter(|t| t.first() == Some(g.count)))
+        })?;
+        if let Some(t) = by_index {
+            return Ok(t);
+        }
+    }
+    let input = JoinInput {
+        fixed: None,
+        exclude: Some((g.si, g.slot)),
+        writing: Some(g.source.id),
+    };
+    let groups = with_ctx(|ctx| {
+        let rows = joined(w.partitions(), def, g.p, &input, ctx)?;
+        fold(def, &rows, Some(g.key), ctx)
+    })?;
+    Ok(groups
+        .list
+        .into_iter()
+        .next()
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| zero_tail(def)))
 }
 
 /// The aggregate columns of a view row.
@@ -219,79 +309,6 @@ fn with_ctx<R>(f: impl FnOnce(&ExecContext) -> R) -> R {
         None,
     );
     f(&ctx)
-}
-
-/// The joined source rows of partition `p` that pass the view's filter. With `fixed`, source
-/// `i` contributes only the given row; with `exclude`, source `i` skips the given slot.
-/// Each conjunct is checked as soon as the sources it reads are joined.
-fn joined(
-    partitions: &[Partition],
-    def: &ViewDef,
-    p: usize,
-    fixed: Option<(usize, &[Value])>,
-    exclude: Option<(usize, RowId)>,
-    ctx: &ExecContext,
-) -> Result<Vec<Vec<Value>>> {
-    let conjuncts = &def.filter;
-    let last_col = |e: &Expr| {
-        let mut cols = Vec::new();
-        e.columns_used(&mut cols);
-        cols.into_iter().max()
-    };
-    let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
-    let mut width = 0;
-    let mut checked = vec![false; conjuncts.len()];
-    for (i, src) in def.sources.iter().enumerate() {
-        let mut next = Vec::new();
-        let fixed_row = fixed.filter(|(fi, _)| *fi == i).map(|(_, r)| r);
-        let stored: Vec<Box<[Value]>> = match fixed_row {
-            Some(r) => vec![r.into()],
-            None => {
-                let Some(t) = partitions.get(p).and_then(|part| part.table(src.id)) else {
-                    return Err(Error::Invalid(format!(
-                        "internal: view source \"{}\" missing in partition {p}",
-                        src.name
-                    )));
-                };
-                t.scan()
-                    .filter(|(id, _)| exclude != Some((i, *id)))
-                    .map(|(_, r)| r)
-                    .collect()
-            }
-        };
-        width += src.width;
-        let now: Vec<usize> = (0..conjuncts.len())
-            .filter(|&c| !checked[c] && last_col(&conjuncts[c]).is_none_or(|m| m < width))
-            .collect();
-        for prefix in &rows {
-            for r in &stored {
-                let mut row = Vec::with_capacity(width);
-                row.extend_from_slice(prefix);
-                row.extend_from_slice(r);
-                if passes(&row, &now, conjuncts, ctx)? {
-                    next.push(row);
-                }
-            }
-        }
-        for c in now {
-            checked[c] = true;
-        }
-        rows = next;
-        if rows.is_empty() {
-            break;
-        }
-    }
-    Ok(rows)
-}
-
-fn passes(row: &[Value], which: &[usize], conjuncts: &[Expr], ctx: &ExecContext) -> Result<bool> {
-    let env = Env { row, parent: None };
-    for &c in which {
-        if !matches!(eval(&conjuncts[c], &env, ctx)?, Value::Boolean(true)) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Groups in first-seen order: the group key and the aggregate columns.

@@ -24,6 +24,8 @@
 //!    one, each partition holds one *partial* row per group (`ViewDef::partial`), and reads go
 //!    through [`merged_scan`], which re-aggregates the partial rows into one row per group.
 
+mod group_index;
+mod join;
 pub mod maintain;
 
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ use std::sync::Arc;
 
 use voltrs_storage::{DataType, TableId};
 
-use crate::catalog::{Catalog, TableDef};
+use crate::catalog::{Catalog, TableDef, UniqueKey};
 use crate::error::{Result, invalid, name_err};
 use crate::expr::Expr;
 use crate::plan::{AggCall, AggFunc, Plan};
@@ -65,6 +67,11 @@ pub struct ViewSource {
     pub name: String,
     /// Column count of the source.
     pub width: usize,
+    /// The source's indexes as they stand (positions match its storage indexes), kept
+    /// current by [`relink`]; maintenance probes them.
+    pub uniques: Vec<UniqueKey>,
+    /// Per column of the source, whether it is NOT NULL.
+    pub not_null: Vec<bool>,
 }
 
 impl ViewDef {
@@ -106,6 +113,39 @@ pub fn relink(cat: &mut Catalog, db: &str) -> Result<()> {
         return name_err(format!("database \"{db}\" does not exist"));
     };
     let ns = Arc::make_mut(ns);
+    // Views keep a copy of their sources' index definitions: refresh stale ones first.
+    let sources: std::collections::BTreeSet<TableId> = ns
+        .tables
+        .values()
+        .filter_map(|t| t.view.as_ref())
+        .flat_map(|v| v.sources.iter().map(|s| s.id))
+        .collect();
+    let indexes: BTreeMap<TableId, String> = ns
+        .tables
+        .values()
+        .filter(|t| sources.contains(&t.id))
+        .map(|t| (t.id, format!("{:?}", t.uniques)))
+        .collect();
+    let current: BTreeMap<TableId, Vec<UniqueKey>> = ns
+        .tables
+        .values()
+        .filter(|t| indexes.contains_key(&t.id))
+        .map(|t| (t.id, t.uniques.clone()))
+        .collect();
+    for t in ns.tables.values_mut() {
+        let stale = t.view.as_ref().is_some_and(|v| {
+            v.sources
+                .iter()
+                .any(|s| indexes.get(&s.id).is_some_and(|now| *now != format!("{:?}", s.uniques)))
+        });
+        if stale && let Some(v) = Arc::make_mut(t).view.as_mut() {
+            for s in &mut Arc::make_mut(v).sources {
+                if let Some(u) = current.get(&s.id) {
+                    s.uniques = u.clone();
+                }
+            }
+        }
+    }
     let mut deps: BTreeMap<TableId, Vec<Arc<TableDef>>> = BTreeMap::new();
     for t in ns.tables.values() {
         if let Some(v) = &t.view {
