@@ -6,8 +6,13 @@ PARTITION TABLE orders ON COLUMN id;
 CREATE INDEX orders_cust_id ON orders (cust, id);
 CREATE INDEX orders_tag_hash ON orders (tag);
 CREATE INDEX orders_abs ON orders (ABS(amount));
-CREATE INDEX orders_big ON orders (amount) WHERE amount > 50;
 CREATE TABLE region (code INTEGER NOT NULL PRIMARY KEY, name VARCHAR(8));
+-- A partial index: statements on this table keep their literals in the plan cache, so the
+-- predicate can be matched.
+CREATE TABLE payments (id INTEGER NOT NULL PRIMARY KEY, amount FLOAT);
+PARTITION TABLE payments ON COLUMN id;
+CREATE INDEX payments_big ON payments (amount) WHERE amount > 50;
+INSERT INTO payments VALUES (1, 10.0), (2, 60.0), (3, 52.5);
 INSERT INTO orders VALUES
 (1, 1, 'c1', 1.5),
 (2, 2, 'c2', 3.0),
@@ -67,7 +72,9 @@ EXPLAIN SELECT id FROM orders WHERE cust = 3 ORDER BY id DESC LIMIT 2;
 -- hash, expression and partial indexes
 EXPLAIN SELECT id FROM orders WHERE tag = 'c1';
 EXPLAIN SELECT id FROM orders WHERE ABS(amount) = 3;
-EXPLAIN SELECT id FROM orders WHERE amount > 50 AND amount < 55;
+EXPLAIN SELECT id FROM payments WHERE amount > 50 AND amount < 55;
+EXPLAIN SELECT id FROM payments WHERE amount > 40 AND amount < 55;
+EXPLAIN SELECT id FROM payments WHERE id = 2;
 -- no usable index: every partition scanned, merged at the coordinator
 EXPLAIN SELECT id FROM orders WHERE amount < 10;
 EXPLAIN SELECT id FROM orders WHERE tag > 'c1';

@@ -12,10 +12,11 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use voltrs_sql::binder::{Binder, Bound, Stats};
+use voltrs_sql::binder::{Binder, Bound, BoundWrite, Stats};
 use voltrs_sql::catalog::{Catalog, Namespace};
 use voltrs_sql::parameterize::{parameterize, statement_text};
 use voltrs_sql::parser::Statement;
+use voltrs_sql::plan::Plan;
 use voltrs_storage::{DataType, TableId, Value};
 
 use crate::Error;
@@ -123,13 +124,17 @@ pub(crate) fn prepare(
             Some(Entry::Literal) => {}
             _ => {
                 cx.state.plan_cache.miss();
-                if let Ok(plan) = bind(cx, &p.statement, Mode::Auto(&p.params)) {
+                if let Ok(plan) = bind(cx, &p.statement, Mode::Auto(&p.params))
+                    && !reads_partial_index(&plan.bound)
+                {
                     let plan = Arc::new(plan);
                     cx.state.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
                     let v = values(&plan)?;
                     return Ok((plan, v));
                 }
-                // Bound as written below; remember that this shape needs its literals.
+                // Bound as written below; remember that this shape needs its literals (it does
+                // not bind with parameters, or a partial index's predicate may match only its
+                // literals).
                 let plan = Arc::new(bind(cx, stmt, Mode::Explicit)?);
                 cx.state.plan_cache.insert(version, k, Entry::Literal);
                 if let Some(text) = statement_text(stmt) {
@@ -161,6 +166,35 @@ pub(crate) fn prepare(
     };
     let values = coerce_explicit(explicit, &plan.param_types)?;
     Ok((plan, values))
+}
+
+/// Whether a statement's top-level plan reads a table that has a partial index: such a
+/// plan must see the literals, since `WHERE w > 0` implies an index's `w > 0` predicate
+/// while `w > $1` does not.
+fn reads_partial_index(bound: &Bound) -> bool {
+    fn partial(t: &voltrs_sql::catalog::TableDef) -> bool {
+        t.uniques.iter().any(|u| u.predicate.is_some())
+    }
+    fn walk(p: &Plan) -> bool {
+        match p {
+            Plan::Scan { table, .. } => partial(table),
+            Plan::IndexJoin { left, table, .. } => partial(table) || walk(left),
+            Plan::Values { .. } => false,
+            Plan::Filter { input, .. }
+            | Plan::Project { input, .. }
+            | Plan::Aggregate { input, .. }
+            | Plan::Window { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::Distinct { input } => walk(input),
+            Plan::Join { left, right, .. } | Plan::SetOp { left, right, .. } => walk(left) || walk(right),
+        }
+    }
+    match bound {
+        Bound::Query { plan, .. } => walk(plan),
+        Bound::Write(BoundWrite::Insert { source, .. }) => walk(source),
+        Bound::Write(BoundWrite::Update { scan, .. } | BoundWrite::Delete { scan, .. }) => walk(scan),
+    }
 }
 
 fn guard_holds(state: &State, plan: &CachedPlan) -> bool {
