@@ -253,7 +253,16 @@ impl Index {
         // sort above the bound key itself), then everything below the bound key, backwards.
         let (tail, upper): (Vec<RowId>, Option<Key>) = match hi {
             Bound::Unbounded if n == 0 => (Vec::new(), None),
-            Bound::Unbounded => (self.run(&lo_key, prefix, &|k| above_lo(k)), Some(Key::from(&[][..]))),
+            Bound::Unbounded => {
+                // Above every key of the prefix's run except NaN floats and VARBINARY ones
+                // (the highest class): those are collected forward, the rest walked back.
+                let top: Key = prefix
+                    .iter()
+                    .cloned()
+                    .chain([Value::Varbinary(Vec::new().into())])
+                    .collect();
+                (self.run(&top, prefix, &|k| above_lo(k)), Some(top))
+            }
             Bound::Included(v) => {
                 let top = with(v);
                 (self.run(&top, &top, &|k| above_lo(k)), Some(top))
@@ -265,7 +274,7 @@ impl Index {
         }
         let below = match &upper {
             None => Bound::Unbounded,
-            Some(k) if k.is_empty() || *k <= lo_key => return,
+            Some(k) if *k <= lo_key => return,
             Some(k) => Bound::Excluded(k),
         };
         for (key, id) in self.entries(Bound::Included(&lo_key), below).rev() {

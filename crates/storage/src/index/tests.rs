@@ -173,3 +173,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn descending_prefix_walks_keep_varbinary_and_nan_keys() {
+    for unique in [true, false] {
+        let mut ix = Index::new(IndexSpec {
+            unique,
+            method: IndexMethod::Tree,
+            integer_key: false,
+        });
+        let seconds = [
+            Value::bytes(&[]),
+            Value::bytes(&[1]),
+            Value::bytes(&[0, 9]),
+            Value::Float(f64::NAN),
+            Value::Float(2.0),
+            Value::str("z"),
+        ];
+        for (i, v) in seconds.iter().enumerate() {
+            ix.insert(vec![Value::Integer(1), v.clone()].into_boxed_slice(), i as RowId);
+            ix.insert(vec![Value::Integer(2), v.clone()].into_boxed_slice(), 100 + i as RowId);
+        }
+        let prefix = [Value::Integer(1)];
+        let asc = scan_all(&ix, &prefix, Bound::Unbounded, Bound::Unbounded, false);
+        let mut desc = scan_all(&ix, &prefix, Bound::Unbounded, Bound::Unbounded, true);
+        assert_eq!(asc.len(), seconds.len());
+        desc.reverse();
+        assert_eq!(asc, desc, "a descending walk is the ascending one reversed");
+    }
+}
