@@ -19,8 +19,9 @@
 //! order, as multisets otherwise, or the same error. Half the seeds run the indexed database
 //! with the plan cache on (probes are parameters), half with it off (probes are literals).
 
+mod common;
+
 use voltrs_engine::{Config, Database, Error, Outcome, Session};
-use voltrs_storage::text::render;
 
 const INDEXED: &str = "
 CREATE TABLE T (id INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER, c VARCHAR(6), d DECIMAL, f FLOAT, PRIMARY KEY (id));
@@ -388,16 +389,7 @@ fn random_query(rng: &mut Rng) -> (String, bool) {
 fn run(s: &mut Session, sql: &str) -> Result<Vec<String>, Error> {
     let out = s.execute_sql(sql)?;
     Ok(match out.into_iter().last() {
-        Some(Outcome::Rows(t)) => t
-            .rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|v| render(v).unwrap_or_else(|| "NULL".into()))
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect(),
+        Some(Outcome::Rows(t)) => t.rows.iter().map(|r| common::row_text(r)).collect(),
         Some(Outcome::Modified(n)) => vec![n.to_string()],
         Some(other) => vec![format!("{other:?}")],
         None => Vec::new(),

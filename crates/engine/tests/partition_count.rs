@@ -3,8 +3,9 @@
 //! only: a FLOAT sum adds in row order, which follows the placement of rows, so its last
 //! bits may differ (as in VoltDB).
 
+mod common;
+
 use voltrs_engine::{Config, Database, Outcome};
-use voltrs_storage::text::render;
 
 const SCHEMA: &str = "
 CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, customer INTEGER NOT NULL, amount DECIMAL, region VARCHAR(4));
@@ -56,16 +57,7 @@ fn run(partitions: usize) -> Vec<Vec<String>> {
             let Some(Outcome::Rows(t)) = out.into_iter().last() else {
                 panic!("{q}: no rows")
             };
-            let mut rows: Vec<String> = t
-                .rows
-                .iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|v| render(v).unwrap_or_else(|| "NULL".into()))
-                        .collect::<Vec<_>>()
-                        .join("|")
-                })
-                .collect();
+            let mut rows: Vec<String> = t.rows.iter().map(|r| common::row_text(r)).collect();
             if !q.contains("ORDER BY amount DESC") {
                 rows.sort();
             }

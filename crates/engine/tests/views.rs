@@ -4,8 +4,9 @@
 //! query run over the sources. On 1 and several partitions, so partitioned views, views of
 //! partial rows (read merged) and replicated views are all covered.
 
+mod common;
+
 use voltrs_engine::{Config, Database, Outcome, Session};
-use voltrs_storage::text::render;
 
 const SCHEMA: &str = "
 CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, g INTEGER, h VARCHAR(3), x INTEGER, d DECIMAL);
@@ -116,16 +117,7 @@ fn rows(s: &mut Session, sql: &str) -> Vec<String> {
     let Some(Outcome::Rows(t)) = out.into_iter().last() else {
         panic!("{sql}: no rows")
     };
-    let mut v: Vec<String> = t
-        .rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| render(v).unwrap_or_else(|| "NULL".into()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect();
+    let mut v: Vec<String> = t.rows.iter().map(|r| common::row_text(r)).collect();
     v.sort();
     v
 }
