@@ -114,7 +114,7 @@ pub fn matching_rows(plan: &Plan, p: usize, ctx: &ExecContext) -> Result<Vec<(Ro
 
 /// Calls `emit` with each row of partition `p` that the scan selects, in access order,
 /// until it returns false (or the index walk's limit is reached).
-fn for_each_match(
+pub(super) fn for_each_match(
     plan: &Plan,
     p: usize,
     ctx: &ExecContext,

@@ -1,6 +1,8 @@
 //! Grouped aggregation, and the accumulators shared with window functions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use voltrs_storage::{DataType, Decimal, Value};
 
@@ -43,10 +45,12 @@ pub(super) fn two_phase(
     let mut total = Groups::new(group_by, aggs);
     let mut ticker = Ticker::new(ctx);
     for p in super::access::visible(table, ctx) {
-        let mut rows = Vec::new();
-        super::access::scan_partition(scan, p, ctx, outer, &mut ticker, &mut rows)?;
+        // The fragment folds each row as the scan reads it: no row is copied out.
         let mut partial = Groups::new(group_by, aggs);
-        partial.accumulate(&rows, group_by, aggs, ctx, outer)?;
+        super::access::for_each_match(scan, p, ctx, outer, &mut ticker, &mut |_, row| {
+            partial.accumulate_row(row, group_by, aggs, ctx, outer)?;
+            Ok(true)
+        })?;
         total.merge(partial, aggs)?;
     }
     total.finish(aggs).map(Some)
@@ -54,8 +58,10 @@ pub(super) fn two_phase(
 
 /// Groups in first-seen order with their accumulators.
 struct Groups {
-    index: HashMap<Vec<Value>, usize>,
+    index: FxHashMap<Vec<Value>, usize>,
     groups: Vec<(Vec<Value>, Vec<Acc>)>,
+    /// Scratch space for the current row's key.
+    key: Vec<Value>,
 }
 
 impl Groups {
@@ -65,8 +71,9 @@ impl Groups {
             groups.push((Vec::new(), aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
         }
         Groups {
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             groups,
+            key: Vec::new(),
         }
     }
 
@@ -121,38 +128,54 @@ impl Groups {
         outer: Option<&Env>,
     ) -> Result<()> {
         let mut ticker = Ticker::new(ctx);
-        let index = &mut self.index;
-        let groups = &mut self.groups;
         for row in rows {
             ticker.tick()?;
-            let env = Env { row, parent: outer };
-            let gi = if group_by.is_empty() {
-                0
-            } else {
-                let key = group_by
-                    .iter()
-                    .map(|e| eval(e, &env, ctx))
-                    .collect::<Result<Vec<Value>>>()?;
-                match index.get(&key) {
-                    Some(&gi) => gi,
-                    None => {
-                        let gi = groups.len();
-                        index.insert(key.clone(), gi);
-                        groups.push((key, aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
-                        gi
-                    }
+            self.accumulate_row(row, group_by, aggs, ctx, outer)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one input row to its group.
+    fn accumulate_row(
+        &mut self,
+        row: &[Value],
+        group_by: &[crate::expr::Expr],
+        aggs: &[AggCall],
+        ctx: &ExecContext,
+        outer: Option<&Env>,
+    ) -> Result<()> {
+        let env = Env { row, parent: outer };
+        let gi = if group_by.is_empty() {
+            0
+        } else {
+            // The key is built in a reused buffer and copied only for a new group.
+            let mut key = std::mem::take(&mut self.key);
+            key.clear();
+            for e in group_by {
+                key.push(eval(e, &env, ctx)?);
+            }
+            let gi = match self.index.get(key.as_slice()) {
+                Some(&gi) => gi,
+                None => {
+                    let gi = self.groups.len();
+                    self.index.insert(key.clone(), gi);
+                    self.groups
+                        .push((key.clone(), aggs.iter().map(|a| Acc::new(a.func, a.distinct)).collect()));
+                    gi
                 }
             };
-            let Some((_, accs)) = groups.get_mut(gi) else {
-                return internal("aggregate group index out of range");
+            self.key = key;
+            gi
+        };
+        let Some((_, accs)) = self.groups.get_mut(gi) else {
+            return internal("aggregate group index out of range");
+        };
+        for (acc, call) in accs.iter_mut().zip(aggs) {
+            let arg = match &call.arg {
+                Some(e) => Some(eval(e, &env, ctx)?),
+                None => None,
             };
-            for (acc, call) in accs.iter_mut().zip(aggs) {
-                let arg = match &call.arg {
-                    Some(e) => Some(eval(e, &env, ctx)?),
-                    None => None,
-                };
-                acc.add(arg.as_ref())?;
-            }
+            acc.add(arg.as_ref())?;
         }
         Ok(())
     }
