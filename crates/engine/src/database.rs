@@ -57,8 +57,18 @@ impl State {
     }
 }
 
+/// The planner sees row counts rounded up to a power of two, so a plan (its join order, and
+/// with it the order of unordered rows) changes only when a table doubles or halves, and a
+/// cached join plan stays valid while the tables it read keep their rounded counts.
 impl voltrs_sql::binder::Stats for State {
     fn row_count(&self, table: TableId) -> usize {
+        self.exact_row_count(table).next_power_of_two()
+    }
+}
+
+impl State {
+    /// The rows of a table (one copy of a replicated one).
+    fn exact_row_count(&self, table: TableId) -> usize {
         let replicated = self.catalog.all_tables().any(|t| t.id == table && !t.is_partitioned());
         if replicated {
             self.partitions

@@ -207,3 +207,35 @@ fn parameter_errors_are_clear() {
     let e = err(s.execute_with_params("SELECT * FROM t WHERE id = $99999", &[]));
     assert!(e.contains("out of range"), "{e}");
 }
+
+#[test]
+fn a_join_plan_survives_writes_until_a_table_doubles() {
+    let db = Database::open(Config { partitions: 2 }).expect("open");
+    let mut s = db.session();
+    s.execute_sql(
+        "CREATE TABLE a (id INTEGER NOT NULL PRIMARY KEY, b INTEGER); CREATE TABLE b (id INTEGER NOT NULL PRIMARY KEY);
+         INSERT INTO a VALUES (1, 1), (2, 2), (3, 3), (4, 4), (5, 5); INSERT INTO b VALUES (1), (2), (3);",
+    )
+    .expect("setup");
+    let join = "SELECT a.id FROM a JOIN b ON a.b = b.id ORDER BY a.id";
+    rows(&mut s, join);
+    // 5 -> 6 rows: the same power of two (8), so the cached join plan is reused.
+    s.execute_sql("INSERT INTO a VALUES (6, 1)").expect("insert");
+    let before = db.plan_cache_stats();
+    assert_eq!(rows(&mut s, join).len(), 4);
+    assert_eq!(
+        db.plan_cache_stats().hits,
+        before.hits + 1,
+        "a small write keeps the join plan"
+    );
+    // 6 -> 9 rows crosses 8: the plan is bound again.
+    s.execute_sql("INSERT INTO a VALUES (7, 2), (8, 3), (9, 9)")
+        .expect("insert");
+    let before = db.plan_cache_stats();
+    assert_eq!(rows(&mut s, join).len(), 6);
+    assert_eq!(
+        db.plan_cache_stats().misses,
+        before.misses + 1,
+        "a doubled table re-plans"
+    );
+}
