@@ -4,7 +4,7 @@
 //! right input order (plus its NULL-padded row for LEFT/FULL when unmatched), then the
 //! unmatched right rows in input order for RIGHT/FULL.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use voltrs_storage::Value;
 
@@ -111,7 +111,7 @@ fn build(
     outer: Option<&Env>,
     ticker: &mut Ticker,
 ) -> Result<HashMap<Vec<Value>, Vec<usize>>> {
-    let mut map: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
+    let mut map: HashMap<Vec<Value>, Vec<usize>> = HashMap::default();
     for (i, row) in rows.iter().enumerate() {
         ticker.tick()?;
         let env = Env { row, parent: outer };

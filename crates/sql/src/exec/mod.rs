@@ -9,7 +9,7 @@
 //! each (joins, aggregation, window functions, sorting, set operations).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -258,7 +258,8 @@ fn constant_count(expr: &Expr, what: &str, ctx: &ExecContext, outer: Option<&Env
 /// Keeps the first occurrence of every row, in input order.
 fn distinct(rows: Vec<Row>) -> Vec<Row> {
     let keep: Vec<bool> = {
-        let mut seen: HashSet<&[Value]> = HashSet::with_capacity(rows.len());
+        let mut seen: rustc_hash::FxHashSet<&[Value]> = rustc_hash::FxHashSet::default();
+        seen.reserve(rows.len());
         rows.iter().map(|r| seen.insert(r.as_slice())).collect()
     };
     rows.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect()

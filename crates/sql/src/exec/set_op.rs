@@ -2,7 +2,7 @@
 //! are equal by Value's `Eq` (so NULL matches NULL). Output follows the left input's order,
 //! then (for UNION) the right's.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use voltrs_storage::Value;
 
@@ -25,7 +25,7 @@ pub(super) fn set_op(op: SetOpKind, all: bool, left: Vec<Row>, right: Vec<Row>) 
             let keep_present = op == SetOpKind::Intersect;
             let keep: Vec<bool> = {
                 let right_set: HashSet<&[Value]> = right.iter().map(Vec::as_slice).collect();
-                let mut emitted: HashSet<&[Value]> = HashSet::new();
+                let mut emitted: HashSet<&[Value]> = HashSet::default();
                 left.iter()
                     .map(|r| right_set.contains(r.as_slice()) == keep_present && emitted.insert(r.as_slice()))
                     .collect()
@@ -35,7 +35,7 @@ pub(super) fn set_op(op: SetOpKind, all: bool, left: Vec<Row>, right: Vec<Row>) 
         (SetOpKind::Intersect, true) | (SetOpKind::Except, true) => {
             let intersect = op == SetOpKind::Intersect;
             let keep: Vec<bool> = {
-                let mut counts: HashMap<&[Value], usize> = HashMap::new();
+                let mut counts: HashMap<&[Value], usize> = HashMap::default();
                 for r in &right {
                     *counts.entry(r.as_slice()).or_default() += 1;
                 }

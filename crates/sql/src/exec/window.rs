@@ -5,7 +5,7 @@
 //! running value up to and including the current row's peers. Without one, every row of the
 //! partition is a peer, so the frame is the whole partition. Rows come out in input order.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use voltrs_storage::Value;
 
@@ -46,7 +46,7 @@ fn compute(
     ticker: &mut Ticker,
 ) -> Result<Vec<Value>> {
     // Partition the rows (partitions in order of first appearance) and compute order keys.
-    let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
+    let mut index: HashMap<Vec<Value>, usize> = HashMap::default();
     let mut partitions: Vec<Vec<usize>> = Vec::new();
     let mut order: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
