@@ -6,8 +6,9 @@
 //! database must still answer `SELECT COUNT(*) FROM p`, and a statement that failed must
 //! have left both tables exactly as they were (statement atomicity).
 //!
-//! * Strategy A: statements generated from a small SQL grammar (queries, DML, DDL) with
-//!   random expressions, functions, aggregates, windows, subqueries and joins.
+//! * Strategy A: statements generated from a small SQL grammar (queries, DML, DDL, EXPLAIN,
+//!   materialized views of VoltDB's shape) with random expressions, functions, aggregates,
+//!   windows, subqueries and joins.
 //! * Strategy B: ~40 valid seed statements mutated at token and character level.
 //! * Strategy C: deeply nested and very long expressions (1 000 / 10 000 levels, 100 000
 //!   terms) must give an error or a result on a 2 MiB stack, never a stack overflow.
@@ -296,11 +297,13 @@ fn run_property(name: &'static str, cases: u32, strategy: fn() -> BoxedStrategy<
 mod deep;
 mod grammar;
 mod mutate;
+mod plans;
 mod typed;
 
 use deep::*;
 use grammar::*;
 use mutate::*;
+use plans::*;
 use typed::*;
 
 #[test]

@@ -242,6 +242,8 @@ pub(crate) fn statement() -> BoxedStrategy<String> {
         1 => update_stmt(),
         1 => delete_stmt(),
         2 => ddl_stmt(),
+        1 => explain_stmt(),
+        2 => view_stmt(),
     ]
     .boxed()
 }
