@@ -21,6 +21,10 @@ EXPLAIN SELECT c.name, o.amount FROM customers c JOIN orders o ON o.cust = c.id 
 EXPLAIN SELECT c.name, o.amount FROM customers c JOIN orders o ON o.id = c.id WHERE c.tier = 1;
 -- comparable sizes: hash join
 EXPLAIN SELECT c.name, o.amount FROM customers c JOIN orders o ON o.amount = c.tier;
+-- outer joins: a WHERE on the preserved side reaches that side's scan (and its index); one on
+-- the side that may be NULL-extended stays above the join
+EXPLAIN SELECT c.name, o.amount FROM customers c LEFT JOIN orders o ON o.cust = c.id WHERE c.id = 3;
+EXPLAIN SELECT c.name, o.amount FROM customers c LEFT JOIN orders o ON o.cust = c.id WHERE o.id IS NULL;
 -- aggregation: partial per partition, merged at the coordinator
 EXPLAIN SELECT cust, COUNT(*), SUM(amount) FROM orders GROUP BY cust;
 EXPLAIN SELECT COUNT(*) FROM orders WHERE id = 4;

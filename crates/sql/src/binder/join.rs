@@ -63,8 +63,8 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
     }
 
     for rel in rels.iter_mut().flatten() {
+        let fraction = choose_access_within(&mut rel.plan);
         if matches!(rel.plan, Plan::Scan { .. }) {
-            let fraction = crate::planner::choose_access(&mut rel.plan);
             rel.estimate = rel.estimate.min((rel.rows * fraction).max(1.0));
         }
     }
@@ -285,26 +285,70 @@ fn equi_split<'e>(e: &'e Expr, rels_of: &dyn Fn(&Expr) -> Vec<usize>, new: usize
 
 fn push_filter(rel: &mut Relation, pred: Expr) {
     rel.estimate = (rel.estimate * 0.25).max(1.0);
-    match &mut rel.plan {
+    push_into(&mut rel.plan, pred);
+}
+
+/// Puts a predicate over `plan`'s output as deep as it can go: into a scan's filter, or
+/// through an outer join into its preserved side (a LEFT join's left input, a RIGHT join's
+/// right one, either side of an inner join), whose rows reach the output unchanged, so
+/// filtering them first gives the same rows. Anything else gets a Filter on top.
+fn push_into(plan: &mut Plan, pred: Expr) {
+    match plan {
         Plan::Scan { filter, .. } => {
             *filter = Some(match filter.take() {
                 Some(f) => Expr::and(f, pred),
                 None => pred,
             });
         }
-        other => {
-            let input = std::mem::replace(
-                other,
-                Plan::Values {
-                    rows: vec![],
-                    types: vec![],
-                },
-            );
-            *other = Plan::Filter {
-                input: Box::new(input),
-                predicate: pred,
-            };
+        Plan::Join { left, right, kind, .. } if !pred.has_subquery() => {
+            let left_width = left.width();
+            let mut cols = Vec::new();
+            pred.columns_used(&mut cols);
+            let on_left = !cols.is_empty() && cols.iter().all(|&c| c < left_width);
+            let on_right = !cols.is_empty() && cols.iter().all(|&c| c >= left_width);
+            if on_left && matches!(kind, JoinKind::Left | JoinKind::Inner) {
+                push_into(left, pred);
+            } else if on_right && matches!(kind, JoinKind::Right | JoinKind::Inner) {
+                let mut pred = pred;
+                pred.remap_columns(&|c| c - left_width);
+                push_into(right, pred);
+            } else {
+                wrap_filter(plan, pred);
+            }
         }
+        other => wrap_filter(other, pred),
+    }
+}
+
+fn wrap_filter(plan: &mut Plan, predicate: Expr) {
+    let input = std::mem::replace(
+        plan,
+        Plan::Values {
+            rows: vec![],
+            types: vec![],
+        },
+    );
+    *plan = Plan::Filter {
+        input: Box::new(input),
+        predicate,
+    };
+}
+
+/// Chooses access paths for the table scans inside an outer-join tree (a FROM item the join
+/// planner keeps whole); returns the estimated fraction read when `plan` is itself a scan.
+fn choose_access_within(plan: &mut Plan) -> f64 {
+    match plan {
+        Plan::Scan { .. } => crate::planner::choose_access(plan),
+        Plan::Join { left, right, .. } => {
+            choose_access_within(left);
+            choose_access_within(right);
+            1.0
+        }
+        Plan::Filter { input, .. } => {
+            choose_access_within(input);
+            1.0
+        }
+        _ => 1.0,
     }
 }
 
