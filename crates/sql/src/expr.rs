@@ -212,8 +212,70 @@ impl Expr {
         }
     }
 
+    /// Whether two expressions are the same tree over the same row layout: same nodes,
+    /// types and literals (a literal equals only one of its own class and value). Subqueries
+    /// never compare equal. Used to match conditions against index and view expressions.
+    pub fn same_tree(&self, other: &Expr) -> bool {
+        use ExprKind as K;
+        if self.ty != other.ty {
+            return false;
+        }
+        let node_equal = match (&self.kind, &other.kind) {
+            (K::Literal(a), K::Literal(b)) => same_value(a, b),
+            (K::Column(a), K::Column(b)) | (K::Param(a), K::Param(b)) => a == b,
+            (K::Outer { depth: d1, index: i1 }, K::Outer { depth: d2, index: i2 }) => d1 == d2 && i1 == i2,
+            (K::Neg(_), K::Neg(_)) | (K::Not(_), K::Not(_)) | (K::Cast(_), K::Cast(_)) => true,
+            (K::StartsWith { .. }, K::StartsWith { .. }) => true,
+            (K::Binary { op: a, .. }, K::Binary { op: b, .. }) => a == b,
+            (K::IsNull { negated: a, .. }, K::IsNull { negated: b, .. })
+            | (K::IsDistinct { negated: a, .. }, K::IsDistinct { negated: b, .. }) => a == b,
+            (
+                K::Like {
+                    escape: e1,
+                    negated: n1,
+                    ..
+                },
+                K::Like {
+                    escape: e2,
+                    negated: n2,
+                    ..
+                },
+            ) => n1 == n2 && e1.is_some() == e2.is_some(),
+            (
+                K::InList {
+                    list: l1, negated: n1, ..
+                },
+                K::InList {
+                    list: l2, negated: n2, ..
+                },
+            ) => n1 == n2 && l1.len() == l2.len(),
+            (
+                K::Case {
+                    operand: o1,
+                    whens: w1,
+                    else_: e1,
+                },
+                K::Case {
+                    operand: o2,
+                    whens: w2,
+                    else_: e2,
+                },
+            ) => o1.is_some() == o2.is_some() && w1.len() == w2.len() && e1.is_some() == e2.is_some(),
+            (K::Func { func: f1, args: a1 }, K::Func { func: f2, args: a2 }) => f1 == f2 && a1.len() == a2.len(),
+            _ => false,
+        };
+        if !node_equal {
+            return false;
+        }
+        // Same node shape: both have their children in the same order.
+        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+        self.for_each_child(&mut |c| mine.push(c));
+        other.for_each_child(&mut |c| theirs.push(c));
+        mine.len() == theirs.len() && mine.iter().zip(&theirs).all(|(a, b)| a.same_tree(b))
+    }
+
     /// Calls `f` on every direct child expression (not into subquery plans).
-    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         match &self.kind {
             ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Outer { .. } | ExprKind::Param(_) => {}
             ExprKind::Neg(e) | ExprKind::Not(e) | ExprKind::Cast(e) | ExprKind::IsNull { expr: e, .. } => f(e),
@@ -363,5 +425,19 @@ impl Expr {
             *i = map(*i);
         }
         self.for_each_child_mut(&mut |c| c.remap_columns(map));
+    }
+}
+
+/// Literal identity for [`Expr::same_tree`]: same class and same value (FLOAT by its bits).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Integer(x), Value::Integer(y)) | (Value::Timestamp(x), Value::Timestamp(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::Decimal(x), Value::Decimal(y)) => x == y,
+        (Value::Varchar(x), Value::Varchar(y)) => x == y,
+        (Value::Varbinary(x), Value::Varbinary(y)) => x == y,
+        (Value::Boolean(x), Value::Boolean(y)) => x == y,
+        _ => false,
     }
 }

@@ -185,20 +185,22 @@ impl Index {
             IndexMap::UniqueInt(_) | IndexMap::UniqueTree(_) | IndexMap::UniqueHash(_) => {
                 out.extend(self.get_unique(key))
             }
-            IndexMap::Int(_) => self.scan(key, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
-                out.push(id);
-                true
-            }),
             IndexMap::Hash(m) => {
                 if let Some(ids) = m.get(key) {
                     out.extend_from_slice(ids);
                 }
             }
-            IndexMap::Tree(_) => self.scan(key, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
-                out.push(id);
-                true
-            }),
+            IndexMap::Int(_) | IndexMap::Tree(_) => self.prefix(key, out),
         }
+    }
+
+    /// Rows whose key starts with `prefix` (in a hash index: whose whole key equals it), in
+    /// key order, appended to `out`.
+    pub fn prefix(&self, prefix: &[Value], out: &mut Vec<RowId>) {
+        self.scan(prefix, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
+            out.push(id);
+            true
+        });
     }
 
     /// Ordered scan (tree indexes only): rows whose key starts with `prefix` and whose next

@@ -153,6 +153,11 @@ impl Table {
         Ok(())
     }
 
+    /// Ids of the live rows, in slot order.
+    pub fn ids(&self) -> impl Iterator<Item = RowId> + '_ {
+        (0..self.live.len() as RowId).filter(|&id| self.contains(id))
+    }
+
     /// Live rows in slot order.
     pub fn scan(&self) -> impl Iterator<Item = (RowId, Row)> + '_ {
         (0..self.live.len() as RowId).filter_map(|id| self.get(id).map(|r| (id, r)))

@@ -29,15 +29,7 @@ pub(crate) fn plan_joins(relations: Vec<Relation>, conjuncts: Vec<Expr>) -> Plan
         offsets.push(total);
         total += r.width;
     }
-    let owner = |col: usize| offsets.iter().rposition(|&o| o <= col).unwrap_or(0);
-    let rels_of = |e: &Expr| -> Vec<usize> {
-        let mut cols = Vec::new();
-        e.columns_used(&mut cols);
-        let mut rels: Vec<usize> = cols.into_iter().map(owner).collect();
-        rels.sort_unstable();
-        rels.dedup();
-        rels
-    };
+    let rels_of = |e: &Expr| inputs_read(e, &offsets);
 
     let mut rels: Vec<Option<Relation>> = relations.into_iter().map(Some).collect();
     let mut post: Vec<Expr> = Vec::new();
@@ -223,6 +215,20 @@ fn right_keys_as_condition(on: Option<Expr>, keys: &[(Expr, Expr)], left_width: 
         ));
     }
     Expr::conjunction(parts)
+}
+
+/// The inputs (by position) whose columns `e` reads, ascending, when input `i`'s columns
+/// start at `offsets[i]` of the combined row.
+pub(crate) fn inputs_read(e: &Expr, offsets: &[usize]) -> Vec<usize> {
+    let mut cols = Vec::new();
+    e.columns_used(&mut cols);
+    let mut inputs: Vec<usize> = cols
+        .into_iter()
+        .map(|c| offsets.iter().rposition(|&o| o <= c).unwrap_or(0))
+        .collect();
+    inputs.sort_unstable();
+    inputs.dedup();
+    inputs
 }
 
 fn est(rels: &[Option<Relation>], r: usize) -> f64 {

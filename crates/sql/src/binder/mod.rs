@@ -16,7 +16,7 @@ mod call;
 mod dml;
 mod expr;
 mod from;
-mod join;
+pub(crate) mod join;
 mod literal;
 mod params;
 mod select;

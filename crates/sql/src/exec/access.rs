@@ -432,13 +432,9 @@ pub(super) fn index_join(
             let ty = key.exprs.get(i).map_or(DataType::Null, |e| e.ty);
             if pin_at == Some(i) && ctx.local.is_none() {
                 // Place the probe as the row holding an equal value was placed.
-                targets = match placement(pin_ty, &v) {
-                    Some(Some(k)) => Some(vec![
-                        partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)),
-                    ]),
-                    Some(None) => Some(Vec::new()),
-                    None => None,
-                };
+                targets = placement(pin_ty, &v).map(|key| {
+                    key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)))
+                });
             }
             match fits(ty, &v) {
                 Some(true) => match equality_probe(ty, v, hash) {
@@ -455,19 +451,25 @@ pub(super) fn index_join(
         }
         let mut matched = false;
         if fit != Some(false) {
-            for p in targets.unwrap_or_else(|| parts.clone()) {
+            let one;
+            let probed: &[usize] = match targets {
+                None => &parts,
+                Some(None) => &[],
+                Some(Some(p)) => {
+                    one = [p];
+                    &one
+                }
+            };
+            for &p in probed {
                 let t = stored(table, p, ctx.partitions)?;
                 let Some(ix) = t.indexes.get(index) else {
                     return internal(format!("index {index} of table {} is missing", table.name));
                 };
                 ids.clear();
                 if fit.is_some() {
-                    ix.scan(&probe, Bound::Unbounded, Bound::Unbounded, false, &mut |id| {
-                        ids.push(id);
-                        true
-                    });
+                    ix.prefix(&probe, &mut ids);
                 } else {
-                    ids.extend(t.scan().map(|(id, _)| id));
+                    ids.extend(t.ids());
                 }
                 for id in &ids {
                     ticker.tick()?;

@@ -27,7 +27,7 @@ use crate::plan::{Access, IndexScan, Plan};
 
 /// Whether two expressions are the same tree (both bound over the same row layout).
 pub(crate) fn same(a: &Expr, b: &Expr) -> bool {
-    format!("{a:?}") == format!("{b:?}")
+    a.same_tree(b)
 }
 
 fn constant(e: &Expr) -> bool {
@@ -254,4 +254,40 @@ pub(crate) fn index_for_join(
         }
     }
     best.map(|(i, probe, _)| (i, probe))
+}
+
+#[cfg(test)]
+mod tests {
+    use voltrs_storage::{DataType, Value};
+
+    use super::same;
+    use crate::expr::{BinOp, Expr, ExprKind};
+
+    fn add(l: Expr, r: Expr) -> Expr {
+        Expr::new(
+            ExprKind::Binary {
+                op: BinOp::Add,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            DataType::BigInt,
+        )
+    }
+
+    #[test]
+    fn same_compares_trees_and_literal_classes() {
+        let col = |i| Expr::column(i, DataType::BigInt);
+        let int = |i| Expr::literal(Value::Integer(i), DataType::BigInt);
+        assert!(same(&add(col(0), int(1)), &add(col(0), int(1))));
+        assert!(!same(&add(col(0), int(1)), &add(col(1), int(1))), "another column");
+        assert!(
+            !same(&add(col(0), int(1)), &add(int(1), col(0))),
+            "operand order counts"
+        );
+        assert!(
+            !same(&int(1), &Expr::literal(Value::Float(1.0), DataType::BigInt)),
+            "a FLOAT 1 is not an INTEGER 1"
+        );
+        assert!(!same(&col(0), &Expr::column(0, DataType::Integer)), "types count");
+    }
 }

@@ -75,16 +75,7 @@ pub(super) fn group_rows(
     let index = table.indexes.get(ix)?;
     let prefix = prefix_key(&perm, key)?;
     let mut ids = Vec::new();
-    index.scan(
-        &prefix,
-        std::ops::Bound::Unbounded,
-        std::ops::Bound::Unbounded,
-        false,
-        &mut |id| {
-            ids.push(id);
-            true
-        },
-    );
+    index.prefix(&prefix, &mut ids);
     Some(
         ids.into_iter()
             .filter(|&id| id != exclude)

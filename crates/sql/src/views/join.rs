@@ -10,6 +10,7 @@
 use voltrs_storage::{DataType, IndexMethod, Partition, RowId, TableId, Value};
 
 use super::{ViewDef, ViewSource};
+use crate::binder::join::inputs_read;
 use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval};
 use crate::expr::{BinOp, Expr, ExprKind};
@@ -48,18 +49,7 @@ pub(super) fn joined(
         offsets.push(width);
         width += s.width;
     }
-    let owner = |c: usize| offsets.iter().rposition(|&o| o <= c).unwrap_or(0);
-    let reads: Vec<Vec<usize>> = conjuncts
-        .iter()
-        .map(|e| {
-            let mut cols = Vec::new();
-            e.columns_used(&mut cols);
-            let mut srcs: Vec<usize> = cols.into_iter().map(owner).collect();
-            srcs.sort_unstable();
-            srcs.dedup();
-            srcs
-        })
-        .collect();
+    let reads: Vec<Vec<usize>> = conjuncts.iter().map(|e| inputs_read(e, &offsets)).collect();
     let mut order: Vec<usize> = Vec::with_capacity(def.sources.len());
     if let Some((fi, _)) = input.fixed {
         order.push(fi);
@@ -122,16 +112,7 @@ pub(super) fn joined(
                     }
                     ids.clear();
                     if let Some(ix) = t.indexes.get(pr.index) {
-                        ix.scan(
-                            &key,
-                            std::ops::Bound::Unbounded,
-                            std::ops::Bound::Unbounded,
-                            false,
-                            &mut |id| {
-                                ids.push(id);
-                                true
-                            },
-                        );
+                        ix.prefix(&key, &mut ids);
                     }
                     probed = ids
                         .iter()

@@ -20,10 +20,9 @@
 //!    statement undoes it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use voltrs_storage::{Partition, Row, RowId, Value};
-use voltrs_wire::Hashinator;
 
 use super::join::{JoinInput, joined, passes};
 use super::{GROUP_KEY, ViewDef, group_index};
@@ -32,7 +31,6 @@ use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval};
 use crate::expr::BinOp;
-use crate::functions::FuncContext;
 use crate::plan::{AggCall, AggFunc};
 
 /// A row of `table` entered partition `p` (insert, or the new image of an update).
@@ -300,15 +298,7 @@ fn find_group(w: &Writer, view: &TableDef, p: usize, key: &[Value]) -> Result<Op
 /// Evaluation context for view expressions, which read only the row (checked at CREATE VIEW:
 /// no tables, parameters or clock).
 fn with_ctx<R>(f: impl FnOnce(&ExecContext) -> R) -> R {
-    static NO_ROUTING: OnceLock<Hashinator> = OnceLock::new();
-    let ctx = ExecContext::new(
-        &[],
-        NO_ROUTING.get_or_init(|| Hashinator::new(1)),
-        &[],
-        FuncContext { now: 0, seed: 0 },
-        None,
-    );
-    f(&ctx)
+    f(&ExecContext::row_only())
 }
 
 /// Groups in first-seen order: the group key and the aggregate columns.
