@@ -13,7 +13,7 @@ use voltrs_storage::Value;
 const ROWS: i64 = 100_000;
 
 fn session() -> Session {
-    Database::open(Config { partitions: 2 }).expect("open").session()
+    Database::open(Config::with_partitions(2)).expect("open").session()
 }
 
 /// `votes` (100k rows, partitioned on its primary key), `owners` (100k rows, one per phone),

@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rows: i64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10_000_000);
     let pk = args.next().as_deref() == Some("pk");
-    let db = Database::open(Config { partitions: 2 })?;
+    let db = Database::open(Config::with_partitions(2))?;
     let mut s = db.session();
     let key = if pk { ", PRIMARY KEY (phone)" } else { "" };
     s.execute_sql(&format!(

@@ -1,26 +1,63 @@
-//! The database: catalog, partitions and hashinator behind one lock.
+//! The database: the catalog, the partition sites, the MP coordinator and the initiator
+//! that routes transactions to them.
+//!
+//! [`Database::open`] starts one site thread per partition and the coordinator thread; the
+//! threads stop when the last `Database` handle is dropped. Planning happens on the
+//! caller's thread against the current catalog (`Arc<Catalog>`, swapped by DDL);
+//! execution happens on the sites.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
+use crossbeam_channel::{Sender, bounded, unbounded};
 use voltrs_sql::catalog::Catalog;
-use voltrs_storage::{Partition, TableId};
+use voltrs_sql::route::Route;
 use voltrs_wire::Hashinator;
 
-use crate::Error;
+use crate::coordinator::{MpTask, run_coordinator};
 use crate::plan_cache::{PlanCache, PlanCacheStats};
 use crate::session::Session;
+use crate::site::{Lane, Reply, run_site};
+use crate::stats::{ProcedureStats, RowCounts};
+use crate::txn::{Aborted, Status, TxnResult};
+use crate::work::{Limits, Work};
+use crate::Error;
+
+/// Stack of site and coordinator threads: deep (but bounded) expressions and query
+/// nesting recurse in the executor. Only the pages used are ever committed.
+const SITE_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// How many tasks a site's inbox holds before submitters wait (backpressure).
+const INBOX_CAPACITY: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Number of partitions (default: the number of CPU cores).
+    /// Number of partitions, one site thread each (default: the number of CPU cores).
     pub partitions: usize,
+    /// Time limit of read-only transactions (VoltDB's default: 10 s); `None` for no limit.
+    pub query_timeout: Option<Duration>,
+    /// Largest result one statement may build, in bytes (VoltDB's default: 100 MB).
+    pub temp_table_bytes: usize,
+}
+
+impl Config {
+    /// The defaults with `partitions` partitions.
+    pub fn with_partitions(partitions: usize) -> Config {
+        Config {
+            partitions,
+            ..Config::default()
+        }
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             partitions: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            query_timeout: Some(Duration::from_secs(10)),
+            temp_table_bytes: 100 * 1024 * 1024,
         }
     }
 }
@@ -36,51 +73,110 @@ pub struct TableStats {
     pub arena_bytes: usize,
 }
 
-pub(crate) struct State {
-    pub catalog: Arc<Catalog>,
-    pub partitions: Vec<Partition>,
+/// State shared by the initiator (callers' threads), the sites and the coordinator.
+pub(crate) struct Shared {
+    catalog: RwLock<Arc<Catalog>>,
     pub hashinator: Hashinator,
-    pub plan_cache: PlanCache,
-    last_unique: i64,
+    pub lanes: Vec<Lane>,
+    mp: Sender<MpTask>,
+    pub gate: crate::gate::ReleaseGate,
+    pub plan_cache: Mutex<PlanCache>,
+    pub row_counts: RowCounts,
+    pub procedure_stats: ProcedureStats,
+    pub limits: Limits,
+    /// Round-robin position for work that any site can answer.
+    anywhere: AtomicUsize,
 }
 
-impl State {
-    /// A unique, strictly increasing id that is also the transaction timestamp in
-    /// microseconds (monotonic even if the wall clock steps back).
-    pub fn next_unique(&mut self) -> i64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
-        self.last_unique = now.max(self.last_unique + 1);
-        self.last_unique
+impl Shared {
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Installs the next catalog version (the coordinator, at a DDL barrier).
+    pub fn install_catalog(&self, next: Arc<Catalog>) {
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = next;
+    }
+
+    pub fn plan_cache(&self) -> MutexGuard<'_, PlanCache> {
+        self.plan_cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn partition_count(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Queues a transaction on the route's site or the coordinator; `reply` gets its result.
+    pub fn submit(&self, route: Route, version: u64, name: Arc<str>, work: Work, reply: Reply) {
+        let unavailable = |reply: Reply| {
+            reply(Err(Aborted::new(
+                Status::ServerUnavailable,
+                Error::Invalid("the database is shutting down".into()),
+            )))
+        };
+        let p = match route {
+            Route::Partition(p) => p,
+            Route::Anywhere => self.anywhere.fetch_add(1, Ordering::Relaxed) % self.lanes.len(),
+            Route::Multi => {
+                let task = MpTask::Run {
+                    version,
+                    name,
+                    work,
+                    reply,
+                };
+                if let Err(e) = self.mp.send(task)
+                    && let MpTask::Run { reply, .. } = e.into_inner()
+                {
+                    unavailable(reply);
+                }
+                return;
+            }
+        };
+        match self.lanes.get(p) {
+            Some(lane) => {
+                if let Err(reply) = lane.submit(version, name, work, reply) {
+                    unavailable(reply);
+                }
+            }
+            None => unavailable(reply),
+        }
+    }
+
+    /// Runs a transaction and waits for its result.
+    pub fn run(&self, route: Route, version: u64, name: Arc<str>, work: Work) -> TxnResult {
+        let (tx, rx) = bounded(1);
+        self.submit(
+            route,
+            version,
+            name,
+            work,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv().unwrap_or_else(|_| {
+            Err(Aborted::new(
+                Status::UnexpectedFailure,
+                Error::Invalid("internal: the transaction's site stopped".into()),
+            ))
+        })
     }
 }
 
-/// The planner sees row counts rounded up to a power of two, so a plan (its join order, and
-/// with it the order of unordered rows) changes only when a table doubles or halves, and a
-/// cached join plan stays valid while the tables it read keep their rounded counts.
-impl voltrs_sql::binder::Stats for State {
-    fn row_count(&self, table: TableId) -> usize {
-        self.exact_row_count(table).next_power_of_two()
-    }
+/// Stops the threads when the last handle goes.
+struct Threads {
+    shared: Arc<Shared>,
+    handles: Vec<JoinHandle<()>>,
 }
 
-impl State {
-    /// The rows of a table (one copy of a replicated one).
-    fn exact_row_count(&self, table: TableId) -> usize {
-        let replicated = self.catalog.all_tables().any(|t| t.id == table && !t.is_partitioned());
-        if replicated {
-            self.partitions
-                .first()
-                .and_then(|p| p.table(table))
-                .map_or(0, |t| t.len())
-        } else {
-            self.partitions
-                .iter()
-                .filter_map(|p| p.table(table))
-                .map(|t| t.len())
-                .sum()
+impl Drop for Threads {
+    fn drop(&mut self) {
+        let _ = self.shared.mp.send(MpTask::Stop);
+        for lane in &self.shared.lanes {
+            lane.stop();
+        }
+        for h in self.handles.drain(..) {
+            let _ = h.join();
         }
     }
 }
@@ -88,28 +184,69 @@ impl State {
 /// An embedded voltrs database. Cloning shares the same data.
 #[derive(Clone)]
 pub struct Database {
-    state: Arc<Mutex<State>>,
+    pub(crate) shared: Arc<Shared>,
+    _threads: Arc<Threads>,
     config: Config,
 }
 
 impl Database {
     pub fn open(config: Config) -> Result<Database, Error> {
-        if config.partitions == 0 || config.partitions > voltrs_wire::hashinator::MAX_PARTITIONS as usize {
+        let n = config.partitions;
+        if n == 0 || n > voltrs_wire::hashinator::MAX_PARTITIONS as usize {
             return Err(Error::Invalid(format!(
-                "partition count {} must be between 1 and {}",
-                config.partitions,
+                "partition count {n} must be between 1 and {}",
                 voltrs_wire::hashinator::MAX_PARTITIONS
             )));
         }
-        let state = State {
-            catalog: Arc::new(Catalog::new()),
-            partitions: (0..config.partitions).map(|_| Partition::default()).collect(),
-            hashinator: Hashinator::new(config.partitions as u32),
-            plan_cache: PlanCache::default(),
-            last_unique: 0,
-        };
+        let mut inboxes = Vec::with_capacity(n);
+        let mut lanes = Vec::with_capacity(n);
+        for p in 0..n {
+            let (tx, rx) = bounded(INBOX_CAPACITY);
+            lanes.push(Lane::new(p as u32, tx));
+            inboxes.push(rx);
+        }
+        let (mp_tx, mp_rx) = unbounded();
+        let shared = Arc::new(Shared {
+            catalog: RwLock::new(Arc::new(Catalog::new())),
+            hashinator: Hashinator::new(n as u32),
+            lanes,
+            mp: mp_tx,
+            gate: crate::gate::ReleaseGate::new(u64::MAX),
+            plan_cache: Mutex::new(PlanCache::default()),
+            row_counts: RowCounts::new(n),
+            procedure_stats: ProcedureStats::new(n),
+            limits: Limits {
+                query_timeout: config.query_timeout,
+                temp_bytes: config.temp_table_bytes,
+            },
+            anywhere: AtomicUsize::new(0),
+        });
+        let mut handles = Vec::with_capacity(n + 1);
+        let mut returns = Vec::with_capacity(n);
+        for (p, inbox) in inboxes.into_iter().enumerate() {
+            let (back_tx, back_rx) = bounded(1);
+            returns.push(back_tx);
+            let s = shared.clone();
+            let h = std::thread::Builder::new()
+                .name(format!("voltrs-site-{p}"))
+                .stack_size(SITE_STACK_BYTES)
+                .spawn(move || run_site(p, s, inbox, back_rx))
+                .map_err(|e| Error::Invalid(format!("cannot start site thread {p}: {e}")))?;
+            handles.push(h);
+        }
+        let s = shared.clone();
+        let h = std::thread::Builder::new()
+            .name("voltrs-mp-coordinator".into())
+            .stack_size(SITE_STACK_BYTES)
+            .spawn(move || run_coordinator(s, mp_rx, returns))
+            .map_err(|e| Error::Invalid(format!("cannot start the MP coordinator: {e}")))?;
+        handles.push(h);
         Ok(Database {
-            state: Arc::new(Mutex::new(state)),
+            _threads: Arc::new(Threads {
+                shared: shared.clone(),
+                handles,
+            }),
+            shared,
             config,
         })
     }
@@ -122,34 +259,26 @@ impl Database {
         &self.config
     }
 
+    /// The current catalog version.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.shared.catalog()
+    }
+
     /// Hits, misses and entries of the plan cache shared by this database's sessions.
     pub fn plan_cache_stats(&self) -> PlanCacheStats {
-        self.lock().plan_cache.stats()
+        self.shared.plan_cache().stats()
     }
 
     /// Row counts and arena bytes of every table (views included), summed over partitions
-    /// (every copy of a replicated table counts).
+    /// (every copy of a replicated table counts). Runs as a read-only MP transaction.
     pub fn storage_stats(&self) -> Vec<TableStats> {
-        let state = self.lock();
-        let mut out = Vec::new();
-        for (db, ns) in &state.catalog.databases {
-            for t in ns.tables.values() {
-                let stored = state.partitions.iter().filter_map(|p| p.table(t.id));
-                let (rows, arena_bytes) = stored.fold((0, 0), |(r, b), s| (r + s.len(), b + s.arena_bytes()));
-                out.push(TableStats {
-                    database: db.clone(),
-                    table: t.name.clone(),
-                    rows,
-                    arena_bytes,
-                });
-            }
+        let catalog = self.catalog();
+        match self
+            .shared
+            .run(Route::Multi, catalog.version, Arc::from("@Statistics"), Work::StorageStats)
+        {
+            Ok(c) => crate::work::decode_storage_stats(&catalog, &c),
+            Err(_) => Vec::new(),
         }
-        out
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock would poison it; the data is still consistent
-        // at statement boundaries, so keep serving.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

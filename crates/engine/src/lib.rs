@@ -20,11 +20,19 @@
 //! already separate and every scan touches one partition per call, so the site threads of
 //! the next layer take over the same storage shape.
 
+mod coordinator;
 mod database;
+mod ddl;
+mod gate;
 mod plan_cache;
 mod prepare;
 mod prepared;
+mod procedure;
 mod session;
+mod site;
+mod stats;
+pub mod txn;
+mod work;
 
 pub use database::{Config, Database, TableStats};
 pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};

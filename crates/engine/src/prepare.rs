@@ -20,8 +20,7 @@ use voltrs_sql::plan::Plan;
 use voltrs_storage::{DataType, TableId, Value};
 
 use crate::Error;
-use crate::database::State;
-use crate::plan_cache::{CachedPlan, Entry, Key};
+use crate::plan_cache::{CachedPlan, Entry, Key, PlanCache};
 
 /// Deepest operator chain ([`voltrs_sql::parser::Parsed::operator_depth`]) of a statement
 /// that goes through the cache; deeper ones are bound as written, since parameterizing and
@@ -30,7 +29,8 @@ pub(crate) const MAX_CACHED_DEPTH: usize = 256;
 
 /// What [`prepare`] needs to know about the session and the database.
 pub(crate) struct Context<'a> {
-    pub state: &'a mut State,
+    pub plan_cache: &'a mut PlanCache,
+    pub stats: &'a dyn Stats,
     pub catalog: &'a Catalog,
     pub ns: &'a Namespace,
     pub database: &'a str,
@@ -39,13 +39,13 @@ pub(crate) struct Context<'a> {
 
 /// Row counts the binder asked for, to guard a cached join order.
 struct Recording<'a> {
-    state: &'a State,
+    stats: &'a dyn Stats,
     seen: RefCell<Vec<(TableId, usize)>>,
 }
 
 impl Stats for Recording<'_> {
     fn row_count(&self, table: TableId) -> usize {
-        let n = self.state.row_count(table);
+        let n = self.stats.row_count(table);
         self.seen.borrow_mut().push((table, n));
         n
     }
@@ -63,7 +63,7 @@ pub(crate) fn bind_as_written(cx: &Context, stmt: &Statement) -> Result<CachedPl
 
 fn bind(cx: &Context, stmt: &Statement, mode: Mode) -> Result<CachedPlan, Error> {
     let rec = Recording {
-        state: cx.state,
+        stats: cx.stats,
         seen: RefCell::new(Vec::new()),
     };
     let mut b = Binder::new(cx.catalog, cx.ns, &rec);
@@ -115,20 +115,20 @@ pub(crate) fn prepare(
     if let Some(p) = &auto {
         let k = key(p.text.clone(), p.params.iter().map(|a| a.ty).collect());
         let values = |plan: &CachedPlan| auto_values(p, &plan.param_types);
-        match cx.state.plan_cache.get(version, &k) {
-            Some(Entry::Plan(plan)) if guard_holds(cx.state, &plan) => {
-                cx.state.plan_cache.hit();
+        match cx.plan_cache.get(version, &k) {
+            Some(Entry::Plan(plan)) if guard_holds(cx.stats, &plan) => {
+                cx.plan_cache.hit();
                 let v = values(&plan)?;
                 return Ok((plan, v));
             }
             Some(Entry::Literal) => {}
             _ => {
-                cx.state.plan_cache.miss();
+                cx.plan_cache.miss();
                 if let Ok(plan) = bind(cx, &p.statement, Mode::Auto(&p.params))
                     && !reads_partial_index(&plan.bound)
                 {
                     let plan = Arc::new(plan);
-                    cx.state.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
+                    cx.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
                     let v = values(&plan)?;
                     return Ok((plan, v));
                 }
@@ -136,10 +136,9 @@ pub(crate) fn prepare(
                 // not bind with parameters, or a partial index's predicate may match only its
                 // literals).
                 let plan = Arc::new(bind(cx, stmt, Mode::Explicit)?);
-                cx.state.plan_cache.insert(version, k, Entry::Literal);
+                cx.plan_cache.insert(version, k, Entry::Literal);
                 if let Some(text) = statement_text(stmt) {
-                    cx.state
-                        .plan_cache
+                    cx.plan_cache
                         .insert(version, key(text, Vec::new()), Entry::Plan(plan.clone()));
                 }
                 let values = coerce_explicit(explicit, &plan.param_types)?;
@@ -152,15 +151,15 @@ pub(crate) fn prepare(
         return Err(Error::Invalid("internal: statement is not a query or DML".into()));
     };
     let k = key(text, Vec::new());
-    let plan = match cx.state.plan_cache.get(version, &k) {
-        Some(Entry::Plan(plan)) if guard_holds(cx.state, &plan) => {
-            cx.state.plan_cache.hit();
+    let plan = match cx.plan_cache.get(version, &k) {
+        Some(Entry::Plan(plan)) if guard_holds(cx.stats, &plan) => {
+            cx.plan_cache.hit();
             plan
         }
         _ => {
-            cx.state.plan_cache.miss();
+            cx.plan_cache.miss();
             let plan = Arc::new(bind(cx, stmt, Mode::Explicit)?);
-            cx.state.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
+            cx.plan_cache.insert(version, k, Entry::Plan(plan.clone()));
             plan
         }
     };
@@ -197,8 +196,8 @@ fn reads_partial_index(bound: &Bound) -> bool {
     }
 }
 
-fn guard_holds(state: &State, plan: &CachedPlan) -> bool {
-    plan.guard.iter().all(|&(t, n)| state.row_count(t) == n)
+fn guard_holds(stats: &dyn Stats, plan: &CachedPlan) -> bool {
+    plan.guard.iter().all(|&(t, n)| stats.row_count(t) == n)
 }
 
 /// The literal values of a parameterized statement, converted where the binder retyped a

@@ -2,14 +2,13 @@
 //! parameter values and no parsing or binding. The path stored procedures take.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use voltrs_sql::functions::FuncContext;
 use voltrs_sql::parser::{Statement, parse_script};
 use voltrs_storage::{DataType, Value};
 
 use crate::plan_cache::CachedPlan;
 use crate::prepare::{Context, bind_as_written, coerce_explicit};
+use crate::work::{Planned, Work};
 use crate::{Error, Outcome, Session};
 
 /// A statement bound against one catalog version; its `?` / `$n` markers take values at
@@ -47,12 +46,16 @@ impl Session {
                 "only SELECT, INSERT, UPSERT, UPDATE and DELETE can be prepared".into(),
             ));
         }
-        let db = self.db.clone();
-        let mut guard = db.lock();
-        let catalog = guard.catalog.clone();
+        let catalog = self.db.shared.catalog();
         let ns = catalog.database(&self.database)?.clone();
+        let stats = crate::stats::PlannerStats {
+            counts: &self.db.shared.row_counts,
+            catalog: &catalog,
+        };
+        let mut cache = crate::plan_cache::PlanCache::default();
         let cx = Context {
-            state: &mut guard,
+            plan_cache: &mut cache,
+            stats: &stats,
             catalog: &catalog,
             ns: &ns,
             database: &self.database,
@@ -70,17 +73,26 @@ impl Session {
     /// marker's type). Fails if DDL changed the schema since it was prepared.
     pub fn execute_prepared(&mut self, stmt: &PreparedStatement, params: &[Value]) -> Result<Outcome, Error> {
         let values = coerce_explicit(params, &stmt.plan.param_types)?;
-        let db = self.db.clone();
-        let mut guard = db.lock();
-        let state = &mut *guard;
-        if state.catalog.version != stmt.version || state.catalog.database(&stmt.database).is_err() {
+        let catalog = self.db.shared.catalog();
+        if catalog.version != stmt.version || catalog.database(&stmt.database).is_err() {
             return Err(Error::Invalid(
                 "the schema changed since this statement was prepared: prepare it again".into(),
             ));
         }
-        let now = state.next_unique();
-        let func = FuncContext { now, seed: now as u64 };
-        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
-        crate::session::run_bound(state, &stmt.plan.bound, &values, func, deadline)
+        let r = voltrs_sql::route::route(&stmt.plan.bound, &values, &self.db.shared.hashinator);
+        let work = Work::Statements {
+            list: vec![Planned {
+                plan: stmt.plan.clone(),
+                values,
+            }],
+            timeout: self.timeout,
+        };
+        match self.run_work(r, catalog.version, "@AdHoc", work) {
+            Ok(c) => Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
+            Err(a) if a.status == crate::txn::Status::TxnRestart => Err(Error::Invalid(
+                "the schema changed since this statement was prepared: prepare it again".into(),
+            )),
+            Err(a) => Err(a.error),
+        }
     }
 }

@@ -1,19 +1,26 @@
 //! Sessions: the per-connection state (current database, options) and statement dispatch.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use voltrs_sql::apply::{WriteInputs, apply_write};
 use voltrs_sql::binder::Bound;
-use voltrs_sql::catalog::DEFAULT_DATABASE;
-use voltrs_sql::ddl::{self, DdlContext};
-use voltrs_sql::exec::{ExecContext, execute};
-use voltrs_sql::functions::FuncContext;
+use voltrs_sql::catalog::{Catalog, DEFAULT_DATABASE};
 use voltrs_sql::parser::{Statement, parse_script};
 use voltrs_sql::planner::explain;
+use voltrs_sql::route::{Route, route};
 use voltrs_storage::Value;
 
-use crate::database::{Database, State};
+use crate::database::Database;
+use crate::ddl::DdlWork;
+use crate::plan_cache::CachedPlan;
+use crate::stats::PlannerStats;
+use crate::txn::{Status, TxnResult};
+use crate::work::{Planned, Work};
 use crate::{Error, Outcome, ResultColumn, ResultTable};
+
+/// How often a transaction is planned again when DDL changed the catalog while it was
+/// queued, before the caller gets the error.
+const MAX_RESTARTS: usize = 16;
 
 pub struct Session {
     pub(crate) db: Database,
@@ -40,7 +47,9 @@ impl Session {
         self.partition_first_column = on;
     }
 
-    /// Time limit per statement (`None`: no limit).
+    /// Time limit of this session's read-only statements, replacing the database's query
+    /// timeout (`None`: the database's). Writes are never timed out (as in VoltDB: a
+    /// timeout would make replicas and replay diverge).
     pub fn set_statement_timeout(&mut self, limit: Option<Duration>) {
         self.timeout = limit;
     }
@@ -126,19 +135,37 @@ impl Session {
         cacheable: bool,
         params: &[Value],
     ) -> Result<Outcome, Error> {
-        let db = self.db.clone();
-        let mut guard = db.lock();
-        let state: &mut State = &mut guard;
-        let now = state.next_unique();
-        let func = FuncContext { now, seed: now as u64 };
-        let deadline = self.timeout.map(|t| (Instant::now() + t, t.as_millis() as u64));
-        let catalog = state.catalog.clone();
+        let mut last = None;
+        for _ in 0..MAX_RESTARTS {
+            let catalog = self.db.shared.catalog();
+            let (route, work) = match self.plan(&catalog, stmt, markers, cacheable, params)? {
+                Planned2::Done(o) => return Ok(o),
+                Planned2::Run(route, work) => (route, work),
+            };
+            match self.db.shared.run(route, catalog.version, Arc::from("@AdHoc"), work) {
+                Ok(c) => return Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
+                Err(a) if a.status == Status::TxnRestart => last = Some(a.error),
+                Err(a) => return Err(a.error),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Invalid("the transaction was restarted too often".into())))
+    }
+
+    /// Plans one statement: its route and work, or its outcome when it needs no transaction.
+    fn plan(
+        &mut self,
+        catalog: &Arc<Catalog>,
+        stmt: &Statement,
+        markers: usize,
+        cacheable: bool,
+        params: &[Value],
+    ) -> Result<Planned2, Error> {
         // Statements about databases themselves work even if the current one was dropped.
         match stmt {
             Statement::Use { name } => {
                 catalog.database(name)?;
                 self.database = name.clone();
-                return Ok(Outcome::Done("USE".into()));
+                return Ok(Planned2::Done(Outcome::Done("USE".into())));
             }
             Statement::CreateDatabase { .. } | Statement::DropDatabase { .. } => {}
             _ => {
@@ -170,63 +197,70 @@ impl Session {
                     Statement::Explain(inner) => Some(inner.as_ref()),
                     _ => None,
                 };
-                let mut cx = crate::prepare::Context {
-                    state,
-                    catalog: &catalog,
-                    ns: &ns,
-                    database: &self.database,
-                    cache: self.plan_cache && cacheable,
-                };
-                let (prepared, values) = crate::prepare::prepare(&mut cx, explained.unwrap_or(stmt), markers, params)?;
+                let (plan, values) = self.prepare_statement(catalog, explained.unwrap_or(stmt), markers, cacheable, params)?;
                 if explained.is_some() {
-                    return Ok(explain_outcome(&prepared.bound));
+                    return Ok(Planned2::Done(explain_outcome(&plan.bound)));
                 }
-                run_bound(state, &prepared.bound, &values, func, deadline)
+                let r = route(&plan.bound, &values, &self.db.shared.hashinator);
+                Ok(Planned2::Run(
+                    r,
+                    Work::Statements {
+                        list: vec![Planned { plan, values }],
+                        timeout: self.timeout,
+                    },
+                ))
             }
-            Statement::Truncate { table } => {
-                let t = ns.table(table)?.clone();
-                Ok(Outcome::Modified(voltrs_sql::apply::truncate(
-                    &t,
-                    &mut state.partitions,
-                )?))
-            }
-            ddl_stmt => {
-                let mut next = (*catalog).clone();
-                let mut ctx = DdlContext {
-                    partitions: &mut state.partitions,
-                    hashinator: &state.hashinator,
-                    func,
+            Statement::Truncate { table } => Ok(Planned2::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone()))),
+            Statement::Use { .. } => Err(Error::Invalid("internal: USE reached planning".into())),
+            ddl_stmt => Ok(Planned2::Run(
+                Route::Multi,
+                Work::Ddl(DdlWork {
+                    statement: ddl_stmt.clone(),
+                    database: self.database.clone(),
                     partition_first_column: self.partition_first_column,
-                };
-                let db_name = self.database.clone();
-                let tag = match ddl_stmt {
-                    Statement::CreateTable(ct) => ddl::create_table(&mut next, &db_name, ct, &mut ctx)?,
-                    Statement::PartitionTable { table, column } => {
-                        ddl::partition_table(&mut next, &db_name, table, column, &mut ctx)?
-                    }
-                    Statement::CreateIndex(ci) => ddl::create_index(&mut next, &db_name, ci, &mut ctx)?,
-                    Statement::Drop {
-                        kind,
-                        name,
-                        if_exists,
-                        cascade,
-                    } => ddl::drop(&mut next, &db_name, *kind, name, *if_exists, *cascade, &mut ctx)?,
-                    Statement::CreateView(cv) => ddl::create_view(&mut next, &db_name, cv, &mut ctx)?,
-                    Statement::AlterTable(at) => ddl::alter_table(&mut next, &db_name, at, &mut ctx)?,
-                    Statement::CreateDatabase { name, if_not_exists } => {
-                        ddl::create_database(&mut next, name, *if_not_exists)?
-                    }
-                    Statement::DropDatabase { name, if_exists } => {
-                        ddl::drop_database(&mut next, name, *if_exists, &mut ctx)?
-                    }
-                    _ => return Err(Error::Invalid("internal: unhandled statement".into())),
-                };
-                next.version += 1;
-                state.catalog = std::sync::Arc::new(next);
-                Ok(Outcome::Done(tag))
-            }
+                }),
+            )),
         }
     }
+
+    /// Binds a query or DML statement through the plan cache (or as written, with the cache
+    /// off) and converts its parameter values.
+    pub(crate) fn prepare_statement(
+        &self,
+        catalog: &Catalog,
+        stmt: &Statement,
+        markers: usize,
+        cacheable: bool,
+        params: &[Value],
+    ) -> Result<(Arc<CachedPlan>, Vec<Value>), Error> {
+        let shared = &self.db.shared;
+        let ns = catalog.database(&self.database)?;
+        let stats = PlannerStats {
+            counts: &shared.row_counts,
+            catalog,
+        };
+        let mut cache = shared.plan_cache();
+        let mut cx = crate::prepare::Context {
+            plan_cache: &mut cache,
+            stats: &stats,
+            catalog,
+            ns,
+            database: &self.database,
+            cache: self.plan_cache && cacheable,
+        };
+        crate::prepare::prepare(&mut cx, stmt, markers, params)
+    }
+
+    /// Runs a transaction planned against `version` and waits for it.
+    pub(crate) fn run_work(&self, route: Route, version: u64, name: &str, work: Work) -> TxnResult {
+        self.db.shared.run(route, version, Arc::from(name), work)
+    }
+}
+
+/// A planned statement: already answered, or a transaction to run.
+enum Planned2 {
+    Done(Outcome),
+    Run(Route, Work),
 }
 
 /// The plan of a bound statement as EXPLAIN's result: one row per line.
@@ -242,33 +276,4 @@ fn explain_outcome(bound: &Bound) -> Outcome {
         }],
         rows: lines.into_iter().map(|l| vec![Value::str(&l)]).collect(),
     })
-}
-
-/// Runs a bound query or write with its parameter values.
-pub(crate) fn run_bound(
-    state: &mut State,
-    bound: &Bound,
-    values: &[Value],
-    func: FuncContext,
-    deadline: Option<(Instant, u64)>,
-) -> Result<Outcome, Error> {
-    match bound {
-        Bound::Query { plan, columns } => {
-            let ctx = ExecContext::new(&state.partitions, &state.hashinator, values, func, deadline);
-            let rows = execute(plan, &ctx, None)?;
-            Ok(Outcome::Rows(ResultTable {
-                columns: columns.clone(),
-                rows,
-            }))
-        }
-        Bound::Write(w) => {
-            let inputs = WriteInputs {
-                hashinator: &state.hashinator,
-                params: values,
-                func,
-                deadline,
-            };
-            Ok(Outcome::Modified(apply_write(w, &mut state.partitions, &inputs)?))
-        }
-    }
 }

@@ -36,7 +36,7 @@ fn statements(script: &str) -> Vec<String> {
 
 fn explain_output(path: &Path) -> String {
     let script = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let db = Database::open(Config { partitions: 4 }).expect("open");
+    let db = Database::open(Config::with_partitions(4)).expect("open");
     let mut s = db.session();
     let mut out = String::new();
     for stmt in statements(&script) {

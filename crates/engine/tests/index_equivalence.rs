@@ -534,8 +534,8 @@ fn compare(ix: &mut Session, rf: &mut Session, sql: &str, ordered: bool, ctx: &s
 
 fn scenario(seed: u64, partitions: usize, seen: &mut Vec<String>) -> usize {
     let mut rng = Rng(seed);
-    let indexed = Database::open(Config { partitions }).expect("open");
-    let reference = Database::open(Config { partitions: 1 }).expect("open");
+    let indexed = Database::open(Config::with_partitions(partitions)).expect("open");
+    let reference = Database::open(Config::with_partitions(1)).expect("open");
     let (mut ix, mut rf) = (indexed.session(), reference.session());
     // Odd seeds plan every statement afresh (literals stay literals, so partial indexes
     // apply); even seeds go through the plan cache (literals become parameters).
@@ -595,7 +595,7 @@ fn indexes_never_change_results() {
 /// because `Value`'s hash differs across classes for some equal numbers.
 #[test]
 fn hash_index_probes_of_another_numeric_class() {
-    let db = Database::open(Config { partitions: 2 }).expect("open");
+    let db = Database::open(Config::with_partitions(2)).expect("open");
     let mut s = db.session();
     s.execute_sql(
         "CREATE TABLE h (id INTEGER NOT NULL PRIMARY KEY, v DECIMAL, f FLOAT, b BIGINT);
@@ -628,7 +628,7 @@ fn hash_index_probes_of_another_numeric_class() {
 /// FLOAT or DECIMAL probe of an INTEGER partition column went to partition 0 only.
 #[test]
 fn index_join_probes_the_partition_of_an_equal_integer() {
-    let db = Database::open(Config { partitions: 4 }).expect("open");
+    let db = Database::open(Config::with_partitions(4)).expect("open");
     let mut s = db.session();
     s.execute_sql(
         "CREATE TABLE big (id INTEGER NOT NULL PRIMARY KEY, v INTEGER); PARTITION TABLE big ON COLUMN id;
@@ -663,7 +663,7 @@ fn index_join_probes_the_partition_of_an_equal_integer() {
 /// filter never evaluates it (an empty table), unlike the same scan without an index.
 #[test]
 fn failing_probe_behaves_as_the_filter() {
-    let db = Database::open(Config { partitions: 2 }).expect("open");
+    let db = Database::open(Config::with_partitions(2)).expect("open");
     let mut s = db.session();
     s.execute_sql("CREATE TABLE e (id INTEGER NOT NULL PRIMARY KEY, a INTEGER); PARTITION TABLE e ON COLUMN id; CREATE INDEX e_a ON e (a);")
         .expect("setup");
@@ -688,7 +688,7 @@ fn failing_probe_behaves_as_the_filter() {
 /// range, ORDER BY ... LIMIT, join probe), losing the rows whose later key column is NULL.
 #[test]
 fn rows_with_a_null_in_a_later_key_column_are_found() {
-    let db = Database::open(Config { partitions: 2 }).expect("open");
+    let db = Database::open(Config::with_partitions(2)).expect("open");
     let mut s = db.session();
     s.execute_sql(
         "CREATE TABLE n (id INTEGER NOT NULL PRIMARY KEY, a INTEGER NOT NULL, b INTEGER);

@@ -8,7 +8,7 @@ use voltrs_storage::Value;
 
 #[test]
 fn sixty_four_table_comma_join() {
-    let db = Database::open(Config { partitions: 4 }).expect("open");
+    let db = Database::open(Config::with_partitions(4)).expect("open");
     let mut s = db.session();
     s.set_statement_timeout(Some(Duration::from_secs(20)));
     let n = 64;

@@ -26,7 +26,7 @@ const QUERIES: &[&str] = &[
 ];
 
 fn run(partitions: usize) -> Vec<Vec<String>> {
-    let db = Database::open(Config { partitions }).expect("open");
+    let db = Database::open(Config::with_partitions(partitions)).expect("open");
     let mut s = db.session();
     s.execute_sql(SCHEMA).expect("schema");
     for c in 0..12 {

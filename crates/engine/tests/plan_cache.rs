@@ -4,7 +4,7 @@ use voltrs_engine::{Config, Database, Error, Outcome, Session};
 use voltrs_storage::Value;
 
 fn db() -> Database {
-    let db = Database::open(Config { partitions: 4 }).expect("open");
+    let db = Database::open(Config::with_partitions(4)).expect("open");
     db.session()
         .execute_sql(
             "CREATE TABLE t (id INTEGER NOT NULL, s VARCHAR(8), x BIGINT, ts TIMESTAMP, PRIMARY KEY (id));
@@ -210,7 +210,7 @@ fn parameter_errors_are_clear() {
 
 #[test]
 fn a_join_plan_survives_writes_until_a_table_doubles() {
-    let db = Database::open(Config { partitions: 2 }).expect("open");
+    let db = Database::open(Config::with_partitions(2)).expect("open");
     let mut s = db.session();
     s.execute_sql(
         "CREATE TABLE a (id INTEGER NOT NULL PRIMARY KEY, b INTEGER); CREATE TABLE b (id INTEGER NOT NULL PRIMARY KEY);

@@ -13,7 +13,7 @@ fn rows(o: Outcome) -> Vec<Vec<Value>> {
 
 #[test]
 fn prepared_statements_run_with_new_values() {
-    let db = Database::open(Config { partitions: 3 }).expect("open");
+    let db = Database::open(Config::with_partitions(3)).expect("open");
     let mut s = db.session();
     s.execute_sql("CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(10)); PARTITION TABLE t ON COLUMN id;")
         .expect("schema");

@@ -194,7 +194,7 @@ fn check(s: &mut Session, after: &str) {
 }
 
 fn run(partitions: usize, seed: u64, steps: usize) {
-    let db = Database::open(Config { partitions }).expect("open");
+    let db = Database::open(Config::with_partitions(partitions)).expect("open");
     let mut s = db.session();
     s.execute_sql(SCHEMA).expect("schema");
     let mut rng = Rng(seed);

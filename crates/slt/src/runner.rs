@@ -530,9 +530,7 @@ fn take_panic_message() -> String {
 
 fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
     let opened = catch_unwind(|| {
-        Database::open(Config {
-            partitions: opts.partitions,
-        })
+        Database::open(Config::with_partitions(opts.partitions))
     });
     let db = match opened {
         Ok(Ok(db)) => db,

@@ -29,6 +29,7 @@ pub mod parameterize;
 pub mod parser;
 pub mod plan;
 pub mod planner;
+pub mod route;
 pub mod views;
 
 pub use error::{Error, Result};

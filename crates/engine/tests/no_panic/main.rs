@@ -66,7 +66,7 @@ const SETUP: &[&str] = &[
 ];
 
 fn fresh_session() -> Session {
-    let db = Database::open(Config { partitions: 3 }).expect("open database");
+    let db = Database::open(Config::with_partitions(3)).expect("open database");
     let mut session = db.session();
     session.set_statement_timeout(Some(TIMEOUT));
     for sql in SETUP {

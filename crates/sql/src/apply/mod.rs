@@ -23,7 +23,7 @@ use crate::exec::{Env, ExecContext, eval, execute, matching_rows};
 use crate::functions::FuncContext;
 
 pub use keys::{check_row, default_value, partition_of, rebuild_indexes, unique_key};
-pub use writer::Writer;
+pub use writer::{Store, UndoLog, Writer};
 
 use keys::target_partitions;
 
@@ -35,8 +35,9 @@ pub struct WriteInputs<'a> {
     pub deadline: Option<(Instant, u64)>,
 }
 
-/// Runs a bound write; returns the number of rows affected.
-pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteInputs) -> Result<u64> {
+/// Runs a bound write; returns the number of rows affected. On failure the statement's
+/// changes are undone; on success they stay in `store.undo` for the transaction.
+pub fn apply_write(w: &BoundWrite, partitions: &mut Store, inputs: &WriteInputs) -> Result<u64> {
     match w {
         BoundWrite::Insert {
             table,
@@ -49,14 +50,18 @@ pub fn apply_write(w: &BoundWrite, partitions: &mut [Partition], inputs: &WriteI
     }
 }
 
-fn read_ctx<'a>(partitions: &'a [Partition], inputs: &'a WriteInputs) -> ExecContext<'a> {
-    ExecContext::new(
-        partitions,
-        inputs.hashinator,
-        inputs.params,
-        inputs.func,
-        inputs.deadline,
-    )
+fn read_ctx<'a>(store: &'a Store, inputs: &'a WriteInputs) -> ExecContext<'a> {
+    ExecContext {
+        first: store.first,
+        local: store.local,
+        ..ExecContext::new(
+            store.partitions,
+            inputs.hashinator,
+            inputs.params,
+            inputs.func,
+            inputs.deadline,
+        )
+    }
 }
 
 fn insert(
@@ -64,7 +69,7 @@ fn insert(
     targets: &[usize],
     source: &crate::plan::Plan,
     upsert: bool,
-    partitions: &mut [Partition],
+    partitions: &mut Store,
     inputs: &WriteInputs,
 ) -> Result<u64> {
     let rows = execute(source, &read_ctx(partitions, inputs), None)?;
@@ -80,7 +85,7 @@ fn insert(
         }
         full_rows.push(check_row(table, row)?);
     }
-    let count = partitions.len();
+    let count = inputs.hashinator.partition_count() as usize;
     let pk = if upsert {
         table
             .uniques
@@ -138,15 +143,15 @@ fn update(
     table: &Arc<TableDef>,
     scan: &crate::plan::Plan,
     sets: &[(usize, crate::expr::Expr)],
-    partitions: &mut [Partition],
+    partitions: &mut Store,
     inputs: &WriteInputs,
 ) -> Result<u64> {
-    let count = partitions.len();
+    let count = inputs.hashinator.partition_count() as usize;
     // Read phase: new images per partition.
-    let mut plan: Vec<Vec<(RowId, Row)>> = Vec::with_capacity(count);
+    let mut plan: Vec<(usize, Vec<(RowId, Row)>)> = Vec::with_capacity(count);
     {
         let ctx = read_ctx(partitions, inputs);
-        for p in 0..count {
+        for p in partitions.window() {
             let mut changes = Vec::new();
             for (id, row) in matching_rows(scan, p, &ctx)? {
                 let mut new = row.to_vec();
@@ -162,17 +167,18 @@ fn update(
                 }
                 changes.push((id, check_row(table, new)?));
             }
-            plan.push(changes);
+            plan.push((p, changes));
         }
     }
     let mut n = 0u64;
+    let first = partitions.first;
     Writer::new(partitions).atomically(|w| {
         // Rows whose partition value now hashes elsewhere move after every partition has
         // applied its in-place changes, so keys that shift across partitions do not collide
         // with rows the statement has not updated yet.
         let mut arriving: Vec<(usize, Row)> = Vec::new();
-        for (p, changes) in plan.into_iter().enumerate() {
-            if table.partition_column.is_none() && p == 0 {
+        for (p, changes) in plan {
+            if table.partition_column.is_none() && p == first {
                 n = changes.len() as u64;
             }
             let mut stay = Vec::with_capacity(changes.len());
@@ -205,24 +211,24 @@ fn update(
 fn delete(
     table: &Arc<TableDef>,
     scan: &crate::plan::Plan,
-    partitions: &mut [Partition],
+    partitions: &mut Store,
     inputs: &WriteInputs,
 ) -> Result<u64> {
-    let count = partitions.len();
-    let mut ids: Vec<Vec<RowId>> = Vec::with_capacity(count);
+    let count = inputs.hashinator.partition_count() as usize;
+    let mut ids: Vec<(usize, Vec<RowId>)> = Vec::with_capacity(count);
     {
         let ctx = read_ctx(partitions, inputs);
-        for p in 0..count {
-            ids.push(matching_rows(scan, p, &ctx)?.into_iter().map(|(id, _)| id).collect());
+        for p in partitions.window() {
+            ids.push((p, matching_rows(scan, p, &ctx)?.into_iter().map(|(id, _)| id).collect()));
         }
     }
     let n = if table.partition_column.is_some() {
-        ids.iter().map(|v| v.len() as u64).sum()
+        ids.iter().map(|(_, v)| v.len() as u64).sum()
     } else {
-        ids.first().map(|v| v.len() as u64).unwrap_or(0)
+        ids.first().map(|(_, v)| v.len() as u64).unwrap_or(0)
     };
     Writer::new(partitions).atomically(|w| {
-        for (p, list) in ids.into_iter().enumerate() {
+        for (p, list) in ids {
             for id in list {
                 w.delete(table, p, id)?;
             }
@@ -233,13 +239,15 @@ fn delete(
 }
 
 /// TRUNCATE TABLE: removes every row; returns how many (one copy for a replicated table).
-pub fn truncate(table: &Arc<TableDef>, partitions: &mut [Partition]) -> Result<u64> {
+pub fn truncate(table: &Arc<TableDef>, partitions: &mut Store) -> Result<u64> {
     crate::views::check_writable(table, "TRUNCATE TABLE")?;
     let mut n = 0;
+    let window = partitions.window();
+    let first = window.start;
     Writer::new(partitions).atomically(|w| {
-        for p in 0..w.partitions().len() {
+        for p in window {
             let len = w.truncate(table, p)?;
-            if table.partition_column.is_some() || p == 0 {
+            if table.partition_column.is_some() || p == first {
                 n += len;
             }
         }

@@ -24,37 +24,154 @@ struct UndoEntry {
     undo: Undo,
 }
 
-/// Applies a statement's writes to partitions, across any number of tables, keeping
-/// unique maps current and one undo log for the whole statement.
-pub struct Writer<'a> {
-    partitions: &'a mut [Partition],
-    undo: Vec<UndoEntry>,
-    /// Table partitions whose unique maps this writer changed (rebuilt on rollback).
+/// Every change a transaction made, newest last, so it can be undone by row id.
+#[derive(Default)]
+pub struct UndoLog {
+    entries: Vec<UndoEntry>,
+    /// Table partitions whose indexes were changed (rebuilt on rollback).
     touched: BTreeMap<(TableId, usize), Arc<TableDef>>,
 }
 
-impl<'a> Writer<'a> {
-    pub fn new(partitions: &'a mut [Partition]) -> Writer<'a> {
-        Writer {
+impl UndoLog {
+    pub fn new() -> UndoLog {
+        UndoLog::default()
+    }
+
+    /// How many changes are recorded (a savepoint for [`UndoLog::rollback_to`]).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The table partitions (table id, partition) the log's changes touched.
+    pub fn touched(&self) -> impl Iterator<Item = (TableId, usize)> + '_ {
+        self.touched.keys().copied()
+    }
+
+    /// Forgets every change: the transaction committed.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.touched.clear();
+    }
+
+    /// Undoes every change after savepoint `mark`, newest first, in the partition window
+    /// `partitions` (whose first element is partition `first`), then rebuilds the indexes
+    /// of every table partition the log touched.
+    pub fn rollback_to(&mut self, mark: usize, partitions: &mut [Partition], first: usize) {
+        while self.entries.len() > mark {
+            let Some(UndoEntry { table, p, undo }) = self.entries.pop() else {
+                break;
+            };
+            let Ok(t) = stored_mut(partitions, first, &table, p) else {
+                continue;
+            };
+            match undo {
+                Undo::Inserted { id } => {
+                    t.delete(id);
+                }
+                // The images came out of this storage, so they encode again.
+                Undo::Deleted { id, row } => {
+                    let _ = t.restore(id, &row);
+                }
+                Undo::Updated { id, old } => {
+                    let _ = t.replace(id, &old);
+                }
+                Undo::Truncated { rows } => {
+                    for (id, row) in rows {
+                        let _ = t.restore(id, &row);
+                    }
+                }
+            }
+        }
+        for ((_, p), table) in &self.touched {
+            if let Ok(t) = stored_mut(partitions, first, table, *p) {
+                // The state at the savepoint was consistent, so this cannot find duplicates.
+                let _ = rebuild_indexes(table, t);
+            }
+        }
+        if mark == 0 {
+            self.touched.clear();
+        }
+    }
+}
+
+/// The storage a statement writes: a window of partitions (`partitions[0]` is partition
+/// `first`; a site's single-partition work sees only its own) and the transaction's undo log.
+pub struct Store<'a> {
+    pub partitions: &'a mut [Partition],
+    pub first: usize,
+    /// Set for single-partition work: reads see only this partition.
+    pub local: Option<usize>,
+    pub undo: &'a mut UndoLog,
+}
+
+impl<'a> Store<'a> {
+    /// Every partition, for multi-partition work.
+    pub fn all(partitions: &'a mut [Partition], undo: &'a mut UndoLog) -> Store<'a> {
+        Store {
             partitions,
-            undo: Vec::new(),
-            touched: BTreeMap::new(),
+            first: 0,
+            local: None,
+            undo,
+        }
+    }
+
+    /// One partition `p`, for single-partition work on its site.
+    pub fn single(partition: &'a mut Partition, p: usize, undo: &'a mut UndoLog) -> Store<'a> {
+        Store {
+            partitions: std::slice::from_mut(partition),
+            first: p,
+            local: Some(p),
+            undo,
+        }
+    }
+
+    /// The partitions a statement visits: the local one, or all of them.
+    pub fn window(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.partitions.len()
+    }
+}
+
+/// Applies a statement's writes to partitions, across any number of tables, keeping
+/// unique maps current and recording undo entries in the transaction's log.
+pub struct Writer<'a> {
+    partitions: &'a mut [Partition],
+    first: usize,
+    undo: &'a mut UndoLog,
+    /// The log's length when this statement began.
+    mark: usize,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(store: &'a mut Store<'_>) -> Writer<'a> {
+        let mark = store.undo.len();
+        Writer {
+            partitions: store.partitions,
+            first: store.first,
+            undo: store.undo,
+            mark,
         }
     }
 
     fn storage(&mut self, table: &Arc<TableDef>, p: usize) -> Result<&mut Table> {
-        self.touched.entry((table.id, p)).or_insert_with(|| table.clone());
-        stored_mut(self.partitions, table, p)
+        if !(self.first..self.first + self.partitions.len()).contains(&p) {
+            return Err(outside_window(table));
+        }
+        self.undo.touched.entry((table.id, p)).or_insert_with(|| table.clone());
+        stored_mut(self.partitions, self.first, table, p)
     }
 
     /// The current image of a row (reads see the statement's own writes).
     pub fn row(&self, table: &TableDef, p: usize, id: RowId) -> Option<Row> {
-        self.partitions.get(p)?.table(table.id)?.get(id)
+        self.partition(p)?.table(table.id)?.get(id)
     }
 
-    /// The partitions this writer writes to.
-    pub fn partitions(&self) -> &[Partition] {
-        self.partitions
+    /// Partition `p`'s storage, if this writer's window holds it.
+    pub fn partition(&self, p: usize) -> Option<&Partition> {
+        self.partitions.get(p.checked_sub(self.first)?)
     }
 
     /// The row's key for every unique constraint, failing on one already taken.
@@ -75,7 +192,7 @@ impl<'a> Writer<'a> {
 
     /// Finds the row holding a key of unique index `u` in partition `p`.
     pub fn find(&self, table: &TableDef, p: usize, u: usize, key: &[Value]) -> Result<Option<RowId>> {
-        Ok(stored(self.partitions, table, p)?
+        Ok(stored(self.partitions, self.first, table, p)?
             .indexes
             .get(u)
             .and_then(|ix| ix.get_unique(key)))
@@ -153,66 +270,51 @@ impl<'a> Writer<'a> {
     }
 
     fn log(&mut self, table: &Arc<TableDef>, p: usize, undo: Undo) {
-        self.undo.push(UndoEntry {
+        self.undo.entries.push(UndoEntry {
             table: table.clone(),
             p,
             undo,
         });
     }
 
-    /// Runs `apply` with this writer; if it fails, everything it did is undone.
+    /// Runs `apply` with this writer; if it fails, everything it did is undone (the
+    /// transaction's earlier statements stay).
     pub fn atomically(mut self, apply: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
         let r = apply(&mut self);
         if r.is_err() {
-            self.rollback();
+            self.undo.rollback_to(self.mark, self.partitions, self.first);
         }
         r
     }
-
-    /// Undoes everything this writer did, newest change first.
-    pub fn rollback(mut self) {
-        while let Some(UndoEntry { table, p, undo }) = self.undo.pop() {
-            if let Ok(t) = self.storage(&table, p) {
-                match undo {
-                    Undo::Inserted { id } => {
-                        t.delete(id);
-                    }
-                    // The images came out of this storage, so they encode again.
-                    Undo::Deleted { id, row } => {
-                        let _ = t.restore(id, &row);
-                    }
-                    Undo::Updated { id, old } => {
-                        let _ = t.replace(id, &old);
-                    }
-                    Undo::Truncated { rows } => {
-                        for (id, row) in rows {
-                            let _ = t.restore(id, &row);
-                        }
-                    }
-                }
-            }
-        }
-        for ((_, p), table) in std::mem::take(&mut self.touched) {
-            if let Ok(t) = stored_mut(self.partitions, &table, p) {
-                // The pre-statement state was consistent, so this cannot find duplicates.
-                let _ = rebuild_indexes(&table, t);
-            }
-        }
-    }
 }
 
-fn stored<'p>(partitions: &'p [Partition], table: &TableDef, p: usize) -> Result<&'p Table> {
+fn stored<'p>(partitions: &'p [Partition], first: usize, table: &TableDef, p: usize) -> Result<&'p Table> {
     partitions
-        .get(p)
+        .get(p.wrapping_sub(first))
         .and_then(|part| part.table(table.id))
         .ok_or_else(|| missing(table, p))
 }
 
-fn stored_mut<'p>(partitions: &'p mut [Partition], table: &TableDef, p: usize) -> Result<&'p mut Table> {
+fn stored_mut<'p>(partitions: &'p mut [Partition], first: usize, table: &TableDef, p: usize) -> Result<&'p mut Table> {
     partitions
-        .get_mut(p)
+        .get_mut(p.wrapping_sub(first))
         .and_then(|part| part.table_mut(table.id))
         .ok_or_else(|| missing(table, p))
+}
+
+/// A single-partition transaction wrote a row that belongs elsewhere.
+fn outside_window(table: &TableDef) -> Error {
+    if table.partition_column.is_none() {
+        Error::Invalid(format!(
+            "Trying to write to replicated table '{}' in a single-partition procedure: replicated tables are written only by multi-partition transactions",
+            table.name
+        ))
+    } else {
+        Error::Constraint(format!(
+            "Mispartitioned tuple in single-partition insert statement: the row of table '{}' belongs to another partition",
+            table.name
+        ))
+    }
 }
 
 fn missing(table: &TableDef, p: usize) -> Error {

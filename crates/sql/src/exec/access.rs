@@ -8,7 +8,7 @@
 
 use std::ops::Bound;
 
-use voltrs_storage::{DataType, Partition, Row as StoredRow, RowId, Table, Value};
+use voltrs_storage::{DataType, Row as StoredRow, RowId, Table, Value};
 
 use super::{Env, ExecContext, Row, Ticker, constant_count, eval, internal, is_true};
 use crate::apply::partition_of;
@@ -25,7 +25,7 @@ type Target = Option<usize>;
 pub(super) fn visible(table: &TableDef, ctx: &ExecContext) -> Vec<usize> {
     match ctx.local {
         Some(p) => vec![p],
-        None if table.is_partitioned() => (0..ctx.partitions.len()).collect(),
+        None if table.is_partitioned() => ctx.fragment_partitions().collect(),
         None => vec![0],
     }
 }
@@ -55,7 +55,17 @@ pub(super) fn pin_target(
     };
     let ty = table.columns.get(col).map_or(DataType::Null, |c| c.ty);
     Ok(placement(ty, &v)
-        .map(|key| key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)))))
+        .map(|key| key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partition_count().saturating_sub(1)))))
+}
+
+/// The partition a row of `table` whose partition column equals `v` lives in: `Some(None)`
+/// when no row can (NULL), `None` when the value cannot be placed (every partition may hold
+/// an equal value) or the table is not partitioned by a column.
+pub fn place_value(table: &TableDef, v: &Value, hashinator: &voltrs_wire::Hashinator) -> Option<Option<usize>> {
+    let col = table.partition_column?;
+    let ty = table.columns.get(col).map_or(DataType::Null, |c| c.ty);
+    let count = hashinator.partition_count() as usize;
+    placement(ty, v).map(|key| key.map(|k| partition_of(&k, hashinator).min(count.saturating_sub(1))))
 }
 
 /// The partition-column value that a value equal to it would be stored as, for hashing:
@@ -136,7 +146,7 @@ pub(super) fn for_each_match(
     {
         return Ok(());
     }
-    let stored = stored(table, p, ctx.partitions)?;
+    let stored = stored(table, p, ctx)?;
     let filter = filter.as_ref();
     let keep = |row: &[Value], ticker: &mut Ticker| -> Result<bool> {
         ticker.tick()?;
@@ -190,8 +200,8 @@ pub(super) fn for_each_match(
     stored.for_each(|id, row| Ok(!keep(row, ticker)? || emit(id, row)?))
 }
 
-fn stored<'p>(table: &TableDef, p: usize, partitions: &'p [Partition]) -> Result<&'p Table> {
-    match partitions.get(p).and_then(|part| part.table(table.id)) {
+fn stored<'p>(table: &TableDef, p: usize, ctx: &ExecContext<'p>) -> Result<&'p Table> {
+    match ctx.partition(p).and_then(|part| part.table(table.id)) {
         Some(t) => Ok(t),
         None => internal(format!(
             "table {} (id {}) is missing in partition {p}",
@@ -433,7 +443,7 @@ pub(super) fn index_join(
             if pin_at == Some(i) && ctx.local.is_none() {
                 // Place the probe as the row holding an equal value was placed.
                 targets = placement(pin_ty, &v).map(|key| {
-                    key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partitions.len().saturating_sub(1)))
+                    key.map(|k| partition_of(&k, ctx.hashinator).min(ctx.partition_count().saturating_sub(1)))
                 });
             }
             match fits(ty, &v) {
@@ -461,7 +471,7 @@ pub(super) fn index_join(
                 }
             };
             for &p in probed {
-                let t = stored(table, p, ctx.partitions)?;
+                let t = stored(table, p, ctx)?;
                 let Some(ix) = t.indexes.get(index) else {
                     return internal(format!("index {index} of table {} is missing", table.name));
                 };

@@ -25,9 +25,10 @@ fn partition_local(plan: &Plan) -> bool {
 /// Runs `f` once per partition with a context that sees only that partition.
 fn per_partition(ctx: &ExecContext, mut f: impl FnMut(&ExecContext) -> Result<Vec<Row>>) -> Result<Vec<Row>> {
     let mut out = Vec::new();
-    for p in 0..ctx.partitions.len() {
+    for p in ctx.fragment_partitions() {
         let local = ExecContext {
             local: Some(p),
+            first: ctx.first,
             ..ExecContext::new(ctx.partitions, ctx.hashinator, ctx.params, ctx.func, ctx.deadline)
         };
         out.extend(f(&local)?);
@@ -37,7 +38,7 @@ fn per_partition(ctx: &ExecContext, mut f: impl FnMut(&ExecContext) -> Result<Ve
 
 /// DISTINCT as fragments plus a merge; `None` when the input does not qualify.
 pub(super) fn distinct_fragments(input: &Plan, ctx: &ExecContext, outer: Option<&Env>) -> Result<Option<Vec<Row>>> {
-    if ctx.partitions.len() < 2 || !partition_local(input) {
+    if ctx.fragment_partitions().len() < 2 || !partition_local(input) {
         return Ok(None);
     }
     let partial = per_partition(ctx, |local| Ok(distinct(execute(input, local, outer)?)))?;
@@ -53,7 +54,7 @@ pub(super) fn limit_fragments(
     ctx: &ExecContext,
     outer: Option<&Env>,
 ) -> Result<Option<Vec<Row>>> {
-    if ctx.partitions.len() < 2
+    if ctx.fragment_partitions().len() < 2
         || !partition_local(input)
         || keys.is_some_and(|k| k.iter().any(|s| s.expr.has_subquery()))
     {

@@ -22,7 +22,7 @@ use crate::functions::FuncContext;
 use crate::plan::Plan;
 
 mod access;
-pub use access::matching_rows;
+pub use access::{matching_rows, place_value};
 mod aggregate;
 mod eval;
 mod fragment;
@@ -40,8 +40,14 @@ pub type Row = Vec<Value>;
 
 /// Everything a read needs: the partitions (touched one per call), the statement's
 /// parameters and determinism inputs, and the time limit.
+///
+/// `partitions` is a window: `partitions[0]` is partition `first`. A multi-partition
+/// statement sees every partition (`first` 0); a site running single-partition work sees
+/// only its own (`first` = its partition, `local` set).
 pub struct ExecContext<'a> {
     pub partitions: &'a [Partition],
+    /// The partition number of `partitions[0]`.
+    pub first: usize,
     pub hashinator: &'a Hashinator,
     pub params: &'a [Value],
     pub func: FuncContext,
@@ -80,12 +86,48 @@ impl<'a> ExecContext<'a> {
     ) -> ExecContext<'a> {
         ExecContext {
             partitions,
+            first: 0,
             hashinator,
             params,
             func,
             deadline,
             subquery_cache: RefCell::new(HashMap::new()),
             local: None,
+        }
+    }
+
+    /// A context for single-partition work on partition `p`, whose storage is the only
+    /// one present: every read sees that partition (its copy of a replicated table too).
+    pub fn single(
+        partition: &'a Partition,
+        p: usize,
+        hashinator: &'a Hashinator,
+        params: &'a [Value],
+        func: FuncContext,
+        deadline: Option<(Instant, u64)>,
+    ) -> ExecContext<'a> {
+        ExecContext {
+            first: p,
+            local: Some(p),
+            ..ExecContext::new(std::slice::from_ref(partition), hashinator, params, func, deadline)
+        }
+    }
+
+    /// Partition `p`'s storage, if this context's window holds it.
+    pub fn partition(&self, p: usize) -> Option<&'a Partition> {
+        self.partitions.get(p.checked_sub(self.first)?)
+    }
+
+    /// How many partitions the database has (not how many this context sees).
+    pub fn partition_count(&self) -> usize {
+        self.hashinator.partition_count() as usize
+    }
+
+    /// The partitions a fragment loop visits: the local one, or all of them.
+    pub fn fragment_partitions(&self) -> std::ops::Range<usize> {
+        match self.local {
+            Some(p) => p..p + 1,
+            None => 0..self.partition_count(),
         }
     }
 }

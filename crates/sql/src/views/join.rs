@@ -36,7 +36,7 @@ struct Probe<'e> {
 /// The joined source rows of partition `p` that pass the view's filter. Each conjunct is
 /// checked as soon as the sources it reads are joined.
 pub(super) fn joined(
-    partitions: &[Partition],
+    partition: Option<&Partition>,
     def: &ViewDef,
     p: usize,
     input: &JoinInput,
@@ -65,7 +65,7 @@ pub(super) fn joined(
         let fixed_row = input.fixed.filter(|(fi, _)| *fi == i).map(|(_, r)| r);
         let table = match fixed_row {
             Some(_) => None,
-            None => match partitions.get(p).and_then(|part| part.table(src.id)) {
+            None => match partition.and_then(|part| part.table(src.id)) {
                 Some(t) => Some(t),
                 None => {
                     return Err(Error::Invalid(format!(

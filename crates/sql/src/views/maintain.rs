@@ -81,7 +81,7 @@ pub fn fill(view: &TableDef, def: &ViewDef, partitions: &[Partition]) -> Result<
             exclude: None,
             writing: None,
         };
-        let groups = with_ctx(|ctx| fold(def, &joined(partitions, def, p, &all, ctx)?, None, ctx))?;
+        let groups = with_ctx(|ctx| fold(def, &joined(partitions.get(p), def, p, &all, ctx)?, None, ctx))?;
         let mut rows = Vec::with_capacity(groups.list.len().max(1));
         if groups.list.is_empty() && def.group_by.is_empty() {
             rows.push(check_row(view, zero_tail(def))?);
@@ -115,7 +115,7 @@ fn maintain(
             exclude: None,
             writing: Some(source.id),
         };
-        let rows = joined(w.partitions(), def, p, &input, ctx)?;
+        let rows = joined(w.partition(p), def, p, &input, ctx)?;
         fold(def, &rows, None, ctx)
     })?;
     for (key, delta) in deltas.list {
@@ -203,7 +203,7 @@ struct Group<'a> {
 /// rows through an index on the group columns (used only if it finds `COUNT(*)` rows); a
 /// scan of the partition.
 fn recompute(w: &Writer, def: &ViewDef, g: &Group, mut tail: Vec<Value>, redo: &[usize]) -> Result<Vec<Value>> {
-    let table = w.partitions().get(g.p).and_then(|part| part.table(g.source.id));
+    let table = w.partition(g.p).and_then(|part| part.table(g.source.id));
     if def.sources.len() == 1
         && let Some(t) = table
     {
@@ -252,7 +252,7 @@ fn recompute(w: &Writer, def: &ViewDef, g: &Group, mut tail: Vec<Value>, redo: &
         writing: Some(g.source.id),
     };
     let groups = with_ctx(|ctx| {
-        let rows = joined(w.partitions(), def, g.p, &input, ctx)?;
+        let rows = joined(w.partition(g.p), def, g.p, &input, ctx)?;
         fold(def, &rows, Some(g.key), ctx)
     })?;
     Ok(groups
@@ -284,7 +284,7 @@ fn find_group(w: &Writer, view: &TableDef, p: usize, key: &[Value]) -> Result<Op
         return w.find(view, p, u, key);
     }
     // No GROUP BY (at most one row), or a NULL in the key (not entered in unique maps).
-    let Some(t) = w.partitions().get(p).and_then(|part| part.table(view.id)) else {
+    let Some(t) = w.partition(p).and_then(|part| part.table(view.id)) else {
         return Err(Error::Invalid(format!(
             "internal: materialized view \"{}\" missing in partition {p}",
             view.name

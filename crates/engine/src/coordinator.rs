@@ -1,0 +1,115 @@
+//! The multi-partition (MP) coordinator: one thread that runs MP transactions one at a
+//! time.
+//!
+//! For each transaction it puts a barrier in every partition's order ([`Lane::barrier`]);
+//! each site, on reaching it, lends its partition and waits. With every partition in hand,
+//! the coordinator runs the transaction over all of them (queries run their per-partition
+//! fragments one partition per call and merge), commits or rolls back, and hands each
+//! partition back with the catalog version now in force. DDL runs here too: it is an MP
+//! barrier that installs the next catalog version.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use voltrs_sql::apply::{Store, UndoLog};
+use voltrs_storage::Partition;
+
+use crate::database::Shared;
+use crate::site::{Reply, Returned, SiteLocal, guarded, refresh_counts};
+use crate::txn::{Aborted, MP_PARTITION, Status, TxnId, UniqueIds};
+use crate::work::{self, TxnEnv, Work};
+use crate::Error;
+
+pub(crate) enum MpTask {
+    Run {
+        version: u64,
+        name: Arc<str>,
+        work: Work,
+        reply: Reply,
+    },
+    Stop,
+}
+
+pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, returns: Vec<Sender<Returned>>) {
+    let n = returns.len();
+    let mut ids = UniqueIds::new(MP_PARTITION);
+    let mut seq = 0u64;
+    let mut undo = UndoLog::new();
+    let mut local = SiteLocal {
+        partition: MP_PARTITION as usize,
+    };
+    while let Ok(MpTask::Run {
+        version,
+        name,
+        work,
+        reply,
+    }) = inbox.recv()
+    {
+        seq += 1;
+        let txn = TxnId {
+            seq,
+            unique_id: ids.next(),
+        };
+        let Some(mut parts) = gather(&shared, n) else {
+            reply(Err(Aborted::new(
+                Status::ServerUnavailable,
+                Error::Invalid("the database is shutting down".into()),
+            )));
+            break;
+        };
+        let started = Instant::now();
+        let result = if let Work::Ddl(ddl) = &work {
+            crate::ddl::apply(ddl, &shared, &mut parts, txn)
+        } else if version != shared.catalog().version {
+            Err(Aborted::restart())
+        } else {
+            let env = TxnEnv {
+                hashinator: &shared.hashinator,
+                txn,
+                limits: shared.limits,
+                read_only: work.read_only(),
+                started,
+            };
+            let mut store = Store::all(&mut parts, &mut undo);
+            let result = guarded(&work, &mut store, &env, &mut local);
+            if result.is_ok() && !env.read_only {
+                refresh_counts(&shared, &store);
+            }
+            work::finish(result, &mut store)
+        };
+        let status = result.as_ref().map_or_else(|a| a.status, |_| Status::Success);
+        if status != Status::TxnRestart {
+            shared
+                .procedure_stats
+                .record(&name, n, started.elapsed().as_nanos() as u64, status);
+        }
+        let current = shared.catalog().version;
+        for (p, partition) in parts.into_iter().enumerate() {
+            if let Some(back) = returns.get(p) {
+                let _ = back.send(Returned {
+                    partition,
+                    version: current,
+                });
+            }
+        }
+        shared.gate.release(seq, move || reply(result));
+    }
+}
+
+/// Puts a barrier in every partition's order and collects the lent partitions.
+fn gather(shared: &Shared, n: usize) -> Option<Vec<Partition>> {
+    let (lend, lent) = bounded(n);
+    for lane in &shared.lanes {
+        if !lane.barrier(lend.clone()) {
+            return None;
+        }
+    }
+    drop(lend);
+    let mut parts: Vec<Partition> = (0..n).map(|_| Partition::default()).collect();
+    for _ in 0..n {
+        let (p, part) = lent.recv().ok()?;
+        *parts.get_mut(p)? = part;
+    }
+    Some(parts)
+}

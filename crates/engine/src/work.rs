@@ -1,0 +1,270 @@
+//! What a transaction runs, and running it against a store (one site's partition for
+//! single-partition work, every partition for multi-partition work).
+//!
+//! The same code serves both: [`Store`] is a window of partitions plus the transaction's
+//! undo log. A transaction either commits (its undo log is dropped) or rolls back every
+//! change it made, in every table, index and view ([`rollback`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use voltrs_sql::apply::{Store, WriteInputs, apply_write};
+use voltrs_sql::binder::Bound;
+use voltrs_sql::catalog::TableDef;
+use voltrs_sql::exec::{ExecContext, execute};
+use voltrs_sql::functions::FuncContext;
+use voltrs_storage::{Value, Partition};
+use voltrs_wire::Hashinator;
+
+use crate::plan_cache::CachedPlan;
+use crate::procedure::ProcedureBody;
+use crate::txn::{Aborted, AppStatus, Committed, Status, TxnId, TxnResult};
+use crate::{Error, Outcome, ResultTable};
+
+/// A bound statement with the values of its parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub plan: Arc<CachedPlan>,
+    pub values: Vec<Value>,
+}
+
+/// What a transaction runs.
+pub(crate) enum Work {
+    /// Statements run in order (an ad hoc batch); `timeout` replaces the database's query
+    /// timeout when set.
+    Statements { list: Vec<Planned>, timeout: Option<Duration> },
+    /// TRUNCATE TABLE.
+    Truncate(Arc<TableDef>),
+    /// A stored procedure with its (already converted) parameter values.
+    Procedure { body: Arc<ProcedureBody>, params: Vec<Value> },
+    /// A DDL statement: runs on the MP coordinator only.
+    Ddl(crate::ddl::DdlWork),
+    /// Rows and arena bytes of every stored table in every partition of the window:
+    /// one row (PARTITION, TABLE_ID, ROWS, ARENA_BYTES) per table partition.
+    StorageStats,
+}
+
+impl Work {
+    /// Whether the work only reads (then the query timeout applies).
+    pub fn read_only(&self) -> bool {
+        match self {
+            Work::Statements { list, .. } => list.iter().all(|p| matches!(p.plan.bound, Bound::Query { .. })),
+            Work::Truncate(_) | Work::Ddl(_) => false,
+            Work::StorageStats => true,
+            Work::Procedure { body, .. } => body.read_only(),
+        }
+    }
+}
+
+/// Limits and inputs every transaction gets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Time limit of read-only transactions.
+    pub query_timeout: Option<Duration>,
+    /// Largest result a statement may build, in bytes.
+    pub temp_bytes: usize,
+}
+
+/// The environment a transaction runs in.
+#[derive(Clone, Copy)]
+pub(crate) struct TxnEnv<'a> {
+    pub hashinator: &'a Hashinator,
+    pub txn: TxnId,
+    pub limits: Limits,
+    pub read_only: bool,
+    pub started: Instant,
+}
+
+impl TxnEnv<'_> {
+    pub fn func(&self) -> FuncContext {
+        FuncContext {
+            now: self.txn.timestamp(),
+            seed: self.txn.seed(),
+        }
+    }
+
+    pub fn deadline(&self) -> Option<(Instant, u64)> {
+        if !self.read_only {
+            return None;
+        }
+        self.limits
+            .query_timeout
+            .map(|t| (self.started + t, t.as_millis() as u64))
+    }
+}
+
+/// Runs one bound statement against the store.
+pub(crate) fn run_statement(store: &mut Store, env: &TxnEnv, bound: &Bound, values: &[Value]) -> Result<Outcome, Error> {
+    match bound {
+        Bound::Query { plan, columns } => {
+            let ctx = ExecContext {
+                first: store.first,
+                local: store.local,
+                ..ExecContext::new(store.partitions, env.hashinator, values, env.func(), env.deadline())
+            };
+            let rows = execute(plan, &ctx, None)?;
+            let table = ResultTable {
+                columns: columns.clone(),
+                rows,
+            };
+            check_temp_bytes(&table, env.limits.temp_bytes)?;
+            Ok(Outcome::Rows(table))
+        }
+        Bound::Write(w) => {
+            if env.read_only {
+                return Err(Error::Invalid("internal: a write in a read-only transaction".into()));
+            }
+            let inputs = WriteInputs {
+                hashinator: env.hashinator,
+                params: values,
+                func: env.func(),
+                deadline: None,
+            };
+            Ok(Outcome::Modified(apply_write(w, store, &inputs)?))
+        }
+    }
+}
+
+/// Fails when a result is larger than the temporary-table limit.
+fn check_temp_bytes(table: &ResultTable, limit: usize) -> Result<(), Error> {
+    let mut bytes = 0usize;
+    for row in &table.rows {
+        bytes += 16 * row.len();
+        for v in row {
+            bytes += match v {
+                Value::Varchar(s) => s.len(),
+                Value::Varbinary(b) => b.len(),
+                _ => 0,
+            };
+        }
+        if bytes > limit {
+            return Err(Error::Invalid(format!(
+                "a result exceeded the temporary table limit of {} MB: add a WHERE clause or a LIMIT",
+                limit / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `work` against the store; the caller ends it with [`finish`].
+pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate::site::SiteLocal) -> TxnResult {
+    let result = match work {
+        Work::Statements { list, timeout } => {
+            let mut outcomes = Vec::with_capacity(list.len());
+            let mut failed = None;
+            let mut limits = env.limits;
+            if timeout.is_some() {
+                limits.query_timeout = *timeout;
+            }
+            let env = &TxnEnv { limits, ..*env };
+            for p in list {
+                match run_statement(store, env, &p.plan.bound, &p.values) {
+                    Ok(o) => outcomes.push(o),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failed {
+                None => Ok(Committed {
+                    outcomes,
+                    app_status: AppStatus::default(),
+                }),
+                Some(e) => Err(Aborted::graceful(e)),
+            }
+        }
+        Work::Truncate(table) => voltrs_sql::apply::truncate(table, store)
+            .map(|n| Committed {
+                outcomes: vec![Outcome::Modified(n)],
+                app_status: AppStatus::default(),
+            })
+            .map_err(Aborted::graceful),
+        Work::Procedure { body, params } => crate::procedure::run_body(body, params, store, env, site),
+        Work::StorageStats => Ok(Committed {
+            outcomes: vec![Outcome::Rows(storage_stats(store))],
+            app_status: AppStatus::default(),
+        }),
+        Work::Ddl(_) => Err(Aborted::new(
+            Status::UnexpectedFailure,
+            Error::Invalid("internal: DDL reached a site".into()),
+        )),
+    };
+    result
+}
+
+/// Ends a transaction: drops the undo log on commit, replays it on abort.
+pub(crate) fn finish(result: TxnResult, store: &mut Store) -> TxnResult {
+    match &result {
+        Ok(_) => store.undo.clear(),
+        Err(_) => {
+            store.undo.rollback_to(0, store.partitions, store.first);
+            store.undo.clear();
+        }
+    }
+    result
+}
+
+/// Rows of every table a transaction touched, per partition, to refresh planner statistics.
+pub(crate) fn touched_counts(partitions: &[Partition], first: usize, tables: &[(voltrs_storage::TableId, usize)]) -> Vec<(voltrs_storage::TableId, usize, usize)> {
+    tables
+        .iter()
+        .filter_map(|&(t, p)| {
+            let n = partitions.get(p.checked_sub(first)?)?.table(t)?.len();
+            Some((t, p, n))
+        })
+        .collect()
+}
+
+fn storage_stats(store: &Store) -> ResultTable {
+    use voltrs_sql::outcome::ResultColumn;
+    use voltrs_storage::DataType;
+    let col = |name: &str| ResultColumn {
+        name: name.into(),
+        ty: DataType::BigInt,
+    };
+    let mut rows = Vec::new();
+    for (i, part) in store.partitions.iter().enumerate() {
+        for (id, t) in &part.tables {
+            rows.push(vec![
+                Value::Integer((store.first + i) as i64),
+                Value::Integer(*id as i64),
+                Value::Integer(t.len() as i64),
+                Value::Integer(t.arena_bytes() as i64),
+            ]);
+        }
+    }
+    ResultTable {
+        columns: vec![col("PARTITION"), col("TABLE_ID"), col("ROWS"), col("ARENA_BYTES")],
+        rows,
+    }
+}
+
+/// Sums [`Work::StorageStats`] rows per table, with the catalog's names.
+pub(crate) fn decode_storage_stats(catalog: &voltrs_sql::catalog::Catalog, c: &Committed) -> Vec<crate::TableStats> {
+    let Some(Outcome::Rows(t)) = c.outcomes.first() else {
+        return Vec::new();
+    };
+    let int = |v: &Value| match v {
+        Value::Integer(i) => *i as usize,
+        _ => 0,
+    };
+    let mut out = Vec::new();
+    for (db, ns) in &catalog.databases {
+        for def in ns.tables.values() {
+            let (rows, arena_bytes) = t
+                .rows
+                .iter()
+                .filter(|r| r.get(1).map(int) == Some(def.id as usize))
+                .fold((0, 0), |(r, b), row| (r + int(&row[2]), b + int(&row[3])));
+            out.push(crate::TableStats {
+                database: db.clone(),
+                table: def.name.clone(),
+                rows,
+                arena_bytes,
+            });
+        }
+    }
+    out
+}
