@@ -190,6 +190,10 @@ impl Session {
                     &mut state.partitions,
                 )?))
             }
+            Statement::CreateProcedure(_)
+            | Statement::DropProcedure { .. }
+            | Statement::PartitionProcedure { .. }
+            | Statement::Exec { .. } => Err(Error::Invalid("stored procedures are not supported yet".into())),
             ddl_stmt => {
                 let mut next = (*catalog).clone();
                 let mut ctx = DdlContext {
