@@ -212,6 +212,10 @@ impl Session {
             }
             Statement::Truncate { table } => Ok(Planned2::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone()))),
             Statement::Use { .. } => Err(Error::Invalid("internal: USE reached planning".into())),
+            Statement::CreateProcedure(_)
+            | Statement::DropProcedure { .. }
+            | Statement::PartitionProcedure { .. }
+            | Statement::Exec { .. } => Err(Error::Invalid("stored procedures are not supported yet".into())),
             ddl_stmt => Ok(Planned2::Run(
                 Route::Multi,
                 Work::Ddl(DdlWork {

@@ -110,12 +110,12 @@ pub fn fold(ident: &ast::Ident) -> String {
     ident.value.to_ascii_uppercase()
 }
 
-fn name(p: &mut Parser) -> Result<String> {
+pub(crate) fn name(p: &mut Parser) -> Result<String> {
     p.parse_identifier().map(|i| fold(&i)).map_err(syntax)
 }
 
 /// A table (or index) named by DDL: always in the session's current database.
-fn table_name(p: &mut Parser) -> Result<String> {
+pub(crate) fn table_name(p: &mut Parser) -> Result<String> {
     let n = name(p)?;
     if p.peek_token_ref().token == Token::Period {
         let t = p.peek_token();
@@ -128,7 +128,7 @@ fn table_name(p: &mut Parser) -> Result<String> {
 }
 
 /// Consumes the next token if it is the given word (keyword or not), case-insensitively.
-fn eat_word(p: &mut Parser, word: &str) -> bool {
+pub(crate) fn eat_word(p: &mut Parser, word: &str) -> bool {
     if let Token::Word(w) = &p.peek_token_ref().token
         && w.value.eq_ignore_ascii_case(word)
     {
@@ -138,7 +138,7 @@ fn eat_word(p: &mut Parser, word: &str) -> bool {
     false
 }
 
-fn expect_word(p: &mut Parser, word: &str) -> Result<()> {
+pub(crate) fn expect_word(p: &mut Parser, word: &str) -> Result<()> {
     if eat_word(p, word) {
         Ok(())
     } else {
@@ -146,7 +146,7 @@ fn expect_word(p: &mut Parser, word: &str) -> Result<()> {
     }
 }
 
-fn unexpected(p: &Parser, expected: &str) -> Error {
+pub(crate) fn unexpected(p: &Parser, expected: &str) -> Error {
     let t = p.peek_token();
     let found = if t.token == Token::EOF {
         "end of statement".to_string()
@@ -160,7 +160,7 @@ fn unexpected(p: &Parser, expected: &str) -> Error {
     }
 }
 
-fn expect_token(p: &mut Parser, token: Token) -> Result<()> {
+pub(crate) fn expect_token(p: &mut Parser, token: Token) -> Result<()> {
     if p.consume_token(&token) {
         Ok(())
     } else {
@@ -168,7 +168,7 @@ fn expect_token(p: &mut Parser, token: Token) -> Result<()> {
     }
 }
 
-fn expect_end(p: &mut Parser) -> Result<()> {
+pub(crate) fn expect_end(p: &mut Parser) -> Result<()> {
     if p.peek_token_ref().token == Token::EOF {
         Ok(())
     } else {
@@ -184,7 +184,7 @@ fn if_not_exists(p: &mut Parser) -> bool {
     p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS])
 }
 
-fn if_exists(p: &mut Parser) -> bool {
+pub(crate) fn if_exists(p: &mut Parser) -> bool {
     p.parse_keywords(&[Keyword::IF, Keyword::EXISTS])
 }
 
@@ -454,18 +454,11 @@ pub fn database_statement(mut p: Parser) -> Result<Statement> {
     Ok(stmt)
 }
 
-/// `PARTITION TABLE t ON COLUMN c`.
+/// `PARTITION TABLE t ON COLUMN c` (`PARTITION PROCEDURE` is [`crate::proc_parser`]'s).
 pub fn partition(mut p: Parser) -> Result<Statement> {
     let p = &mut p;
     expect_word(p, "PARTITION")?;
-    if !eat_word(p, "TABLE") {
-        if eat_word(p, "PROCEDURE") {
-            return Err(Error::Unsupported(
-                "PARTITION PROCEDURE (procedures arrive with the transaction engine)".into(),
-            ));
-        }
-        return Err(unexpected(p, "TABLE"));
-    }
+    expect_word(p, "TABLE")?;
     let table = table_name(p)?;
     expect_word(p, "ON")?;
     expect_word(p, "COLUMN")?;

@@ -1,6 +1,6 @@
 //! voltrs SQL: parsing, binding, planning and executing SQL over partitioned storage.
 //!
-//! Owns: the VoltDB-flavoured parser front ([`parser`], [`ddl_parser`]), the catalog types
+//! Owns: the VoltDB-flavoured parser front ([`parser`], [`ddl_parser`], [`proc_parser`]), the catalog types
 //! ([`catalog`]), the binder and join planner ([`binder`]), plans ([`plan`]), expressions
 //! ([`expr`]), value semantics ([`arith`], [`cast`], [`functions`]), the executor
 //! ([`exec`]), statement application ([`apply`], [`ddl`]) and materialized views ([`views`]). Must not touch: threads,
@@ -29,6 +29,7 @@ pub mod parameterize;
 pub mod parser;
 pub mod plan;
 pub mod planner;
+pub mod proc_parser;
 pub mod route;
 pub mod views;
 

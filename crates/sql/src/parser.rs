@@ -5,7 +5,10 @@
 //! 2. Statements sqlparser cannot parse the VoltDB way (`CREATE TABLE` with VoltDB column
 //!    extras, `PARTITION TABLE`, `CREATE [ASSUMEUNIQUE] INDEX`, `ALTER TABLE`, `DROP`,
 //!    `TRUNCATE`, `CREATE/DROP DATABASE`, `USE`) are parsed here with sqlparser's parser
-//!    primitives ([`crate::ddl_parser`]); `UPSERT` becomes an INSERT with a flag.
+//!    primitives ([`crate::ddl_parser`]); `UPSERT` becomes an INSERT with a flag. Procedure
+//!    statements and calls (`CREATE/DROP/PARTITION PROCEDURE`, `EXEC`, `CALL`) are
+//!    [`crate::proc_parser`]'s, which also keeps a `CREATE PROCEDURE ... AS BEGIN ... END`
+//!    whole in step 1.
 //! 3. Everything else (queries and DML) goes to sqlparser's `parse_statement`.
 //!
 //! Errors carry the 1-based line and column of the offending token within the script.
@@ -18,6 +21,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::ddl_parser::{self, AlterTable, CreateIndex, CreateTable};
 use crate::error::{Error, Result};
+use crate::proc_parser::{self, BlockTracker, CreateProcedure, ExecArg, ProcPartition};
 
 /// Most parameters (`?` / `$n` markers) one statement takes.
 pub const MAX_PARAMS: usize = 1024;
@@ -65,6 +69,24 @@ pub enum Statement {
     },
     /// `EXPLAIN stmt`: the plan of a query or DML statement, not its result.
     Explain(Box<Statement>),
+    /// `CREATE PROCEDURE name ... AS ...` / `LANGUAGE LUA AS $$ ... $$`.
+    CreateProcedure(CreateProcedure),
+    /// `DROP PROCEDURE [IF EXISTS] name`: the name as written.
+    DropProcedure {
+        name: String,
+        if_exists: bool,
+    },
+    /// Legacy `PARTITION PROCEDURE name ON TABLE t COLUMN c [PARAMETER n]`.
+    PartitionProcedure {
+        name: String,
+        partition: ProcPartition,
+    },
+    /// `EXEC name arg, ...` / `EXECUTE name arg, ...` / `CALL name(arg, ...)`: the name as
+    /// written (`votes.insert`, `@SystemCatalog`), literal arguments only.
+    Exec {
+        name: String,
+        args: Vec<ExecArg>,
+    },
 }
 
 /// `CREATE VIEW name [(col, ...)] AS query`: a materialized view.
@@ -121,22 +143,28 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     Ok(out)
 }
 
-fn is_blank(t: &Token) -> bool {
+pub(crate) fn is_blank(t: &Token) -> bool {
     matches!(t, Token::Whitespace(_))
 }
 
-/// Splits tokens on top-level semicolons, dropping empty statements.
+/// Splits tokens on top-level semicolons (not those of a procedure's `BEGIN ... END`),
+/// dropping empty statements.
 fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
     let mut out = Vec::new();
     let mut cur: Vec<TokenWithSpan> = Vec::new();
+    let mut block = BlockTracker::default();
     for t in tokens {
+        if !is_blank(&t.token) {
+            block.feed(&t.token);
+        }
         match t.token {
-            Token::SemiColon => {
+            Token::SemiColon if !block.inside() => {
                 if cur.iter().any(|t| !is_blank(&t.token)) {
                     out.push(std::mem::take(&mut cur));
                 } else {
                     cur.clear();
                 }
+                block = BlockTracker::default();
             }
             Token::EOF => {}
             _ => cur.push(t),
@@ -149,7 +177,7 @@ fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
 }
 
 /// The statement's text, rebuilt from its tokens (comments and spacing included).
-fn source_text(tokens: &[TokenWithSpan]) -> String {
+pub(crate) fn source_text(tokens: &[TokenWithSpan]) -> String {
     tokens
         .iter()
         .map(|t| t.token.to_string())
@@ -159,7 +187,7 @@ fn source_text(tokens: &[TokenWithSpan]) -> String {
 }
 
 /// The upper-case leading words of a statement (up to `n`).
-fn leading_words(tokens: &[TokenWithSpan], n: usize) -> Vec<String> {
+pub(crate) fn leading_words(tokens: &[TokenWithSpan], n: usize) -> Vec<String> {
     tokens
         .iter()
         .filter(|t| !is_blank(&t.token))
@@ -323,15 +351,31 @@ fn number_parameters(tokens: &mut [TokenWithSpan]) -> Result<usize> {
     }
 }
 
-fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<(Statement, usize, usize)> {
+pub(crate) fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<(Statement, usize, usize)> {
+    // A procedure's body statements number their markers each; a call takes none.
+    if proc_parser::is_raw_statement(&leading_words(&tokens, 2)) {
+        let stmt = parse_tokens(tokens)?;
+        let depth = match &stmt {
+            Statement::CreateProcedure(p) => p.operator_depth(),
+            _ => 0,
+        };
+        return Ok((stmt, 0, depth));
+    }
     let depth = check_operator_chains(&tokens)?;
     let params = number_parameters(&mut tokens)?;
     parse_tokens(tokens).map(|s| (s, params, depth))
 }
 
 fn parse_tokens(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
-    rewrite_starts_with(&mut tokens);
     let words = leading_words(&tokens, 3);
+    if proc_parser::is_raw_statement(&words) {
+        return if words.first().is_some_and(|w| w == "CREATE") {
+            proc_parser::create_procedure(tokens).map(Statement::CreateProcedure)
+        } else {
+            proc_parser::exec(tokens)
+        };
+    }
+    rewrite_starts_with(&mut tokens);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     let end = tokens
         .last()
@@ -369,6 +413,8 @@ fn parse_tokens(mut tokens: Vec<TokenWithSpan>) -> Result<Statement> {
             ddl_parser::create_index(parser(tokens)).map(Statement::CreateIndex)
         }
         ("CREATE", "DATABASE") | ("DROP", "DATABASE") | ("USE", _) => ddl_parser::database_statement(parser(tokens)),
+        ("DROP", "PROCEDURE") => proc_parser::drop_procedure(parser(tokens)),
+        ("PARTITION", "PROCEDURE") => proc_parser::partition_procedure(parser(tokens)),
         ("PARTITION", _) => ddl_parser::partition(parser(tokens)),
         ("DROP", "TABLE") | ("DROP", "INDEX") | ("DROP", "VIEW") => ddl_parser::drop(parser(tokens)),
         ("TRUNCATE", _) => ddl_parser::truncate(parser(tokens)),
