@@ -25,6 +25,9 @@ mod plan_cache;
 mod prepare;
 mod prepared;
 mod session;
+// The system procedures' result tables; the invocation layer calls them.
+#[allow(dead_code, unused_imports)]
+mod sysproc;
 
 pub use database::{Config, Database, TableStats};
 pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};
