@@ -44,7 +44,7 @@ CREATE VIEW v_area (state, n) AS SELECT state, COUNT(*) FROM area GROUP BY state
 
 /// The catalog after running `ddl` on a fresh database of `partitions` partitions.
 pub(super) fn catalog_of(ddl: &str, partitions: usize) -> Arc<Catalog> {
-    let db = Database::open(Config { partitions }).expect("test database opens");
+    let db = Database::open(Config::with_partitions(partitions)).expect("test database opens");
     db.session().execute_sql(ddl).expect("test schema is valid");
     db.catalog()
 }
