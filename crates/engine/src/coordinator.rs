@@ -37,7 +37,8 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
     let mut seq = 0u64;
     let mut undo = UndoLog::new();
     let mut local = SiteLocal {
-        partition: MP_PARTITION as usize,
+        lua: None,
+        lua_limits: shared.lua_limits.clone(),
     };
     while let Ok(MpTask::Run {
         version,

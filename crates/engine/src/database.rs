@@ -6,7 +6,8 @@
 //! caller's thread against the current catalog (`Arc<Catalog>`, swapped by DDL);
 //! execution happens on the sites.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -16,7 +17,10 @@ use voltrs_sql::catalog::Catalog;
 use voltrs_sql::route::Route;
 use voltrs_wire::Hashinator;
 
+use voltrs_sql::procedures::ProcedureDef;
+
 use crate::coordinator::{MpTask, run_coordinator};
+use crate::sysproc::NodeInfo;
 use crate::plan_cache::{PlanCache, PlanCacheStats};
 use crate::session::Session;
 use crate::site::{Lane, Reply, run_site};
@@ -40,6 +44,11 @@ pub struct Config {
     pub query_timeout: Option<Duration>,
     /// Largest result one statement may build, in bytes (VoltDB's default: 100 MB).
     pub temp_table_bytes: usize,
+    /// Resident memory above which the database turns read-only (VoltDB's default: 80 % of
+    /// physical memory); `None` turns the monitor off.
+    pub memory_limit_bytes: Option<u64>,
+    /// Limits of Lua procedures.
+    pub lua: crate::lua::LuaLimits,
 }
 
 impl Config {
@@ -58,6 +67,8 @@ impl Default for Config {
             partitions: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             query_timeout: Some(Duration::from_secs(10)),
             temp_table_bytes: 100 * 1024 * 1024,
+            memory_limit_bytes: crate::memory::physical_bytes().map(|b| b / 10 * 8),
+            lua: crate::lua::LuaLimits::default(),
         }
     }
 }
@@ -84,8 +95,17 @@ pub(crate) struct Shared {
     pub row_counts: RowCounts,
     pub procedure_stats: ProcedureStats,
     pub limits: Limits,
+    pub lua_limits: crate::lua::LuaLimits,
     /// Round-robin position for work that any site can answer.
     anywhere: AtomicUsize,
+    /// `@Pause`: the client port takes only reads.
+    paused: AtomicBool,
+    shutdown: AtomicBool,
+    node: Mutex<NodeInfo>,
+    /// Default procedures planned for one catalog version, by database and lower-case name.
+    defaults: Mutex<(u64, HashMap<String, Arc<ProcedureDef>>)>,
+    pub memory: Arc<crate::memory::MemoryGuard>,
+    stop_monitor: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -104,6 +124,60 @@ impl Shared {
 
     pub fn partition_count(&self) -> usize {
         self.lanes.len()
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    pub fn set_paused(&self, on: bool) {
+        self.paused.store(on, Ordering::Relaxed);
+    }
+
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::Relaxed);
+    }
+
+    pub fn shutdown_requested(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    /// Why writes are refused now for memory, if they are.
+    pub fn memory_refusal(&self) -> Option<String> {
+        self.memory.refusal()
+    }
+
+    /// What this node reports in `@SystemInformation` and `@Statistics`.
+    pub fn node_info(&self) -> NodeInfo {
+        let mut n = self.node.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        n.uptime = Duration::from_millis(now.saturating_sub(n.start_time_ms).max(0) as u64);
+        n
+    }
+
+    fn default_key(db: &str, name: &str) -> String {
+        format!("{db}\0{}", name.to_lowercase())
+    }
+
+    /// A default procedure planned for catalog `version`, if cached.
+    pub fn cached_default(&self, version: u64, db: &str, name: &str) -> Option<Arc<ProcedureDef>> {
+        let d = self.defaults.lock().unwrap_or_else(|e| e.into_inner());
+        if d.0 != version {
+            return None;
+        }
+        d.1.get(&Self::default_key(db, name)).cloned()
+    }
+
+    pub fn cache_default(&self, version: u64, db: &str, name: &str, def: Arc<ProcedureDef>) {
+        let mut d = self.defaults.lock().unwrap_or_else(|e| e.into_inner());
+        if d.0 != version {
+            d.0 = version;
+            d.1.clear();
+        }
+        d.1.insert(Self::default_key(db, name), def);
     }
 
     /// Queues a transaction on the route's site or the coordinator; `reply` gets its result.
@@ -171,6 +245,7 @@ struct Threads {
 
 impl Drop for Threads {
     fn drop(&mut self) {
+        self.shared.stop_monitor.store(true, Ordering::Relaxed);
         let _ = self.shared.mp.send(MpTask::Stop);
         for lane in &self.shared.lanes {
             lane.stop();
@@ -219,8 +294,23 @@ impl Database {
                 query_timeout: config.query_timeout,
                 temp_bytes: config.temp_table_bytes,
             },
+            lua_limits: config.lua.clone(),
             anywhere: AtomicUsize::new(0),
+            paused: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            node: Mutex::new(default_node_info(n)),
+            defaults: Mutex::new((0, HashMap::new())),
+            memory: Arc::new(crate::memory::MemoryGuard::default()),
+            stop_monitor: Arc::new(AtomicBool::new(false)),
         });
+        if let Some(limit) = config.memory_limit_bytes {
+            crate::memory::start_monitor(
+                shared.memory.clone(),
+                limit,
+                Duration::from_millis(500),
+                shared.stop_monitor.clone(),
+            );
+        }
         let mut handles = Vec::with_capacity(n + 1);
         let mut returns = Vec::with_capacity(n);
         for (p, inbox) in inboxes.into_iter().enumerate() {
@@ -280,5 +370,92 @@ impl Database {
             Ok(c) => crate::work::decode_storage_stats(&catalog, &c),
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// This node's description until a server sets its own ([`Database::set_node_info`]).
+fn default_node_info(partitions: usize) -> NodeInfo {
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let start_time_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    NodeInfo {
+        host_id: 0,
+        hostname,
+        ip_address: "127.0.0.1".into(),
+        client_port: 21212,
+        admin_port: 21211,
+        http_port: 8080,
+        pg_port: None,
+        version: env!("CARGO_PKG_VERSION").into(),
+        build: format!("voltrs {}", env!("CARGO_PKG_VERSION")),
+        start_time_ms,
+        uptime: Duration::ZERO,
+        cluster_state: crate::sysproc::ClusterState::Running,
+        sites: partitions,
+        partitions,
+        cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        data_dir: String::new(),
+        command_log: "off".into(),
+        memory: crate::sysproc::MemoryInfo {
+            physical_bytes: crate::memory::physical_bytes().unwrap_or(0),
+            ..Default::default()
+        },
+    }
+}
+
+impl Database {
+    /// Sets what `@SystemInformation` reports about this node (ports, host, folder); the
+    /// server calls it once it has bound its ports.
+    pub fn set_node_info(&self, node: NodeInfo) {
+        *self.shared.node.lock().unwrap_or_else(|e| e.into_inner()) = node;
+    }
+
+    /// One digest per partition of everything it stores (tables, views, indexes' rows),
+    /// independent of row order: equal on two databases that ran the same invocations.
+    pub fn content_hashes(&self) -> Result<Vec<u64>, Error> {
+        let catalog = self.catalog();
+        let c = self
+            .shared
+            .run(Route::Multi, catalog.version, Arc::from("@ContentHash"), Work::ContentHash)
+            .map_err(|a| a.error)?;
+        let Some(crate::Outcome::Rows(t)) = c.outcomes.first() else {
+            return Ok(Vec::new());
+        };
+        Ok(t.rows
+            .iter()
+            .map(|r| match r.get(1) {
+                Some(voltrs_storage::Value::Integer(h)) => *h as u64,
+                _ => 0,
+            })
+            .collect())
+    }
+
+    /// Whether `@Shutdown` was called.
+    pub fn shutdown_requested(&self) -> bool {
+        self.shared.shutdown_requested()
+    }
+
+    /// Registers a Rust procedure in the default database (a schema change: it runs as a
+    /// multi-partition barrier and its statements are planned now and after every DDL).
+    pub fn register_procedure(&self, spec: crate::procedure::native::NativeSpec) -> Result<(), Error> {
+        self.register_procedure_in(voltrs_sql::catalog::DEFAULT_DATABASE, spec)
+    }
+
+    /// Registers a Rust procedure in database `database`.
+    pub fn register_procedure_in(&self, database: &str, spec: crate::procedure::native::NativeSpec) -> Result<(), Error> {
+        let catalog = self.catalog();
+        let work = Work::Ddl(crate::ddl::DdlWork {
+            ops: vec![crate::ddl::DdlOp::Register(spec)],
+            database: database.to_uppercase(),
+            partition_first_column: false,
+        });
+        self.shared
+            .run(Route::Multi, catalog.version, Arc::from("@RegisterProcedure"), work)
+            .map(|_| ())
+            .map_err(|a| a.error)
     }
 }

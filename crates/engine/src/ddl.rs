@@ -13,11 +13,20 @@ use voltrs_storage::Partition;
 
 use crate::database::Shared;
 use crate::txn::{Aborted, AppStatus, Committed, TxnId, TxnResult};
+use crate::procedure::native::NativeSpec;
 use crate::{Error, Outcome};
 
-/// A DDL statement and the session settings it runs with.
+/// One schema change.
+pub(crate) enum DdlOp {
+    Statement(Statement),
+    /// Registers a Rust procedure (embedded API).
+    Register(NativeSpec),
+}
+
+/// DDL statements (one, or an `@AdHoc` batch applied in order) and the session settings
+/// they run with.
 pub(crate) struct DdlWork {
-    pub statement: Statement,
+    pub ops: Vec<DdlOp>,
     /// The session's current database.
     pub database: String,
     /// `voltrs-slt` mode: partition new tables on their first column where allowed.
@@ -39,11 +48,19 @@ pub(crate) fn apply(work: &DdlWork, shared: &Shared, parts: &mut Vec<Partition>,
             tables: p.tables.keys().filter_map(|id| empty_storage(&current, *id).map(|t| (*id, t))).collect(),
         })
         .collect();
-    let trial = build(work, &current, &mut scratch, shared, func).map_err(Aborted::graceful)?;
-    let next = crate::procedure::replan_all(&trial.0, shared).map_err(Aborted::graceful)?;
-    drop(next);
-    let (next, tag) = build(work, &current, parts, shared, func).map_err(Aborted::graceful)?;
-    let next = crate::procedure::replan_all(&next, shared).map_err(Aborted::graceful)?;
+    let mut trial = (*current).clone();
+    for op in &work.ops {
+        build(work, op, &mut trial, &mut scratch, shared, func).map_err(Aborted::graceful)?;
+        trial = crate::procedure::replan_all(&trial, shared).map_err(Aborted::graceful)?;
+    }
+    let mut next = (*current).clone();
+    let mut outcomes = Vec::with_capacity(work.ops.len());
+    for op in &work.ops {
+        let tag = build(work, op, &mut next, parts, shared, func).map_err(Aborted::graceful)?;
+        next = crate::procedure::replan_all(&next, shared).map_err(Aborted::graceful)?;
+        outcomes.push(Outcome::Done(tag));
+    }
+    next.version = current.version + 1;
     shared.install_catalog(Arc::new(next));
     for (p, part) in parts.iter().enumerate() {
         shared
@@ -51,7 +68,7 @@ pub(crate) fn apply(work: &DdlWork, shared: &Shared, parts: &mut Vec<Partition>,
             .reset(p, part.tables.iter().map(|(id, t)| (*id, t.len())));
     }
     Ok(Committed {
-        outcomes: vec![Outcome::Done(tag)],
+        outcomes,
         app_status: AppStatus::default(),
     })
 }
@@ -60,39 +77,43 @@ fn empty_storage(catalog: &Catalog, id: voltrs_storage::TableId) -> Option<voltr
     catalog.all_tables().find(|t| t.id == id).map(|t| t.new_storage())
 }
 
-/// Runs the DDL function for the statement over `parts`; returns the next catalog (its
-/// version bumped) and the command tag.
+/// Applies one schema change to `next` and the storage in `parts`; returns its command tag.
 fn build(
     work: &DdlWork,
-    current: &Catalog,
+    op: &DdlOp,
+    next: &mut Catalog,
     parts: &mut Vec<Partition>,
     shared: &Shared,
     func: FuncContext,
-) -> Result<(Catalog, String), Error> {
-    let mut next = current.clone();
+) -> Result<String, Error> {
+    let db = work.database.as_str();
+    let statement = match op {
+        DdlOp::Register(spec) => return crate::procedure::register(next, db, spec, shared),
+        DdlOp::Statement(s) => s,
+    };
     let mut ctx = DdlContext {
         partitions: parts,
         hashinator: &shared.hashinator,
         func,
         partition_first_column: work.partition_first_column,
     };
-    let db = work.database.as_str();
-    let tag = match &work.statement {
-        Statement::CreateTable(ct) => ddl::create_table(&mut next, db, ct, &mut ctx)?,
-        Statement::PartitionTable { table, column } => ddl::partition_table(&mut next, db, table, column, &mut ctx)?,
-        Statement::CreateIndex(ci) => ddl::create_index(&mut next, db, ci, &mut ctx)?,
+    Ok(match statement {
+        Statement::CreateTable(ct) => ddl::create_table(next, db, ct, &mut ctx)?,
+        Statement::PartitionTable { table, column } => ddl::partition_table(next, db, table, column, &mut ctx)?,
+        Statement::CreateIndex(ci) => ddl::create_index(next, db, ci, &mut ctx)?,
         Statement::Drop {
             kind,
             name,
             if_exists,
             cascade,
-        } => ddl::drop(&mut next, db, *kind, name, *if_exists, *cascade, &mut ctx)?,
-        Statement::CreateView(cv) => ddl::create_view(&mut next, db, cv, &mut ctx)?,
-        Statement::AlterTable(at) => ddl::alter_table(&mut next, db, at, &mut ctx)?,
-        Statement::CreateDatabase { name, if_not_exists } => ddl::create_database(&mut next, name, *if_not_exists)?,
-        Statement::DropDatabase { name, if_exists } => ddl::drop_database(&mut next, name, *if_exists, &mut ctx)?,
+        } => ddl::drop(next, db, *kind, name, *if_exists, *cascade, &mut ctx)?,
+        Statement::CreateView(cv) => ddl::create_view(next, db, cv, &mut ctx)?,
+        Statement::AlterTable(at) => ddl::alter_table(next, db, at, &mut ctx)?,
+        Statement::CreateDatabase { name, if_not_exists } => ddl::create_database(next, name, *if_not_exists)?,
+        Statement::DropDatabase { name, if_exists } => ddl::drop_database(next, name, *if_exists, &mut ctx)?,
+        Statement::CreateProcedure(cp) => crate::procedure::create(next, db, cp, shared)?,
+        Statement::DropProcedure { name, if_exists } => crate::procedure::drop(next, db, name, *if_exists)?,
+        Statement::PartitionProcedure { name, partition } => crate::procedure::partition(next, db, name, partition)?,
         _ => return Err(Error::Invalid("internal: not a DDL statement".into())),
-    };
-    next.version += 1;
-    Ok((next, tag))
+    })
 }

@@ -20,10 +20,14 @@
 //! already separate and every scan touches one partition per call, so the site threads of
 //! the next layer take over the same storage shape.
 
+mod call;
+mod content_hash;
 mod coordinator;
 mod database;
 mod ddl;
 mod gate;
+mod lua;
+mod memory;
 mod plan_cache;
 mod prepare;
 mod prepared;
@@ -37,7 +41,11 @@ mod sysproc;
 pub mod txn;
 mod work;
 
+pub use call::Response;
 pub use database::{Config, Database, TableStats};
+pub use lua::LuaLimits;
+pub use procedure::native::{Expectation, NativeProcedure, NativeSpec, ProcedureContext, ProcedureError};
+pub use txn::{AppStatus, Status};
 pub use plan_cache::{CAPACITY as PLAN_CACHE_CAPACITY, PlanCacheStats};
 pub use prepared::PreparedStatement;
 pub use session::Session;

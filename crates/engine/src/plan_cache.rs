@@ -18,8 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use voltrs_sql::binder::Bound;
-use voltrs_storage::{DataType, TableId};
+use voltrs_storage::DataType;
 
 /// Most plans kept per database.
 pub const CAPACITY: usize = 1024;
@@ -43,14 +42,7 @@ pub(crate) struct Key {
 }
 
 /// A bound statement ready to run with parameter values.
-#[derive(Debug)]
-pub(crate) struct CachedPlan {
-    pub bound: Bound,
-    /// The type of each parameter (values are converted to it before executing).
-    pub param_types: Vec<DataType>,
-    /// Row counts the join order was chosen from; empty when no join was planned.
-    pub guard: Vec<(TableId, usize)>,
-}
+pub(crate) use voltrs_sql::binder::Prepared as CachedPlan;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {

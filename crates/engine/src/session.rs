@@ -11,23 +11,23 @@ use voltrs_sql::route::{Route, route};
 use voltrs_storage::Value;
 
 use crate::database::Database;
-use crate::ddl::DdlWork;
+use crate::ddl::{DdlOp, DdlWork};
 use crate::plan_cache::CachedPlan;
 use crate::stats::PlannerStats;
 use crate::txn::{Status, TxnResult};
 use crate::work::{Planned, Work};
 use crate::{Error, Outcome, ResultColumn, ResultTable};
 
-/// How often a transaction is planned again when DDL changed the catalog while it was
-/// queued, before the caller gets the error.
-const MAX_RESTARTS: usize = 16;
+use crate::call::MAX_RESTARTS;
 
 pub struct Session {
     pub(crate) db: Database,
     pub(crate) database: String,
-    partition_first_column: bool,
+    pub(crate) partition_first_column: bool,
     pub(crate) timeout: Option<Duration>,
     plan_cache: bool,
+    /// An admin session (VoltDB's admin port) may write while the database is paused.
+    pub(crate) admin: bool,
 }
 
 impl Session {
@@ -38,7 +38,14 @@ impl Session {
             partition_first_column: false,
             timeout: None,
             plan_cache: true,
+            admin: false,
         }
+    }
+
+    /// Marks this session as an administrator's (VoltDB's admin port): it may write while
+    /// the database is paused.
+    pub fn set_admin(&mut self, on: bool) {
+        self.admin = on;
     }
 
     /// Partition every table created in this session on its first column where VoltDB's rules
@@ -142,6 +149,9 @@ impl Session {
                 Planned2::Done(o) => return Ok(o),
                 Planned2::Run(route, work) => (route, work),
             };
+            if let Some(refused) = self.refuse_write(work.read_only()) {
+                return Err(Error::Invalid(refused.status_string.unwrap_or_default()));
+            }
             match self.db.shared.run(route, catalog.version, Arc::from("@AdHoc"), work) {
                 Ok(c) => return Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
                 Err(a) if a.status == Status::TxnRestart => last = Some(a.error),
@@ -212,14 +222,11 @@ impl Session {
             }
             Statement::Truncate { table } => Ok(Planned2::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone()))),
             Statement::Use { .. } => Err(Error::Invalid("internal: USE reached planning".into())),
-            Statement::CreateProcedure(_)
-            | Statement::DropProcedure { .. }
-            | Statement::PartitionProcedure { .. }
-            | Statement::Exec { .. } => Err(Error::Invalid("stored procedures are not supported yet".into())),
+            Statement::Exec { name, args } => Ok(Planned2::Done(self.exec_statement(name, args)?)),
             ddl_stmt => Ok(Planned2::Run(
                 Route::Multi,
                 Work::Ddl(DdlWork {
-                    statement: ddl_stmt.clone(),
+                    ops: vec![DdlOp::Statement(ddl_stmt.clone())],
                     database: self.database.clone(),
                     partition_first_column: self.partition_first_column,
                 }),

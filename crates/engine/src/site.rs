@@ -112,9 +112,10 @@ impl Lane {
     }
 }
 
-/// What a site keeps besides its partition.
+/// What a site keeps besides its partition: its Lua state, created on first use.
 pub(crate) struct SiteLocal {
-    pub partition: usize,
+    pub lua: Option<crate::lua::LuaSite>,
+    pub lua_limits: crate::lua::LuaLimits,
 }
 
 /// The site thread's loop.
@@ -122,7 +123,10 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
     let mut partition = Partition::default();
     let mut version = shared.catalog().version;
     let mut undo = UndoLog::new();
-    let mut local = SiteLocal { partition: p };
+    let mut local = SiteLocal {
+        lua: None,
+        lua_limits: shared.lua_limits.clone(),
+    };
     while let Ok(task) = inbox.recv() {
         match task {
             SiteTask::Stop => break,

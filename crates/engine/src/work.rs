@@ -17,7 +17,6 @@ use voltrs_storage::{Value, Partition};
 use voltrs_wire::Hashinator;
 
 use crate::plan_cache::CachedPlan;
-use crate::procedure::ProcedureBody;
 use crate::txn::{Aborted, AppStatus, Committed, Status, TxnId, TxnResult};
 use crate::{Error, Outcome, ResultTable};
 
@@ -36,12 +35,17 @@ pub(crate) enum Work {
     /// TRUNCATE TABLE.
     Truncate(Arc<TableDef>),
     /// A stored procedure with its (already converted) parameter values.
-    Procedure { body: Arc<ProcedureBody>, params: Vec<Value> },
+    Procedure {
+        def: Arc<voltrs_sql::procedures::ProcedureDef>,
+        params: Vec<Value>,
+    },
     /// A DDL statement: runs on the MP coordinator only.
     Ddl(crate::ddl::DdlWork),
     /// Rows and arena bytes of every stored table in every partition of the window:
     /// one row (PARTITION, TABLE_ID, ROWS, ARENA_BYTES) per table partition.
     StorageStats,
+    /// The content hash of every partition of the window: one row (PARTITION, HASH).
+    ContentHash,
 }
 
 impl Work {
@@ -50,8 +54,8 @@ impl Work {
         match self {
             Work::Statements { list, .. } => list.iter().all(|p| matches!(p.plan.bound, Bound::Query { .. })),
             Work::Truncate(_) | Work::Ddl(_) => false,
-            Work::StorageStats => true,
-            Work::Procedure { body, .. } => body.read_only(),
+            Work::StorageStats | Work::ContentHash => true,
+            Work::Procedure { def, .. } => def.read_only,
         }
     }
 }
@@ -181,9 +185,13 @@ pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate
                 app_status: AppStatus::default(),
             })
             .map_err(Aborted::graceful),
-        Work::Procedure { body, params } => crate::procedure::run_body(body, params, store, env, site),
+        Work::Procedure { def, params } => crate::procedure::run_body(def, params, store, env, site),
         Work::StorageStats => Ok(Committed {
             outcomes: vec![Outcome::Rows(storage_stats(store))],
+            app_status: AppStatus::default(),
+        }),
+        Work::ContentHash => Ok(Committed {
+            outcomes: vec![Outcome::Rows(content_hashes(store))],
             app_status: AppStatus::default(),
         }),
         Work::Ddl(_) => Err(Aborted::new(
@@ -267,4 +275,28 @@ pub(crate) fn decode_storage_stats(catalog: &voltrs_sql::catalog::Catalog, c: &C
         }
     }
     out
+}
+
+fn content_hashes(store: &Store) -> ResultTable {
+    use voltrs_sql::outcome::ResultColumn;
+    use voltrs_storage::DataType;
+    let rows = store
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            vec![
+                Value::Integer((store.first + i) as i64),
+                Value::Integer(crate::content_hash::partition_hash(part) as i64),
+            ]
+        })
+        .collect();
+    let col = |name: &str| ResultColumn {
+        name: name.into(),
+        ty: DataType::BigInt,
+    };
+    ResultTable {
+        columns: vec![col("PARTITION"), col("HASH")],
+        rows,
+    }
 }

@@ -28,6 +28,8 @@ pub struct Namespace {
     pub tables: BTreeMap<String, Arc<TableDef>>,
     /// Every index by name (unique ones also appear as a [`UniqueKey`] of their table).
     pub indexes: BTreeMap<String, IndexDef>,
+    /// Stored procedures by upper-case name.
+    pub procedures: BTreeMap<String, Arc<crate::procedures::ProcedureDef>>,
 }
 
 #[derive(Debug, Clone)]

@@ -30,6 +30,7 @@ pub mod parser;
 pub mod plan;
 pub mod planner;
 pub mod proc_parser;
+pub mod procedures;
 pub mod route;
 pub mod views;
 

@@ -289,15 +289,21 @@ impl<'a> Writer<'a> {
 }
 
 fn stored<'p>(partitions: &'p [Partition], first: usize, table: &TableDef, p: usize) -> Result<&'p Table> {
+    if p < first || p - first >= partitions.len() {
+        return Err(outside_window(table));
+    }
     partitions
-        .get(p.wrapping_sub(first))
+        .get(p - first)
         .and_then(|part| part.table(table.id))
         .ok_or_else(|| missing(table, p))
 }
 
 fn stored_mut<'p>(partitions: &'p mut [Partition], first: usize, table: &TableDef, p: usize) -> Result<&'p mut Table> {
+    if p < first || p - first >= partitions.len() {
+        return Err(outside_window(table));
+    }
     partitions
-        .get_mut(p.wrapping_sub(first))
+        .get_mut(p - first)
         .and_then(|part| part.table_mut(table.id))
         .ok_or_else(|| missing(table, p))
 }

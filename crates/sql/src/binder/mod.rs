@@ -42,6 +42,17 @@ pub trait Stats {
     fn row_count(&self, table: TableId) -> usize;
 }
 
+/// A bound statement with the types of its parameters, ready to run with their values
+/// (a plan-cache entry, a prepared statement, a stored procedure's statement).
+#[derive(Debug)]
+pub struct Prepared {
+    pub bound: Bound,
+    /// The type of each parameter (values are converted to it before executing).
+    pub param_types: Vec<DataType>,
+    /// Row counts the join order was chosen from; empty when no join was planned.
+    pub guard: Vec<(TableId, usize)>,
+}
+
 /// A statement ready to execute.
 #[derive(Debug, Clone)]
 pub enum Bound {

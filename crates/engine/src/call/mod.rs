@@ -1,0 +1,225 @@
+//! Invocations: `session.call(procedure, params)`, the path every frontend takes.
+//!
+//! 1. A name starting with `@` is a system procedure ([`system`]); `@AdHoc` plans SQL
+//!    ([`adhoc`]).
+//! 2. Otherwise the procedure is looked up case-insensitively: a stored procedure of the
+//!    session's database, else a default procedure (`TABLE.insert`, ...).
+//! 3. The parameter values are counted and converted to the procedure's types; a
+//!    single-partition procedure is routed by its partitioning parameter (hashed as a value
+//!    of the partition column, VoltDB's hashinator), any other runs on the MP coordinator.
+//! 4. A transaction queued before DDL changed the catalog is planned again.
+
+mod adhoc;
+mod system;
+
+use std::sync::Arc;
+
+use voltrs_sql::catalog::Catalog;
+use voltrs_sql::exec::place_value;
+use voltrs_sql::proc_parser::ExecArg;
+use voltrs_sql::procedures::ProcedureDef;
+use voltrs_sql::route::Route;
+use voltrs_storage::{Decimal, Value};
+
+use crate::session::Session;
+use crate::txn::{AppStatus, Status, TxnResult};
+use crate::work::Work;
+use crate::{Error, Outcome, ResultTable};
+
+/// How often an invocation is planned again when DDL changed the catalog while it was
+/// queued.
+pub(crate) const MAX_RESTARTS: usize = 16;
+
+/// The answer to an invocation, as VoltDB's clients see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: Status,
+    /// Why it failed (`None` on success).
+    pub status_string: Option<String>,
+    pub app_status: AppStatus,
+    /// One table per statement or per returned table.
+    pub tables: Vec<ResultTable>,
+}
+
+impl Response {
+    pub fn failure(status: Status, message: impl Into<String>) -> Response {
+        Response {
+            status,
+            status_string: Some(message.into()),
+            app_status: AppStatus::default(),
+            tables: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_result(r: TxnResult) -> Response {
+        match r {
+            Ok(c) => Response {
+                status: Status::Success,
+                status_string: None,
+                app_status: c.app_status,
+                tables: c.outcomes.into_iter().map(crate::procedure::run::outcome_table).collect(),
+            },
+            Err(a) => Response {
+                status: a.status,
+                status_string: Some(a.error.to_string()),
+                app_status: a.app_status,
+                tables: Vec::new(),
+            },
+        }
+    }
+}
+
+impl Session {
+    /// Invokes a procedure (stored, default or system) with parameter values.
+    pub fn call(&mut self, name: &str, params: &[Value]) -> Response {
+        if let Some(sys) = name.strip_prefix('@') {
+            return system::call(self, sys, params);
+        }
+        let mut last = None;
+        for _ in 0..MAX_RESTARTS {
+            let catalog = self.db.shared.catalog();
+            let def = match self.resolve(&catalog, name) {
+                Ok(d) => d,
+                Err(e) => return Response::failure(Status::GracefulFailure, e.to_string()),
+            };
+            let (route, values) = match self.bind_call(&catalog, &def, params) {
+                Ok(x) => x,
+                Err(e) => return Response::failure(Status::GracefulFailure, e.to_string()),
+            };
+            if let Some(r) = self.refuse_write(def.read_only) {
+                return r;
+            }
+            let work = Work::Procedure { def: def.clone(), params: values };
+            let r = self.run_work(route, catalog.version, &def.name, work);
+            match r {
+                Err(a) if a.status == Status::TxnRestart => last = Some(a),
+                r => return Response::from_result(r),
+            }
+        }
+        Response::from_result(Err(last.unwrap_or_else(crate::txn::Aborted::restart)))
+    }
+
+    /// Finds a stored or default procedure by name (any case).
+    fn resolve(&self, catalog: &Catalog, name: &str) -> Result<Arc<ProcedureDef>, Error> {
+        let ns = catalog.database(&self.database)?;
+        if let Some(def) = ns.procedures.get(&name.to_uppercase()) {
+            return Ok(def.clone());
+        }
+        let shared = &self.db.shared;
+        if let Some(def) = shared.cached_default(catalog.version, &self.database, name) {
+            return Ok(def);
+        }
+        match crate::procedure::default_procedure(catalog, &self.database, name, shared) {
+            Some(Ok(def)) => {
+                let def = Arc::new(def);
+                shared.cache_default(catalog.version, &self.database, name, def.clone());
+                Ok(def)
+            }
+            Some(Err(e)) => Err(e),
+            None => Err(Error::Name(format!("Procedure {name} was not found"))),
+        }
+    }
+
+    /// Converts the values to the procedure's parameter types and finds its route.
+    fn bind_call(&self, catalog: &Catalog, def: &ProcedureDef, params: &[Value]) -> Result<(Route, Vec<Value>), Error> {
+        if params.len() != def.params.len() {
+            return Err(Error::Invalid(format!(
+                "PROCEDURE {} EXPECTS {} PARAMS, BUT RECEIVED {}",
+                def.name,
+                def.params.len(),
+                params.len()
+            )));
+        }
+        let mut values = Vec::with_capacity(params.len());
+        for (i, (v, (pname, ty))) in params.iter().zip(&def.params).enumerate() {
+            if v.is_null() {
+                values.push(Value::Null);
+                continue;
+            }
+            let converted = voltrs_sql::cast::cast(v, *ty).map_err(|e| {
+                Error::Type(format!(
+                    "procedure {} parameter {} ({pname} {}): {e}",
+                    def.name,
+                    i + 1,
+                    ty.name()
+                ))
+            })?;
+            values.push(converted);
+        }
+        let route = match &def.partition {
+            None => Route::Multi,
+            Some(p) => {
+                let table = catalog.database(&self.database)?.table(&p.table)?;
+                let v = values.get(p.parameter).cloned().unwrap_or(Value::Null);
+                match place_value(table, &v, &self.db.shared.hashinator) {
+                    Some(Some(part)) => Route::Partition(part),
+                    // NULL goes to partition 0, as VoltDB's hashinator sends it.
+                    Some(None) => Route::Partition(0),
+                    None => {
+                        return Err(Error::Type(format!(
+                            "procedure {} cannot be routed: parameter {} value {v:?} is not a valid value of partition column {}.{}",
+                            def.name,
+                            p.parameter + 1,
+                            p.table,
+                            p.column
+                        )));
+                    }
+                }
+            }
+        };
+        Ok((route, values))
+    }
+
+    /// A failure response if the database does not take writes now (paused, or above its
+    /// memory limit) and the work may write.
+    pub(crate) fn refuse_write(&self, read_only: bool) -> Option<Response> {
+        if read_only {
+            return None;
+        }
+        let shared = &self.db.shared;
+        if shared.paused() && !self.admin {
+            return Some(Response::failure(
+                Status::ServerUnavailable,
+                "Server is paused and is available in read-only mode - please try again later",
+            ));
+        }
+        shared.memory_refusal().map(|m| Response::failure(Status::GracefulFailure, m))
+    }
+
+    /// `EXEC name arg, ...` / `CALL name(arg, ...)` as a statement: the first result table.
+    pub(crate) fn exec_statement(&mut self, name: &str, args: &[ExecArg]) -> Result<Outcome, Error> {
+        let params: Vec<Value> = args.iter().map(exec_value).collect::<Result<_, _>>()?;
+        let r = self.call(name, &params);
+        if r.status != Status::Success {
+            let message = r.status_string.unwrap_or_else(|| format!("{name} failed"));
+            return Err(match r.status {
+                Status::UserAbort => Error::Invalid(format!("{name} aborted: {message}")),
+                _ => Error::Invalid(message),
+            });
+        }
+        Ok(match r.tables.into_iter().next() {
+            Some(t) => Outcome::Rows(t),
+            None => Outcome::Done("EXEC".into()),
+        })
+    }
+}
+
+/// An EXEC literal as a value (converted to the parameter's type by the call).
+fn exec_value(a: &ExecArg) -> Result<Value, Error> {
+    Ok(match a {
+        ExecArg::Null => Value::Null,
+        ExecArg::Integer(i) => Value::Integer(*i),
+        ExecArg::Number(text) => {
+            if text.contains(['e', 'E']) {
+                Value::Float(
+                    text.parse::<f64>()
+                        .map_err(|_| Error::Type(format!("{text} is not a number")))?,
+                )
+            } else {
+                Value::Decimal(Decimal::parse(text).map_err(|e| Error::Type(format!("{text}: {e}")))?)
+            }
+        }
+        ExecArg::String(s) => Value::str(s),
+        ExecArg::Binary(b) => Value::Varbinary(b.clone().into()),
+    })
+}
