@@ -21,6 +21,7 @@ use voltrs_sql::procedures::ProcedureDef;
 use voltrs_sql::route::Route;
 use voltrs_storage::{Decimal, Value};
 
+use crate::database::Shared;
 use crate::session::Session;
 use crate::txn::{AppStatus, Status, TxnResult};
 use crate::work::Work;
@@ -70,120 +71,43 @@ impl Response {
 }
 
 impl Session {
-    /// Invokes a procedure (stored, default or system) with parameter values.
+    /// Invokes a procedure (stored, default or system) with parameter values and waits.
     pub fn call(&mut self, name: &str, params: &[Value]) -> Response {
         if let Some(sys) = name.strip_prefix('@') {
             return system::call(self, sys, params);
         }
-        let mut last = None;
-        for _ in 0..MAX_RESTARTS {
-            let catalog = self.db.shared.catalog();
-            let def = match self.resolve(&catalog, name) {
-                Ok(d) => d,
-                Err(e) => return Response::failure(Status::GracefulFailure, e.to_string()),
-            };
-            let (route, values) = match self.bind_call(&catalog, &def, params) {
-                Ok(x) => x,
-                Err(e) => return Response::failure(Status::GracefulFailure, e.to_string()),
-            };
-            if let Some(r) = self.refuse_write(def.read_only) {
-                return r;
-            }
-            let work = Work::Procedure { def: def.clone(), params: values };
-            let r = self.run_work(route, catalog.version, &def.name, work);
-            match r {
-                Err(a) if a.status == Status::TxnRestart => last = Some(a),
-                r => return Response::from_result(r),
-            }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.call_async(name, params.to_vec(), move |r| {
+            let _ = tx.send(r);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Response::failure(Status::ServerUnavailable, "the database stopped"))
+    }
+
+    /// Invokes a procedure without waiting: `reply` gets the response, on a site thread
+    /// (keep it short: hand the response on). System procedures run before this returns.
+    pub fn call_async(&mut self, name: &str, params: Vec<Value>, reply: impl FnOnce(Response) + Send + 'static) {
+        if let Some(sys) = name.strip_prefix('@') {
+            reply(system::call(self, sys, &params));
+            return;
         }
-        Response::from_result(Err(last.unwrap_or_else(crate::txn::Aborted::restart)))
+        let call = Call {
+            shared: self.db.shared.clone(),
+            database: self.database.clone(),
+            admin: self.admin,
+            name: name.to_string(),
+            params,
+        };
+        submit(call, MAX_RESTARTS, Box::new(reply));
     }
 
     /// Finds a stored or default procedure by name (any case).
-    fn resolve(&self, catalog: &Catalog, name: &str) -> Result<Arc<ProcedureDef>, Error> {
-        let ns = catalog.database(&self.database)?;
-        if let Some(def) = ns.procedures.get(&name.to_uppercase()) {
-            return Ok(def.clone());
-        }
-        let shared = &self.db.shared;
-        if let Some(def) = shared.cached_default(catalog.version, &self.database, name) {
-            return Ok(def);
-        }
-        match crate::procedure::default_procedure(catalog, &self.database, name, shared) {
-            Some(Ok(def)) => {
-                let def = Arc::new(def);
-                shared.cache_default(catalog.version, &self.database, name, def.clone());
-                Ok(def)
-            }
-            Some(Err(e)) => Err(e),
-            None => Err(Error::Name(format!("Procedure {name} was not found"))),
-        }
+    pub(crate) fn resolve(&self, catalog: &Catalog, name: &str) -> Result<Arc<ProcedureDef>, Error> {
+        resolve(&self.db.shared, catalog, &self.database, name)
     }
 
-    /// Converts the values to the procedure's parameter types and finds its route.
-    fn bind_call(&self, catalog: &Catalog, def: &ProcedureDef, params: &[Value]) -> Result<(Route, Vec<Value>), Error> {
-        if params.len() != def.params.len() {
-            return Err(Error::Invalid(format!(
-                "PROCEDURE {} EXPECTS {} PARAMS, BUT RECEIVED {}",
-                def.name,
-                def.params.len(),
-                params.len()
-            )));
-        }
-        let mut values = Vec::with_capacity(params.len());
-        for (i, (v, (pname, ty))) in params.iter().zip(&def.params).enumerate() {
-            if v.is_null() {
-                values.push(Value::Null);
-                continue;
-            }
-            let converted = voltrs_sql::cast::cast(v, *ty).map_err(|e| {
-                Error::Type(format!(
-                    "procedure {} parameter {} ({pname} {}): {e}",
-                    def.name,
-                    i + 1,
-                    ty.name()
-                ))
-            })?;
-            values.push(converted);
-        }
-        let route = match &def.partition {
-            None => Route::Multi,
-            Some(p) => {
-                let table = catalog.database(&self.database)?.table(&p.table)?;
-                let v = values.get(p.parameter).cloned().unwrap_or(Value::Null);
-                match place_value(table, &v, &self.db.shared.hashinator) {
-                    Some(Some(part)) => Route::Partition(part),
-                    // NULL goes to partition 0, as VoltDB's hashinator sends it.
-                    Some(None) => Route::Partition(0),
-                    None => {
-                        return Err(Error::Type(format!(
-                            "procedure {} cannot be routed: parameter {} value {v:?} is not a valid value of partition column {}.{}",
-                            def.name,
-                            p.parameter + 1,
-                            p.table,
-                            p.column
-                        )));
-                    }
-                }
-            }
-        };
-        Ok((route, values))
-    }
-
-    /// A failure response if the database does not take writes now (paused, or above its
-    /// memory limit) and the work may write.
     pub(crate) fn refuse_write(&self, read_only: bool) -> Option<Response> {
-        if read_only {
-            return None;
-        }
-        let shared = &self.db.shared;
-        if shared.paused() && !self.admin {
-            return Some(Response::failure(
-                Status::ServerUnavailable,
-                "Server is paused and is available in read-only mode - please try again later",
-            ));
-        }
-        shared.memory_refusal().map(|m| Response::failure(Status::GracefulFailure, m))
+        refuse_write(&self.db.shared, self.admin, read_only)
     }
 
     /// `EXEC name arg, ...` / `CALL name(arg, ...)` as a statement: the first result table.
@@ -222,4 +146,136 @@ fn exec_value(a: &ExecArg) -> Result<Value, Error> {
         ExecArg::String(s) => Value::str(s),
         ExecArg::Binary(b) => Value::Varbinary(b.clone().into()),
     })
+}
+
+/// One invocation on its way: everything needed to plan it again after a restart.
+struct Call {
+    shared: Arc<Shared>,
+    database: String,
+    admin: bool,
+    name: String,
+    params: Vec<Value>,
+}
+
+type ReplyFn = Box<dyn FnOnce(Response) + Send>;
+
+/// Resolves, converts and routes an invocation and queues it; a transaction the catalog
+/// changed under is planned and queued again (up to `attempts` times).
+fn submit(call: Call, attempts: usize, reply: ReplyFn) {
+    let catalog = call.shared.catalog();
+    let def = match resolve(&call.shared, &catalog, &call.database, &call.name) {
+        Ok(d) => d,
+        Err(e) => return reply(Response::failure(Status::GracefulFailure, e.to_string())),
+    };
+    let (route, values) = match bind_call(&call.shared, &catalog, &call.database, &def, &call.params) {
+        Ok(x) => x,
+        Err(e) => return reply(Response::failure(Status::GracefulFailure, e.to_string())),
+    };
+    if let Some(r) = refuse_write(&call.shared, call.admin, def.read_only) {
+        return reply(r);
+    }
+    let shared = call.shared.clone();
+    let work = Work::Procedure { def: def.clone(), params: values };
+    let name: Arc<str> = Arc::from(def.name.as_str());
+    shared.submit(
+        route,
+        catalog.version,
+        name,
+        work,
+        Box::new(move |r: TxnResult| match r {
+            Err(a) if a.status == Status::TxnRestart && attempts > 1 => submit(call, attempts - 1, reply),
+            r => reply(Response::from_result(r)),
+        }),
+    );
+}
+
+/// Finds a stored or default procedure of database `db` by name (any case).
+fn resolve(shared: &Shared, catalog: &Catalog, db: &str, name: &str) -> Result<Arc<ProcedureDef>, Error> {
+    let ns = catalog.database(db)?;
+    if let Some(def) = ns.procedures.get(&name.to_uppercase()) {
+        return Ok(def.clone());
+    }
+    if let Some(def) = shared.cached_default(catalog.version, db, name) {
+        return Ok(def);
+    }
+    match crate::procedure::default_procedure(catalog, db, name, shared) {
+        Some(Ok(def)) => {
+            let def = Arc::new(def);
+            shared.cache_default(catalog.version, db, name, def.clone());
+            Ok(def)
+        }
+        Some(Err(e)) => Err(e),
+        None => Err(Error::Name(format!("Procedure {name} was not found"))),
+    }
+}
+
+/// A failure response if the database does not take writes now (paused, or above its
+/// memory limit) and the work may write.
+fn refuse_write(shared: &Shared, admin: bool, read_only: bool) -> Option<Response> {
+    if read_only {
+        return None;
+    }
+    if shared.paused() && !admin {
+        return Some(Response::failure(
+            Status::ServerUnavailable,
+            "Server is paused and is available in read-only mode - please try again later",
+        ));
+    }
+    shared.memory_refusal().map(|m| Response::failure(Status::GracefulFailure, m))
+}
+
+/// Converts the values to the procedure's parameter types and finds its route.
+fn bind_call(
+    shared: &Shared,
+    catalog: &Catalog,
+    db: &str,
+    def: &ProcedureDef,
+    params: &[Value],
+) -> Result<(Route, Vec<Value>), Error> {
+    if params.len() != def.params.len() {
+        return Err(Error::Invalid(format!(
+            "PROCEDURE {} EXPECTS {} PARAMS, BUT RECEIVED {}",
+            def.name,
+            def.params.len(),
+            params.len()
+        )));
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (i, (v, (pname, ty))) in params.iter().zip(&def.params).enumerate() {
+        if v.is_null() {
+            values.push(Value::Null);
+            continue;
+        }
+        let converted = voltrs_sql::cast::cast(v, *ty).map_err(|e| {
+            Error::Type(format!(
+                "procedure {} parameter {} ({pname} {}): {e}",
+                def.name,
+                i + 1,
+                ty.name()
+            ))
+        })?;
+        values.push(converted);
+    }
+    let route = match &def.partition {
+        None => Route::Multi,
+        Some(p) => {
+            let table = catalog.database(db)?.table(&p.table)?;
+            let v = values.get(p.parameter).cloned().unwrap_or(Value::Null);
+            match place_value(table, &v, &shared.hashinator) {
+                Some(Some(part)) => Route::Partition(part),
+                // NULL goes to partition 0, as VoltDB's hashinator sends it.
+                Some(None) => Route::Partition(0),
+                None => {
+                    return Err(Error::Type(format!(
+                        "procedure {} cannot be routed: parameter {} value {v:?} is not a valid value of partition column {}.{}",
+                        def.name,
+                        p.parameter + 1,
+                        p.table,
+                        p.column
+                    )));
+                }
+            }
+        }
+    };
+    Ok((route, values))
 }
