@@ -33,7 +33,7 @@ pub(crate) enum MpTask {
 
 pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, returns: Vec<Sender<Returned>>) {
     let n = returns.len();
-    let mut ids = UniqueIds::new(MP_PARTITION);
+    let mut ids = UniqueIds::new(MP_PARTITION, shared.clock);
     let mut seq = 0u64;
     let mut undo = UndoLog::new();
     let mut local = SiteLocal {

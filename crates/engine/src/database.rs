@@ -49,6 +49,8 @@ pub struct Config {
     pub memory_limit_bytes: Option<u64>,
     /// Limits of Lua procedures.
     pub lua: crate::lua::LuaLimits,
+    /// The clock of transaction ids and timestamps (a fixed one makes runs repeatable).
+    pub clock: crate::txn::Clock,
 }
 
 impl Config {
@@ -69,6 +71,7 @@ impl Default for Config {
             temp_table_bytes: 100 * 1024 * 1024,
             memory_limit_bytes: crate::memory::physical_bytes().map(|b| b / 10 * 8),
             lua: crate::lua::LuaLimits::default(),
+            clock: crate::txn::Clock::System,
         }
     }
 }
@@ -96,6 +99,7 @@ pub(crate) struct Shared {
     pub procedure_stats: ProcedureStats,
     pub limits: Limits,
     pub lua_limits: crate::lua::LuaLimits,
+    pub clock: crate::txn::Clock,
     /// Round-robin position for work that any site can answer.
     anywhere: AtomicUsize,
     /// `@Pause`: the client port takes only reads.
@@ -277,7 +281,7 @@ impl Database {
         let mut lanes = Vec::with_capacity(n);
         for p in 0..n {
             let (tx, rx) = bounded(INBOX_CAPACITY);
-            lanes.push(Lane::new(p as u32, tx));
+            lanes.push(Lane::new(p as u32, config.clock, tx));
             inboxes.push(rx);
         }
         let (mp_tx, mp_rx) = unbounded();
@@ -295,6 +299,7 @@ impl Database {
                 temp_bytes: config.temp_table_bytes,
             },
             lua_limits: config.lua.clone(),
+            clock: config.clock,
             anywhere: AtomicUsize::new(0),
             paused: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),

@@ -60,11 +60,11 @@ struct LaneState {
 }
 
 impl Lane {
-    pub fn new(partition: u32, inbox: Sender<SiteTask>) -> Lane {
+    pub fn new(partition: u32, clock: crate::txn::Clock, inbox: Sender<SiteTask>) -> Lane {
         Lane {
             state: Mutex::new(LaneState {
                 seq: 0,
-                ids: UniqueIds::new(partition),
+                ids: UniqueIds::new(partition, clock),
                 inbox,
             }),
         }

@@ -52,23 +52,41 @@ pub struct UniqueIds {
     partition: u32,
     last_ms: i64,
     counter: i64,
+    clock: Clock,
+}
+
+/// Where unique ids take their milliseconds from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The wall clock (ids still never go backwards).
+    #[default]
+    System,
+    /// A clock stopped at this many milliseconds since the Unix epoch: ids then depend only
+    /// on each partition's order of transactions, so two databases that run the same
+    /// invocations in the same order assign the same ids, timestamps and random seeds
+    /// (determinism tests; replay will reuse logged ids instead).
+    Fixed(i64),
 }
 
 impl UniqueIds {
-    pub fn new(partition: u32) -> UniqueIds {
+    pub fn new(partition: u32, clock: Clock) -> UniqueIds {
         UniqueIds {
             partition: partition & ((1 << PARTITION_BITS) - 1),
             last_ms: 0,
             counter: 0,
+            clock,
         }
     }
 
     pub fn next(&mut self) -> i64 {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64 - EPOCH_MS)
-            .unwrap_or(0)
-            .max(0);
+        let now = match self.clock {
+            Clock::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            Clock::Fixed(ms) => ms,
+        };
+        let now = (now - EPOCH_MS).max(0);
         if now > self.last_ms {
             self.last_ms = now;
             self.counter = 0;
@@ -175,7 +193,7 @@ mod tests {
 
     #[test]
     fn unique_ids_increase_and_carry_the_partition() {
-        let mut g = UniqueIds::new(5);
+        let mut g = UniqueIds::new(5, Clock::System);
         let mut last = 0;
         for _ in 0..5000 {
             let id = g.next();
@@ -186,8 +204,17 @@ mod tests {
     }
 
     #[test]
+    fn a_fixed_clock_gives_the_same_ids() {
+        let mut a = UniqueIds::new(3, Clock::Fixed(1_700_000_000_000));
+        let mut b = UniqueIds::new(3, Clock::Fixed(1_700_000_000_000));
+        for _ in 0..2000 {
+            assert_eq!(a.next(), b.next());
+        }
+    }
+
+    #[test]
     fn timestamps_follow_unique_ids() {
-        let mut g = UniqueIds::new(1);
+        let mut g = UniqueIds::new(1, Clock::System);
         let a = TxnId { seq: 1, unique_id: g.next() };
         let b = TxnId { seq: 2, unique_id: g.next() };
         assert!(b.timestamp() > a.timestamp());

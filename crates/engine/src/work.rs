@@ -104,6 +104,7 @@ pub(crate) fn run_statement(store: &mut Store, env: &TxnEnv, bound: &Bound, valu
             let ctx = ExecContext {
                 first: store.first,
                 local: store.local,
+                temp_limit: env.limits.temp_bytes,
                 ..ExecContext::new(store.partitions, env.hashinator, values, env.func(), env.deadline())
             };
             let rows = execute(plan, &ctx, None)?;

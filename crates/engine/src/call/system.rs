@@ -135,7 +135,7 @@ fn now_ms() -> i64 {
 
 fn statistics(session: &mut Session, selector: &str) -> Result<Vec<ResultTable>, Error> {
     let shared = session.db.shared.clone();
-    let node = node_info(session);
+    let mut node = node_info(session);
     let procedures: Vec<ProcedureStatRow> = shared
         .procedure_stats
         .snapshot()
@@ -159,6 +159,9 @@ fn statistics(session: &mut Session, selector: &str) -> Result<Vec<ResultTable>,
         .collect();
     let needs_tables = matches!(selector.trim().to_uppercase().as_str(), "TABLE" | "MEMORY");
     let tables = if needs_tables { table_stats(session)? } else { Vec::new() };
+    node.memory.tuple_count = tables.iter().map(|t| t.rows).sum();
+    node.memory.tuple_data_bytes = tables.iter().map(|t| t.data_bytes).sum();
+    node.memory.tuple_allocated_bytes = tables.iter().map(|t| t.allocated_bytes).sum();
     let inputs = StatsInputs {
         now_ms: now_ms(),
         node: &node,

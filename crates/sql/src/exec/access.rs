@@ -105,6 +105,7 @@ pub(super) fn scan_partition(
     out: &mut Vec<Row>,
 ) -> Result<()> {
     for_each_match(plan, p, ctx, outer, ticker, &mut |_, row| {
+        ctx.charge(row)?;
         out.push(row.to_vec());
         Ok(true)
     })
@@ -505,6 +506,7 @@ pub(super) fn index_join(
                         continue;
                     }
                     matched = true;
+                    ctx.charge(&joined)?;
                     out.push(joined);
                 }
             }

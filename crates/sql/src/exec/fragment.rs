@@ -29,6 +29,7 @@ fn per_partition(ctx: &ExecContext, mut f: impl FnMut(&ExecContext) -> Result<Ve
         let local = ExecContext {
             local: Some(p),
             first: ctx.first,
+            temp_limit: ctx.temp_limit,
             ..ExecContext::new(ctx.partitions, ctx.hashinator, ctx.params, ctx.func, ctx.deadline)
         };
         out.extend(f(&local)?);

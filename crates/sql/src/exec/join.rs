@@ -80,6 +80,7 @@ pub(super) fn join(
                 if let Some(m) = right_matched.get_mut(ri) {
                     *m = true;
                 }
+                ctx.charge(&joined)?;
                 out.push(joined.clone());
             }
         }

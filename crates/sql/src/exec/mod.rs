@@ -58,6 +58,10 @@ pub struct ExecContext<'a> {
     /// Set in a per-partition fragment: the one partition this context reads (its copy of
     /// a replicated table too).
     pub local: Option<usize>,
+    /// Bytes of rows the statement's scans and joins have produced so far (an estimate)
+    /// and the most they may produce (VoltDB's temp table limit).
+    pub temp: std::cell::Cell<usize>,
+    pub temp_limit: usize,
 }
 
 impl ExecContext<'static> {
@@ -93,7 +97,34 @@ impl<'a> ExecContext<'a> {
             deadline,
             subquery_cache: RefCell::new(HashMap::new()),
             local: None,
+            temp: std::cell::Cell::new(0),
+            temp_limit: usize::MAX,
         }
+    }
+
+    /// Counts a row a scan or join produced against the temp table limit.
+    #[inline]
+    pub fn charge(&self, row: &[Value]) -> Result<()> {
+        if self.temp_limit == usize::MAX {
+            return Ok(());
+        }
+        let mut bytes = 24 + 24 * row.len();
+        for v in row {
+            bytes += match v {
+                Value::Varchar(s) => s.len(),
+                Value::Varbinary(b) => b.len(),
+                _ => 0,
+            };
+        }
+        let total = self.temp.get() + bytes;
+        self.temp.set(total);
+        if total > self.temp_limit {
+            return Err(Error::Invalid(format!(
+                "the statement's temporary results exceeded the limit of {} MB: narrow it with WHERE or LIMIT",
+                self.temp_limit / (1024 * 1024)
+            )));
+        }
+        Ok(())
     }
 
     /// A context for single-partition work on partition `p`, whose storage is the only
