@@ -21,6 +21,7 @@
 //! the next layer take over the same storage shape.
 
 mod database;
+pub mod lua;
 mod plan_cache;
 mod prepare;
 mod prepared;
