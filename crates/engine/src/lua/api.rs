@@ -334,7 +334,7 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
                 return Err(mlua::Error::runtime(failure.message()));
             }
             let out_of_memory = matches!(results.front(), Some(LuaValue::Boolean(false)))
-                && matches!(results.get(1), Some(LuaValue::String(m)) if m.as_bytes() == b"not enough memory".as_slice());
+                && results.get(1).is_some_and(is_memory_error);
             if out_of_memory {
                 let failure = st.memory_failure();
                 return Err(st.fail(failure));
@@ -349,7 +349,19 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
         lua.create_function(move |_, ()| Ok(s.borrow().failure.is_some()))?,
     )?;
 
-    p.set("handler", lua.create_function(handler)?)?;
+    let s = shared.clone();
+    p.set(
+        "handler",
+        lua.create_function(move |lua, error: LuaValue| {
+            if is_memory_error(&error) {
+                let mut st = s.borrow_mut();
+                let failure = st.memory_failure();
+                st.fail(failure);
+                return Ok(error);
+            }
+            handler(lua, error)
+        })?,
+    )?;
 
     for (name, e) in [
         ("EXPECT_ONE_ROW", Expectation::OneRow),
@@ -433,6 +445,24 @@ fn handler(lua: &Lua, error: LuaValue) -> LuaResult<LuaValue> {
         })
         .unwrap_or_default();
     Ok(LuaValue::String(lua.create_string(format!("{position}{message}"))?))
+}
+
+/// Whether an error value is Lua's or mlua's out-of-memory error (the memory limit).
+pub(super) fn is_memory_error(error: &LuaValue) -> bool {
+    match error {
+        LuaValue::String(m) => m.as_bytes() == b"not enough memory".as_slice(),
+        LuaValue::Error(e) => is_memory(e),
+        _ => false,
+    }
+}
+
+/// Whether an mlua error is, or was caused by, running out of memory.
+pub(super) fn is_memory(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_memory(cause),
+        mlua::Error::MemoryError(_) => true,
+        _ => false,
+    }
 }
 
 /// The message of an mlua error without the traceback mlua adds to callback errors.

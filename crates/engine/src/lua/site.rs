@@ -347,9 +347,7 @@ impl LuaSite {
     /// The failure for an error value that reached the trampoline's `xpcall`.
     fn error_failure(&self, error: Option<LuaValue>) -> LuaFailure {
         match error {
-            Some(LuaValue::String(m)) if m.as_bytes() == b"not enough memory".as_slice() => {
-                self.shared.borrow().memory_failure()
-            }
+            Some(e) if api::is_memory_error(&e) => self.shared.borrow().memory_failure(),
             Some(LuaValue::String(m)) => LuaFailure::Runtime(m.to_string_lossy()),
             Some(LuaValue::Error(e)) => self.failure_of(&e),
             other => LuaFailure::Runtime(format!(
@@ -361,9 +359,10 @@ impl LuaSite {
 
     /// The failure for an error mlua returned to Rust.
     fn failure_of(&self, e: &mlua::Error) -> LuaFailure {
-        match e {
-            mlua::Error::MemoryError(_) => self.shared.borrow().memory_failure(),
-            other => LuaFailure::Runtime(api::error_message(other)),
+        if api::is_memory(e) {
+            self.shared.borrow().memory_failure()
+        } else {
+            LuaFailure::Runtime(api::error_message(e))
         }
     }
 }

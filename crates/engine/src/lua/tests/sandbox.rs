@@ -85,6 +85,14 @@ fn allocation_hits_the_memory_limit() {
         memory_limit(),
         "pcall cannot hide it"
     );
+    // Allocations made by the Rust primitives (here: row tables) count too.
+    let rows =
+        "local t = voltdb.table({{'A', 'BIGINT'}}, {{1}})\nlocal keep = {}\nfor i = 1, 1e9 do keep[i] = t:row(1) end";
+    assert_eq!(fails_alone(rows), memory_limit());
+    assert_eq!(
+        fails_alone(&format!("pcall(function()\n{rows}\nend)\nreturn 1")),
+        memory_limit()
+    );
 }
 
 #[test]
@@ -231,6 +239,9 @@ fn metatable_tricks_are_refused() {
         fails_alone_with("_G.y = 1"),
         "P:2: cannot assign global 'y' inside run; make it local"
     );
+    let hidden = "local t = voltdb.table({{'A', 'BIGINT'}})\nassert(type(getmetatable(t)) ~= 'table')\n\
+                  assert(type(getmetatable(voltdb.EXPECT_EMPTY)) ~= 'table' and getmetatable(_G) == false)";
+    ok(run(&format!("function run()\n{hidden}\nend")));
 }
 
 #[test]
