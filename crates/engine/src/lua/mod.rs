@@ -79,8 +79,10 @@
 //!
 //! A user abort, a failed expectation, an SQL error from the host and an exceeded limit end
 //! the call for good: `execute` and `abort` never return into `run` after such a failure (the
-//! coroutine running `run` is abandoned at that point), and the `pcall`/`xpcall` procedures
-//! see re-raise any such failure when it happens inside them (limits strike anywhere). This
+//! coroutine running `run` is abandoned at that point), and the `pcall`/`xpcall` that
+//! procedures see re-raise any such failure that happens inside them (limits strike
+//! anywhere; an SQL error in `execute`, whose side effects the caller must roll back, is
+//! reported as [`LuaFailure::Sql`] with the host's error unchanged). This
 //! differs from Java, where a caught exception lets the procedure go on: here the host undoes
 //! nothing in the middle of a call, so going on after a failed statement could commit half a
 //! batch. Other Lua errors (`error("x")`, a bad argument) are ordinary and `pcall` catches
@@ -89,7 +91,10 @@
 //! by its type, never by address.
 //!
 //! `run` must `execute` what it queues: returning with statements still queued fails the call
-//! rather than silently dropping them.
+//! rather than silently dropping them. Only the first value `run` returns counts.
+//! `voltdb.execute` suspends `run` (a coroutine yield), so it cannot be called from a function
+//! that a library function calls back (a `table.sort` comparator, a `string.gsub`
+//! replacement): that fails with a message saying so.
 //!
 //! # Sandbox
 //!
@@ -102,7 +107,9 @@
 //!
 //! Globals are frozen once the declaration finishes: `run` may read them but assigning a
 //! global inside `run` is an error (`cannot assign global 'x' inside run; make it local`),
-//! so a forgotten `local` cannot carry state from one transaction to the next.
+//! so a forgotten `local` cannot carry state from one transaction to the next (a deliberate
+//! `rawset(_G, ...)` still can). An `xpcall` message handler does not run once the call has
+//! failed for good (Lua would run it with hooks off, out of reach of the limits).
 //! `setmetatable` refuses `__gc` (finalizers run at times that differ between replicas) and
 //! `__mode` (weak tables' contents depend on collection timing).
 //!
@@ -134,8 +141,15 @@
 //!   must not fail a write that another replica committed.
 //!
 //! A failure of any kind fails only that call; the site runs the next call normally.
-//! Known gap: a single C library call (a pathological `string.find` pattern on a long
-//! subject) runs without hook checks until it returns.
+//!
+//! Known gaps: a single C library call (a pathological `string.find` pattern on a long
+//! subject) runs without hook checks until it returns; and collection time is not counted as
+//! instructions, so a call that keeps its live data just under the memory limit while making
+//! garbage forces an emergency full collection every few allocations and can run many times
+//! slower than its instruction count suggests before the instruction limit ends it.
+//!
+//! A [`LuaSite`] is not `Send` (a Lua state belongs to one thread): create it on the site
+//! thread that uses it.
 
 mod api;
 mod random;

@@ -6,8 +6,8 @@
 --   trampoline(f,...) runs f(...) under the message handler; the body of every coroutine
 local P = ...
 
-local yield, xpcall, pcall, error, next, rawget, type, tostring, setmetatable =
-  coroutine.yield, xpcall, pcall, error, next, rawget, type, tostring, setmetatable
+local yield, isyieldable, xpcall, pcall, error, next, rawget, type, tostring, setmetatable =
+  coroutine.yield, coroutine.isyieldable, xpcall, pcall, error, next, rawget, type, tostring, setmetatable
 local check, failed, handler, check_running, abort_now = P.check, P.failed, P.handler, P.check_running, P.abort
 
 -- Bytecode is never loaded (chunks load in text mode), and cannot be made either.
@@ -71,6 +71,9 @@ local VOLTDB = {
 -- Hands the queued batch to the site, which resumes with the result tables (or never).
 function VOLTDB.execute(final)
   check_running("voltdb.execute")
+  if not isyieldable() then
+    error("voltdb.execute cannot run inside a function called by a library function (table.sort, string.gsub, ...)", 2)
+  end
   return yield("execute", final == true)
 end
 

@@ -379,7 +379,7 @@ fn hook(shared: &Shared) -> mlua::Result<VmState> {
     if let Some(failure) = &st.failure {
         return Err(mlua::Error::runtime(failure.message()));
     }
-    st.instructions += u64::from(HOOK_INTERVAL);
+    st.instructions = st.instructions.saturating_add(u64::from(HOOK_INTERVAL));
     if st.instructions > st.limits.instructions {
         let failure = LuaFailure::Limit(format!("instruction limit {} exceeded", st.limits.instructions));
         return Err(st.fail(failure));

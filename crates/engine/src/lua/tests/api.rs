@@ -310,6 +310,15 @@ fn expectations() {
 }
 
 #[test]
+fn execute_cannot_yield_through_c_callbacks() {
+    let source = "function run()\n  table.sort({2, 1}, function(a, b) voltdb.execute() return a < b end)\nend";
+    assert_eq!(
+        runtime(run(source)),
+        "P:2: voltdb.execute cannot run inside a function called by a library function (table.sort, string.gsub, ...)"
+    );
+}
+
+#[test]
 fn abort_and_app_status() {
     let source = r#"
         function run()
