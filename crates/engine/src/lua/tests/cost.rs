@@ -52,7 +52,8 @@ fn call_and_full_gc_cost() {
     }
     let per_big_gc = started.elapsed() / n;
     eprintln!(
-        "lua call (debug build): {} ns; full GC: {} ns with a {heap}-byte heap, {} ns with a {big_heap}-byte heap",
+        "lua call ({} build): {} ns; full GC: {} ns with a {heap}-byte heap, {} ns with a {big_heap}-byte heap",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
         per_call.as_nanos(),
         per_gc.as_nanos(),
         per_big_gc.as_nanos()
