@@ -16,6 +16,10 @@
 //! of a database, keyed per catalog version by the statement with its literals turned into
 //! parameters); `Session::set_plan_cache(false)` binds every statement afresh.
 //!
+//! Stored procedures written in Lua run in [`lua`]: a sandboxed, deterministic,
+//! resource-limited Lua state per site ([`lua::LuaSite`]) that hands each batch of SQL to a
+//! [`lua::LuaHost`].
+//!
 //! Until the transaction engine arrives, one lock serializes statements; the partitions are
 //! already separate and every scan touches one partition per call, so the site threads of
 //! the next layer take over the same storage shape.
@@ -26,7 +30,7 @@ mod coordinator;
 mod database;
 mod ddl;
 mod gate;
-mod lua;
+pub mod lua;
 mod memory;
 mod plan_cache;
 mod prepare;

@@ -1,0 +1,478 @@
+//! The Rust half of the `voltdb` library, and the per-call state it shares with the site.
+//!
+//! The primitives made here are handed to `prelude.lua`, which builds each procedure's
+//! `voltdb` table from them and adds the Lua half (`execute` and `abort` yield to the site).
+//! Every primitive reaches the call through one `Rc<RefCell<CallState>>`, borrowed only for
+//! the length of the primitive (never across a call into Lua).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use mlua::{Lua, MultiValue, Result as LuaResult, Table, UserData, UserDataMethods, Value as LuaValue, Variadic};
+use voltrs_sql::outcome::ResultTable;
+use voltrs_storage::{DataType, Value};
+
+use super::random::Rng;
+use super::values::{self, LuaTable};
+use super::{LuaFailure, LuaLimits, TxnInfo};
+
+/// Where the site is: between calls, running a chunk's top level, or running `run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    Idle,
+    Declaring { chunk: u64 },
+    Running { chunk: u64 },
+}
+
+/// A statement queued for the next `execute`.
+#[derive(Debug)]
+pub(super) struct Pending {
+    pub(super) stmt: usize,
+    pub(super) params: Vec<Value>,
+    pub(super) expect: Option<Expectation>,
+}
+
+/// State of the call in progress, shared by the primitives, the hook and the site.
+#[derive(Debug)]
+pub(super) struct CallState {
+    pub(super) limits: LuaLimits,
+    pub(super) phase: Phase,
+    pub(super) txn: TxnInfo,
+    pub(super) rng: Rng,
+    /// Statements declared so far by the chunk being declared.
+    pub(super) declared: Vec<String>,
+    pub(super) queue: Vec<Pending>,
+    pub(super) app_status: Option<(i8, Option<String>)>,
+    /// The failure that ends this call. Once set, the hook raises at every tick and the
+    /// guarded `pcall` re-raises, so Lua cannot continue past it.
+    pub(super) failure: Option<LuaFailure>,
+    pub(super) instructions: u64,
+    pub(super) deadline: Option<Instant>,
+}
+
+pub(super) type Shared = Rc<RefCell<CallState>>;
+
+impl CallState {
+    pub(super) fn new(limits: LuaLimits) -> CallState {
+        CallState {
+            limits,
+            phase: Phase::Idle,
+            txn: TxnInfo {
+                unique_id: 0,
+                timestamp: 0,
+                seed: 0,
+            },
+            rng: Rng::new(0),
+            declared: Vec::new(),
+            queue: Vec::new(),
+            app_status: None,
+            failure: None,
+            instructions: 0,
+            deadline: None,
+        }
+    }
+
+    /// The chunk whose `run` is running, or an error naming `what` may only be used there.
+    fn running(&self, what: &str) -> LuaResult<u64> {
+        match self.phase {
+            Phase::Running { chunk } => Ok(chunk),
+            _ => Err(mlua::Error::runtime(format!(
+                "{what} may only be called inside run, not while the procedure is declared"
+            ))),
+        }
+    }
+
+    /// Records `failure` (the first one wins) and returns the error that unwinds Lua.
+    pub(super) fn fail(&mut self, failure: LuaFailure) -> mlua::Error {
+        let error = mlua::Error::runtime(failure.message());
+        self.failure.get_or_insert(failure);
+        error
+    }
+
+    /// The memory-limit failure of this call.
+    pub(super) fn memory_failure(&self) -> LuaFailure {
+        LuaFailure::Limit(format!("memory limit {} bytes exceeded", self.limits.memory_bytes))
+    }
+}
+
+/// A statement handle from `voltdb.sql`: the chunk that declared it and its position.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Stmt {
+    pub(super) chunk: u64,
+    pub(super) index: usize,
+}
+
+impl UserData for Stmt {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(mlua::MetaMethod::ToString, |_, s, ()| {
+            Ok(format!("statement {}", s.index + 1))
+        });
+    }
+}
+
+/// What a queued statement's result must look like (VoltDB's `Expectation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Expectation {
+    OneRow,
+    ZeroOrOneRow,
+    Empty,
+    NonEmpty,
+    Scalar,
+    ScalarLong,
+    ScalarMatch(i64),
+}
+
+impl UserData for Expectation {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(mlua::MetaMethod::ToString, |_, e, ()| Ok(e.describe()));
+    }
+}
+
+impl Expectation {
+    fn describe(self) -> String {
+        match self {
+            Expectation::OneRow => "exactly one row".into(),
+            Expectation::ZeroOrOneRow => "zero or one row".into(),
+            Expectation::Empty => "no rows".into(),
+            Expectation::NonEmpty => "at least one row".into(),
+            Expectation::Scalar => "one row of one column".into(),
+            Expectation::ScalarLong => "one row of one non-NULL integer column".into(),
+            Expectation::ScalarMatch(n) => format!("one row of one column with the value {n}"),
+        }
+    }
+
+    /// `Err(what came back)` when `t` does not meet the expectation.
+    pub(super) fn check(self, t: &ResultTable) -> Result<(), String> {
+        let rows = t.rows.len();
+        let scalar = || match t.rows.as_slice() {
+            [row] if t.columns.len() == 1 && row.len() == 1 => Some(&row[0]),
+            _ => None,
+        };
+        let ok = match self {
+            Expectation::OneRow => rows == 1,
+            Expectation::ZeroOrOneRow => rows <= 1,
+            Expectation::Empty => rows == 0,
+            Expectation::NonEmpty => rows > 0,
+            Expectation::Scalar => scalar().is_some(),
+            Expectation::ScalarLong => {
+                matches!(scalar(), Some(Value::Integer(_))) && t.columns.first().is_some_and(|c| c.ty.is_integer())
+            }
+            Expectation::ScalarMatch(n) => matches!(scalar(), Some(Value::Integer(v)) if *v == n),
+        };
+        if ok {
+            return Ok(());
+        }
+        let got = match (self, scalar()) {
+            (Expectation::ScalarLong | Expectation::ScalarMatch(_), Some(v)) => {
+                let ty = t.columns.first().map_or(DataType::Null, |c| c.ty);
+                let text = voltrs_storage::text::render(v).unwrap_or_else(|| "NULL".into());
+                format!("the {} value {text}", ty.name())
+            }
+            _ => format!("{rows} rows of {} columns", t.columns.len()),
+        };
+        Err(format!("expected {}, got {got}", self.describe()))
+    }
+}
+
+/// Builds the table of primitives `prelude.lua` receives.
+pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
+    let p = lua.create_table()?;
+
+    let s = shared.clone();
+    p.set(
+        "sql",
+        lua.create_function(move |_, text: LuaValue| {
+            let mut st = s.borrow_mut();
+            let Phase::Declaring { chunk } = st.phase else {
+                return Err(mlua::Error::runtime(
+                    "voltdb.sql may only be called while the procedure is declared (at the top level of \
+                     the chunk), not inside run",
+                ));
+            };
+            let LuaValue::String(text) = text else {
+                return Err(mlua::Error::runtime(format!(
+                    "voltdb.sql needs the statement's SQL text, got {}",
+                    values::describe(&text)
+                )));
+            };
+            let text = text
+                .to_str()
+                .map_err(|_| mlua::Error::runtime("voltdb.sql: the SQL text is not UTF-8"))?;
+            if text.trim().is_empty() {
+                return Err(mlua::Error::runtime("voltdb.sql: the SQL text is empty"));
+            }
+            st.declared.push(text.to_string());
+            Ok(Stmt {
+                chunk,
+                index: st.declared.len() - 1,
+            })
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "queue",
+        lua.create_function(move |_, args: Variadic<LuaValue>| queue(&s, "voltdb.queue", None, &args))?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "queue_expect",
+        lua.create_function(move |_, args: Variadic<LuaValue>| {
+            let expect = match args.get(1) {
+                Some(LuaValue::UserData(ud)) => ud.borrow::<Expectation>().ok().map(|e| *e),
+                _ => None,
+            };
+            let Some(expect) = expect else {
+                return Err(mlua::Error::runtime(format!(
+                    "voltdb.queue_expect: argument 2 must be an expectation (voltdb.EXPECT_...), got {}",
+                    args.get(1).map_or("nothing".into(), values::describe)
+                )));
+            };
+            let mut rest: Vec<LuaValue> = args.iter().cloned().collect();
+            rest.remove(1);
+            queue(&s, "voltdb.queue_expect", Some(expect), &rest)
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "check_running",
+        lua.create_function(move |_, what: String| s.borrow().running(&what).map(|_| ()))?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "abort",
+        lua.create_function(move |_, message: LuaValue| {
+            let mut st = s.borrow_mut();
+            st.running("voltdb.abort")?;
+            let text = match &message {
+                LuaValue::String(m) => m.to_string_lossy(),
+                LuaValue::Nil => "procedure aborted".into(),
+                LuaValue::Integer(_) | LuaValue::Number(_) => values::describe(&message),
+                other => format!("procedure aborted (with a {} message)", other.type_name()),
+            };
+            st.failure.get_or_insert(LuaFailure::UserAbort(text));
+            Ok(())
+        })?,
+    )?;
+
+    p.set(
+        "table",
+        lua.create_function(|_, (columns, rows): (LuaValue, Option<Table>)| {
+            let LuaValue::Table(columns) = columns else {
+                return Err(mlua::Error::runtime(
+                    "voltdb.table needs an array of {name, type} columns as its first argument",
+                ));
+            };
+            values::build_table(&columns, rows.as_ref())
+                .map(LuaTable)
+                .map_err(|e| mlua::Error::runtime(format!("voltdb.table: {e}")))
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "set_app_status",
+        lua.create_function(move |_, (code, text): (LuaValue, Option<mlua::LuaString>)| {
+            let mut st = s.borrow_mut();
+            st.running("voltdb.set_app_status")?;
+            let code = match values::integer(&code) {
+                Some(c) => i8::try_from(c).map_err(|_| {
+                    mlua::Error::runtime(format!(
+                        "voltdb.set_app_status: code {c} is outside the TINYINT range -128..127"
+                    ))
+                })?,
+                None => {
+                    return Err(mlua::Error::runtime(format!(
+                        "voltdb.set_app_status: the code must be an integer, got {}",
+                        values::describe(&code)
+                    )));
+                }
+            };
+            st.app_status = Some((code, text.map(|t| t.to_string_lossy())));
+            Ok(())
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "transaction_time",
+        lua.create_function(move |_, ()| {
+            let st = s.borrow();
+            st.running("voltdb.transaction_time").map(|_| st.txn.timestamp)
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "unique_id",
+        lua.create_function(move |_, ()| {
+            let st = s.borrow();
+            st.running("voltdb.unique_id").map(|_| st.txn.unique_id)
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "random",
+        lua.create_function(move |_, args: Variadic<LuaValue>| {
+            s.borrow_mut().rng.lua_random(&args).map_err(mlua::Error::runtime)
+        })?,
+    )?;
+
+    // `check(pcall(...))`: re-raises when the call has failed for good (see the module docs),
+    // and turns a memory error caught by `pcall` into that failure.
+    let s = shared.clone();
+    p.set(
+        "check",
+        lua.create_function(move |_, results: MultiValue| {
+            let mut st = s.borrow_mut();
+            if let Some(failure) = &st.failure {
+                return Err(mlua::Error::runtime(failure.message()));
+            }
+            let out_of_memory = matches!(results.front(), Some(LuaValue::Boolean(false)))
+                && results.get(1).is_some_and(is_memory_error);
+            if out_of_memory {
+                let failure = st.memory_failure();
+                return Err(st.fail(failure));
+            }
+            Ok(results)
+        })?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "failed",
+        lua.create_function(move |_, ()| Ok(s.borrow().failure.is_some()))?,
+    )?;
+
+    let s = shared.clone();
+    p.set(
+        "handler",
+        lua.create_function(move |lua, error: LuaValue| {
+            if is_memory_error(&error) {
+                let mut st = s.borrow_mut();
+                let failure = st.memory_failure();
+                st.fail(failure);
+                return Ok(error);
+            }
+            handler(lua, error)
+        })?,
+    )?;
+
+    for (name, e) in [
+        ("EXPECT_ONE_ROW", Expectation::OneRow),
+        ("EXPECT_ZERO_OR_ONE_ROW", Expectation::ZeroOrOneRow),
+        ("EXPECT_EMPTY", Expectation::Empty),
+        ("EXPECT_NON_EMPTY", Expectation::NonEmpty),
+        ("EXPECT_SCALAR", Expectation::Scalar),
+        ("EXPECT_SCALAR_LONG", Expectation::ScalarLong),
+    ] {
+        p.set(name, e)?;
+    }
+    p.set(
+        "EXPECT_SCALAR_MATCH",
+        lua.create_function(|_, n: LuaValue| match values::integer(&n) {
+            Some(n) => Ok(Expectation::ScalarMatch(n)),
+            None => Err(mlua::Error::runtime(format!(
+                "voltdb.EXPECT_SCALAR_MATCH needs an integer, got {}",
+                values::describe(&n)
+            ))),
+        })?,
+    )?;
+    Ok(p)
+}
+
+/// `voltdb.queue(stmt, ...)` and the tail of `queue_expect`: `args[0]` is the statement.
+fn queue(shared: &Shared, what: &str, expect: Option<Expectation>, args: &[LuaValue]) -> LuaResult<()> {
+    let mut st = shared.borrow_mut();
+    let chunk = st.running(what)?;
+    let stmt = match args.first() {
+        Some(LuaValue::UserData(ud)) => ud.borrow::<Stmt>().ok().map(|s| *s),
+        _ => None,
+    };
+    let Some(stmt) = stmt else {
+        return Err(mlua::Error::runtime(format!(
+            "{what}: argument 1 must be a statement made by voltdb.sql, got {}",
+            args.first().map_or("nothing".into(), values::describe)
+        )));
+    };
+    if stmt.chunk != chunk {
+        return Err(mlua::Error::runtime(format!(
+            "{what}: the statement belongs to another procedure"
+        )));
+    }
+    let params = args[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| values::to_param(v).map_err(|e| format!("{what}: parameter {}: {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(mlua::Error::runtime)?;
+    st.queue.push(Pending {
+        stmt: stmt.index,
+        params,
+        expect,
+    });
+    Ok(())
+}
+
+/// The message handler of the `xpcall` that runs every chunk and `run`: keeps string errors
+/// (Lua already put the position in them), and turns an error from a Rust primitive or a
+/// non-string error value into a string with the position of the Lua code that raised it.
+fn handler(lua: &Lua, error: LuaValue) -> LuaResult<LuaValue> {
+    let message = match &error {
+        LuaValue::String(_) => return Ok(error),
+        LuaValue::Error(e) => error_message(e),
+        LuaValue::Nil => "error raised with nil as the error object".to_string(),
+        other => format!(
+            "error raised with a {} as the error object; raise a string",
+            other.type_name()
+        ),
+    };
+    let position = (1..64)
+        .find_map(|level| {
+            lua.inspect_stack(level, |d| {
+                let source = d.source();
+                let file = source.short_src.unwrap_or_default();
+                // The first frame of the procedure's own code: neither C nor the prelude.
+                let procedure_code = matches!(source.what, "Lua" | "main") && file != "prelude";
+                procedure_code.then(|| format!("{file}:{}: ", d.current_line().unwrap_or(0)))
+            })
+            .flatten()
+        })
+        .unwrap_or_default();
+    Ok(LuaValue::String(lua.create_string(format!("{position}{message}"))?))
+}
+
+/// Whether an error value is Lua's or mlua's out-of-memory error (the memory limit).
+pub(super) fn is_memory_error(error: &LuaValue) -> bool {
+    match error {
+        LuaValue::String(m) => m.as_bytes() == b"not enough memory".as_slice(),
+        LuaValue::Error(e) => is_memory(e),
+        _ => false,
+    }
+}
+
+/// Whether an mlua error is, or was caused by, running out of memory.
+pub(super) fn is_memory(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_memory(cause),
+        mlua::Error::MemoryError(_) => true,
+        _ => false,
+    }
+}
+
+/// The message of an mlua error without the traceback mlua adds to callback errors.
+pub(super) fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::RuntimeError(m) | mlua::Error::SyntaxError { message: m, .. } => {
+            m.split("\nstack traceback:").next().unwrap_or(m).to_string()
+        }
+        mlua::Error::MemoryError(_) => "not enough memory".to_string(),
+        other => other.to_string(),
+    }
+}
