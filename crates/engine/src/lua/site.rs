@@ -41,6 +41,8 @@ pub struct LuaSite {
     trampoline: Function,
     pub(super) chunks: HashMap<String, Compiled>,
     next_chunk: u64,
+    /// Memory in use after the last full collection (0: collect at the next call).
+    baseline: usize,
 }
 
 /// A procedure's chunk after its declaration ran.
@@ -80,6 +82,7 @@ impl LuaSite {
             shared,
             chunks: HashMap::new(),
             next_chunk: 0,
+            baseline: 0,
         })
     }
 
@@ -117,6 +120,7 @@ impl LuaSite {
         }
         let compiled = self.compile(&proc.name, &proc.source, proc.version)?;
         self.chunks.insert(proc.name.clone(), compiled.clone());
+        self.baseline = 0;
         Ok(compiled)
     }
 
@@ -194,8 +198,18 @@ impl LuaSite {
             };
             st.limits.memory_bytes
         };
-        self.lua.gc_collect().map_err(|e| self.failure_of(&e))?;
-        let limit = self.lua.used_memory().saturating_add(memory_bytes);
+        // A full collection costs time in proportion to the live heap, so it runs only when
+        // a chunk was compiled or garbage has piled up past the slack. The limit is counted
+        // from the live data of the last collection; an allocation that would cross it makes
+        // Lua collect fully and retry first, so a call fails exactly when its live data
+        // passes the limit, whatever garbage earlier calls left.
+        let used = self.lua.used_memory();
+        let slack = (4usize << 20).max(self.baseline / 2);
+        if self.baseline == 0 || used > self.baseline.saturating_add(slack) {
+            self.lua.gc_collect().map_err(|e| self.failure_of(&e))?;
+            self.baseline = self.lua.used_memory().max(1);
+        }
+        let limit = self.baseline.saturating_add(memory_bytes);
         self.lua.set_memory_limit(limit).map_err(|e| self.failure_of(&e))?;
         Ok(())
     }
