@@ -15,11 +15,11 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use voltrs_sql::apply::{Store, UndoLog};
 use voltrs_storage::Partition;
 
+use crate::Error;
 use crate::database::Shared;
 use crate::site::{Reply, Returned, SiteLocal, guarded, refresh_counts};
 use crate::txn::{Aborted, MP_PARTITION, Status, TxnId, UniqueIds};
 use crate::work::{self, TxnEnv, Work};
-use crate::Error;
 
 pub(crate) enum MpTask {
     Run {
@@ -38,7 +38,7 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
     let mut undo = UndoLog::new();
     let mut local = SiteLocal {
         lua: None,
-        lua_limits: shared.lua_limits.clone(),
+        lua_limits: shared.lua_limits,
     };
     while let Ok(MpTask::Run {
         version,
@@ -50,7 +50,7 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
         seq += 1;
         let txn = TxnId {
             seq,
-            unique_id: ids.next(),
+            unique_id: ids.next_id(),
         };
         let Some(mut parts) = gather(&shared, n) else {
             reply(Err(Aborted::new(

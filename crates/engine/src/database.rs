@@ -19,15 +19,15 @@ use voltrs_wire::Hashinator;
 
 use voltrs_sql::procedures::ProcedureDef;
 
+use crate::Error;
 use crate::coordinator::{MpTask, run_coordinator};
-use crate::sysproc::NodeInfo;
 use crate::plan_cache::{PlanCache, PlanCacheStats};
 use crate::session::Session;
 use crate::site::{Lane, Reply, run_site};
 use crate::stats::{ProcedureStats, RowCounts};
+use crate::sysproc::NodeInfo;
 use crate::txn::{Aborted, Status, TxnResult};
 use crate::work::{Limits, Work};
-use crate::Error;
 
 /// Stack of site and coordinator threads: deep (but bounded) expressions and query
 /// nesting recurse in the executor. Only the pages used are ever committed.
@@ -298,7 +298,7 @@ impl Database {
                 query_timeout: config.query_timeout,
                 temp_bytes: config.temp_table_bytes,
             },
-            lua_limits: config.lua.clone(),
+            lua_limits: config.lua,
             clock: config.clock,
             anywhere: AtomicUsize::new(0),
             paused: AtomicBool::new(false),
@@ -368,10 +368,12 @@ impl Database {
     /// (every copy of a replicated table counts). Runs as a read-only MP transaction.
     pub fn storage_stats(&self) -> Vec<TableStats> {
         let catalog = self.catalog();
-        match self
-            .shared
-            .run(Route::Multi, catalog.version, Arc::from("@Statistics"), Work::StorageStats)
-        {
+        match self.shared.run(
+            Route::Multi,
+            catalog.version,
+            Arc::from("@Statistics"),
+            Work::StorageStats,
+        ) {
             Ok(c) => crate::work::decode_storage_stats(&catalog, &c),
             Err(_) => Vec::new(),
         }
@@ -425,7 +427,12 @@ impl Database {
         let catalog = self.catalog();
         let c = self
             .shared
-            .run(Route::Multi, catalog.version, Arc::from("@ContentHash"), Work::ContentHash)
+            .run(
+                Route::Multi,
+                catalog.version,
+                Arc::from("@ContentHash"),
+                Work::ContentHash,
+            )
             .map_err(|a| a.error)?;
         let Some(crate::Outcome::Rows(t)) = c.outcomes.first() else {
             return Ok(Vec::new());
@@ -451,7 +458,11 @@ impl Database {
     }
 
     /// Registers a Rust procedure in database `database`.
-    pub fn register_procedure_in(&self, database: &str, spec: crate::procedure::native::NativeSpec) -> Result<(), Error> {
+    pub fn register_procedure_in(
+        &self,
+        database: &str,
+        spec: crate::procedure::native::NativeSpec,
+    ) -> Result<(), Error> {
         let catalog = self.catalog();
         let work = Work::Ddl(crate::ddl::DdlWork {
             ops: vec![crate::ddl::DdlOp::Register(spec)],

@@ -12,13 +12,13 @@ use voltrs_sql::parser::Statement;
 use voltrs_storage::Partition;
 
 use crate::database::Shared;
-use crate::txn::{Aborted, AppStatus, Committed, TxnId, TxnResult};
 use crate::procedure::native::NativeSpec;
+use crate::txn::{Aborted, AppStatus, Committed, TxnId, TxnResult};
 use crate::{Error, Outcome};
 
 /// One schema change.
 pub(crate) enum DdlOp {
-    Statement(Statement),
+    Statement(Box<Statement>),
     /// Registers a Rust procedure (embedded API).
     Register(NativeSpec),
 }
@@ -45,7 +45,11 @@ pub(crate) fn apply(work: &DdlWork, shared: &Shared, parts: &mut Vec<Partition>,
     let mut scratch: Vec<Partition> = parts
         .iter()
         .map(|p| Partition {
-            tables: p.tables.keys().filter_map(|id| empty_storage(&current, *id).map(|t| (*id, t))).collect(),
+            tables: p
+                .tables
+                .keys()
+                .filter_map(|id| empty_storage(&current, *id).map(|t| (*id, t)))
+                .collect(),
         })
         .collect();
     let mut trial = (*current).clone();
@@ -89,7 +93,7 @@ fn build(
     let db = work.database.as_str();
     let statement = match op {
         DdlOp::Register(spec) => return crate::procedure::register(next, db, spec, shared),
-        DdlOp::Statement(s) => s,
+        DdlOp::Statement(s) => s.as_ref(),
     };
     let mut ctx = DdlContext {
         partitions: parts,

@@ -51,17 +51,20 @@ impl MemoryGuard {
     }
 }
 
-/// Starts a thread that reads resident memory every `every` and updates `guard`, until
-/// `stop` is set.
+/// Starts a thread that reads resident memory every `every` (first after one interval) and
+/// updates `guard`, until `stop` is set.
 pub(crate) fn start_monitor(guard: Arc<MemoryGuard>, limit: u64, every: Duration, stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
         .name("voltrs-memory-monitor".into())
         .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
+            loop {
+                std::thread::sleep(every);
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 if let Some(r) = resident_bytes() {
                     guard.check(r, limit);
                 }
-                std::thread::sleep(every);
             }
         });
 }

@@ -207,7 +207,8 @@ impl Session {
                     Statement::Explain(inner) => Some(inner.as_ref()),
                     _ => None,
                 };
-                let (plan, values) = self.prepare_statement(catalog, explained.unwrap_or(stmt), markers, cacheable, params)?;
+                let (plan, values) =
+                    self.prepare_statement(catalog, explained.unwrap_or(stmt), markers, cacheable, params)?;
                 if explained.is_some() {
                     return Ok(Planned2::Done(explain_outcome(&plan.bound)));
                 }
@@ -226,7 +227,7 @@ impl Session {
             ddl_stmt => Ok(Planned2::Run(
                 Route::Multi,
                 Work::Ddl(DdlWork {
-                    ops: vec![DdlOp::Statement(ddl_stmt.clone())],
+                    ops: vec![DdlOp::Statement(Box::new(ddl_stmt.clone()))],
                     database: self.database.clone(),
                     partition_first_column: self.partition_first_column,
                 }),

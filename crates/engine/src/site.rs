@@ -16,10 +16,10 @@ use crossbeam_channel::{Receiver, Sender};
 use voltrs_sql::apply::{Store, UndoLog};
 use voltrs_storage::Partition;
 
+use crate::Error;
 use crate::database::Shared;
 use crate::txn::{Aborted, Status, TxnId, TxnResult, UniqueIds};
 use crate::work::{self, TxnEnv, Work};
-use crate::Error;
 
 /// Where a transaction's result goes (a channel to a waiting caller, a network frontend).
 pub(crate) type Reply = Box<dyn FnOnce(TxnResult) + Send>;
@@ -36,7 +36,9 @@ pub(crate) enum SiteTask {
         reply: Reply,
     },
     /// A multi-partition transaction's place in this partition's order: lend the partition.
-    Barrier { lend: Sender<(usize, Partition)> },
+    Barrier {
+        lend: Sender<(usize, Partition)>,
+    },
     Stop,
 }
 
@@ -80,7 +82,7 @@ impl Lane {
         l.seq += 1;
         let txn = TxnId {
             seq: l.seq,
-            unique_id: l.ids.next(),
+            unique_id: l.ids.next_id(),
         };
         let task = SiteTask::Sp {
             txn,
@@ -106,7 +108,8 @@ impl Lane {
         let _ = self.lock().inbox.send(SiteTask::Stop);
     }
 
-    /// Tasks waiting in the inbox.
+    /// Tasks waiting in the inbox (`@Statistics` and `/metrics` queue depth).
+    #[allow(dead_code)] // read by the server's metrics (server issue)
     pub fn depth(&self) -> usize {
         self.lock().inbox.len()
     }
@@ -125,7 +128,7 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
     let mut undo = UndoLog::new();
     let mut local = SiteLocal {
         lua: None,
-        lua_limits: shared.lua_limits.clone(),
+        lua_limits: shared.lua_limits,
     };
     while let Ok(task) = inbox.recv() {
         match task {
@@ -169,7 +172,9 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
                 };
                 let status = result.as_ref().map_or_else(|a| a.status, |_| Status::Success);
                 if status != Status::TxnRestart {
-                    shared.procedure_stats.record(&name, p, started.elapsed().as_nanos() as u64, status);
+                    shared
+                        .procedure_stats
+                        .record(&name, p, started.elapsed().as_nanos() as u64, status);
                 }
                 shared.gate.release(txn.seq, move || reply(result));
             }

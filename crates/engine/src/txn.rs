@@ -78,7 +78,7 @@ impl UniqueIds {
         }
     }
 
-    pub fn next(&mut self) -> i64 {
+    pub fn next_id(&mut self) -> i64 {
         let now = match self.clock {
             Clock::System => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -196,7 +196,7 @@ mod tests {
         let mut g = UniqueIds::new(5, Clock::System);
         let mut last = 0;
         for _ in 0..5000 {
-            let id = g.next();
+            let id = g.next_id();
             assert!(id > last);
             assert_eq!(id & ((1 << PARTITION_BITS) - 1), 5);
             last = id;
@@ -208,15 +208,21 @@ mod tests {
         let mut a = UniqueIds::new(3, Clock::Fixed(1_700_000_000_000));
         let mut b = UniqueIds::new(3, Clock::Fixed(1_700_000_000_000));
         for _ in 0..2000 {
-            assert_eq!(a.next(), b.next());
+            assert_eq!(a.next_id(), b.next_id());
         }
     }
 
     #[test]
     fn timestamps_follow_unique_ids() {
         let mut g = UniqueIds::new(1, Clock::System);
-        let a = TxnId { seq: 1, unique_id: g.next() };
-        let b = TxnId { seq: 2, unique_id: g.next() };
+        let a = TxnId {
+            seq: 1,
+            unique_id: g.next_id(),
+        };
+        let b = TxnId {
+            seq: 2,
+            unique_id: g.next_id(),
+        };
         assert!(b.timestamp() > a.timestamp());
         let now_us = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64;
         assert!((a.timestamp() - now_us).abs() < 5_000_000);

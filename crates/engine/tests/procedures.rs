@@ -56,7 +56,10 @@ fn sql_procedures_route_and_return_one_table_per_statement() {
     )
     .expect("create");
     for id in 1..=20i64 {
-        let r = s.call("OPEN_ACCT", &[Value::Integer(id), Value::str("ann"), Value::Integer(100)]);
+        let r = s.call(
+            "OPEN_ACCT",
+            &[Value::Integer(id), Value::str("ann"), Value::Integer(100)],
+        );
         assert_eq!(r.status, Status::Success, "{r:?}");
         assert_eq!(ints(&r.tables[0]), vec![vec![1]]);
     }
@@ -66,7 +69,9 @@ fn sql_procedures_route_and_return_one_table_per_statement() {
     assert_eq!(ints(&r.tables[0]), vec![vec![1]]);
     assert_eq!(ints(&r.tables[1]), vec![vec![105]]);
     // EXEC returns the first table; CALL the same.
-    let out = s.execute_sql("EXEC deposit 1, 8, 8; CALL deposit(-1, 8, 8)").expect("exec");
+    let out = s
+        .execute_sql("EXEC deposit 1, 8, 8; CALL deposit(-1, 8, 8)")
+        .expect("exec");
     assert_eq!(out.len(), 2);
     assert_eq!(rows(&db, "SELECT balance FROM acct WHERE id = 8"), vec![vec![100]]);
     assert_eq!(rows(&db, "SELECT n, total FROM by_owner"), vec![vec![20, 2005]]);
@@ -96,7 +101,10 @@ fn a_failing_statement_rolls_back_the_whole_procedure() {
     assert_eq!(rows(&db, "SELECT COUNT(*) FROM acct"), vec![vec![0]]);
     assert_eq!(rows(&db, "SELECT COUNT(*) FROM by_owner"), vec![vec![0]]);
     // The index holds no trace either: the key is free again.
-    let r = s.call("acct.insert", &[Value::Integer(1), Value::str("bob"), Value::Integer(1)]);
+    let r = s.call(
+        "acct.insert",
+        &[Value::Integer(1), Value::str("bob"), Value::Integer(1)],
+    );
     assert_eq!(r.status, Status::Success, "{r:?}");
 }
 
@@ -104,8 +112,10 @@ fn a_failing_statement_rolls_back_the_whole_procedure() {
 fn a_single_partition_insert_of_a_row_of_another_partition_fails() {
     let db = db(4);
     let mut s = db.session();
-    s.execute_sql("CREATE PROCEDURE wrong PARTITION ON TABLE acct COLUMN id AS INSERT INTO acct VALUES (? + 1, 'x', 0)")
-        .expect("create");
+    s.execute_sql(
+        "CREATE PROCEDURE wrong PARTITION ON TABLE acct COLUMN id AS INSERT INTO acct VALUES (? + 1, 'x', 0)",
+    )
+    .expect("create");
     let mut failed = 0;
     for id in 0..20 {
         let r = s.call("wrong", &[Value::Integer(id)]);
@@ -131,7 +141,10 @@ fn default_procedures_follow_voltdb() {
     ok(s.call("acct.UPSERT", &[Value::Integer(1), Value::str("b"), Value::Integer(6)]));
     let r = ok(s.call("acct.select", &[Value::Integer(1)]));
     assert_eq!(r.tables[0].rows[0][1], Value::str("b"));
-    ok(s.call("acct.update", &[Value::Integer(1), Value::str("c"), Value::Integer(7), Value::Integer(1)]));
+    ok(s.call(
+        "acct.update",
+        &[Value::Integer(1), Value::str("c"), Value::Integer(7), Value::Integer(1)],
+    ));
     assert_eq!(rows(&db, "SELECT balance FROM acct"), vec![vec![7]]);
     ok(s.call("acct.delete", &[Value::Integer(1)]));
     assert_eq!(rows(&db, "SELECT COUNT(*) FROM acct"), vec![vec![0]]);
@@ -145,7 +158,8 @@ fn default_procedures_follow_voltdb() {
 fn ddl_that_breaks_a_procedure_is_refused() {
     let db = db(2);
     let mut s = db.session();
-    s.execute_sql("CREATE PROCEDURE total AS SELECT SUM(rate) FROM rates").expect("create");
+    s.execute_sql("CREATE PROCEDURE total AS SELECT SUM(rate) FROM rates")
+        .expect("create");
     let e = s.execute_sql("DROP TABLE rates").expect_err("refused");
     assert!(e.to_string().contains("procedure \"total\""), "{e}");
     s.execute_sql("DROP PROCEDURE total; DROP TABLE rates").expect("drop");
@@ -186,13 +200,17 @@ fn rust_procedures_run_and_abort_atomically() {
     })
     .expect("register");
     let mut s = db.session();
-    s.execute_sql("INSERT INTO acct VALUES (3, 'z', 10), (4, 'z', -5)").expect("rows");
+    s.execute_sql("INSERT INTO acct VALUES (3, 'z', 10), (4, 'z', -5)")
+        .expect("rows");
     let r = s.call("adjust", &[Value::Integer(3), Value::Integer(5)]);
     assert_eq!(r.status, Status::Success, "{r:?}");
     assert_eq!(r.app_status.code, 7);
     let r = s.call("adjust", &[Value::Integer(4), Value::Integer(1)]);
     assert_eq!(r.status, Status::UserAbort);
-    assert_eq!(rows(&db, "SELECT id, balance FROM acct ORDER BY id"), vec![vec![3, 15], vec![4, -5]]);
+    assert_eq!(
+        rows(&db, "SELECT id, balance FROM acct ORDER BY id"),
+        vec![vec![3, 15], vec![4, -5]]
+    );
 }
 
 #[test]
@@ -234,9 +252,19 @@ fn adhoc_batches_are_one_transaction() {
     );
     assert_eq!(r.status, Status::GracefulFailure, "{r:?}");
     assert_eq!(rows(&db, "SELECT COUNT(*) FROM acct"), vec![vec![0]]);
-    let r = s.call("@AdHoc", &[Value::str("INSERT INTO acct VALUES (?, 'a', ?); SELECT COUNT(*) FROM acct"), Value::Integer(5), Value::Integer(1)]);
+    let r = s.call(
+        "@AdHoc",
+        &[
+            Value::str("INSERT INTO acct VALUES (?, 'a', ?); SELECT COUNT(*) FROM acct"),
+            Value::Integer(5),
+            Value::Integer(1),
+        ],
+    );
     assert_eq!(r.status, Status::Success, "{r:?}");
     assert_eq!(r.tables.len(), 2);
-    let r = s.call("@AdHoc", &[Value::str("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")]);
+    let r = s.call(
+        "@AdHoc",
+        &[Value::str("CREATE TABLE t (a INT); INSERT INTO t VALUES (1)")],
+    );
     assert!(r.status_string.unwrap().contains("DDL mixed with DML"));
 }

@@ -529,9 +529,7 @@ fn take_panic_message() -> String {
 }
 
 fn worker(items: Vec<Record>, opts: Options, tx: mpsc::Sender<Event>) {
-    let opened = catch_unwind(|| {
-        Database::open(Config::with_partitions(opts.partitions))
-    });
+    let opened = catch_unwind(|| Database::open(Config::with_partitions(opts.partitions)));
     let db = match opened {
         Ok(Ok(db)) => db,
         Ok(Err(e)) => {

@@ -64,7 +64,9 @@ struct Router<'a> {
 impl Router<'_> {
     fn write(&self, w: &BoundWrite) -> Route {
         let (table, reads) = match w {
-            BoundWrite::Insert { table, targets, source, .. } => {
+            BoundWrite::Insert {
+                table, targets, source, ..
+            } => {
                 let here = match (table.partition_column, source) {
                     (Some(col), Plan::Values { rows, .. }) if rows.len() == 1 => {
                         match targets.iter().position(|&t| t == col).and_then(|i| rows[0].get(i)) {
@@ -77,7 +79,9 @@ impl Router<'_> {
                 (table, here.and(self.plan(source)))
             }
             BoundWrite::Update { table, scan, sets } => {
-                let moves = table.partition_column.is_some_and(|c| sets.iter().any(|(s, _)| *s == c));
+                let moves = table
+                    .partition_column
+                    .is_some_and(|c| sets.iter().any(|(s, _)| *s == c));
                 let sets_route = sets.iter().fold(Route::Anywhere, |r, (_, e)| r.and(self.expr(e)));
                 let here = if moves { Route::Multi } else { self.plan(scan) };
                 (table, here.and(sets_route))
@@ -127,16 +131,17 @@ impl Router<'_> {
                 on,
                 ..
             } => {
-                let here = if table.is_partitioned() { Route::Multi } else { Route::Anywhere };
+                let here = if table.is_partitioned() {
+                    Route::Multi
+                } else {
+                    Route::Anywhere
+                };
                 keys.iter()
                     .fold(here.and(self.plan(left)), |r, e| r.and(self.expr(e)))
                     .and(self.opt(filter.as_ref()))
                     .and(self.opt(on.as_ref()))
             }
-            Plan::Values { rows, .. } => rows
-                .iter()
-                .flatten()
-                .fold(Route::Anywhere, |r, e| r.and(self.expr(e))),
+            Plan::Values { rows, .. } => rows.iter().flatten().fold(Route::Anywhere, |r, e| r.and(self.expr(e))),
             Plan::Filter { input, predicate } => self.plan(input).and(self.expr(predicate)),
             Plan::Project { input, exprs } => exprs.iter().fold(self.plan(input), |r, e| r.and(self.expr(e))),
             Plan::Join {

@@ -11,11 +11,11 @@ use voltrs_sql::route::{Route, route};
 use voltrs_storage::Value;
 
 use super::{MAX_RESTARTS, Response};
+use crate::Error;
 use crate::ddl::{DdlOp, DdlWork};
 use crate::session::Session;
 use crate::txn::Status;
 use crate::work::{Planned, Work};
-use crate::Error;
 
 pub(super) fn call(session: &mut Session, params: &[Value]) -> Response {
     let Some(Value::Varchar(sql)) = params.first() else {
@@ -130,7 +130,9 @@ fn run_dml(session: &mut Session, statements: &[Parsed], params: &[Value]) -> Re
             result => return Ok(Response::from_result(result)),
         }
     }
-    Ok(Response::from_result(Err(last.unwrap_or_else(crate::txn::Aborted::restart))))
+    Ok(Response::from_result(Err(
+        last.unwrap_or_else(crate::txn::Aborted::restart)
+    )))
 }
 
 fn run_ddl(session: &mut Session, statements: Vec<Parsed>) -> Response {
@@ -139,7 +141,10 @@ fn run_ddl(session: &mut Session, statements: Vec<Parsed>) -> Response {
     }
     let catalog = session.db.shared.catalog();
     let work = Work::Ddl(DdlWork {
-        ops: statements.into_iter().map(|s| DdlOp::Statement(s.statement)).collect(),
+        ops: statements
+            .into_iter()
+            .map(|s| DdlOp::Statement(Box::new(s.statement)))
+            .collect(),
         database: session.database.clone(),
         partition_first_column: session.partition_first_column,
     });

@@ -58,7 +58,11 @@ impl Response {
                 status: Status::Success,
                 status_string: None,
                 app_status: c.app_status,
-                tables: c.outcomes.into_iter().map(crate::procedure::run::outcome_table).collect(),
+                tables: c
+                    .outcomes
+                    .into_iter()
+                    .map(crate::procedure::run::outcome_table)
+                    .collect(),
             },
             Err(a) => Response {
                 status: a.status,
@@ -175,7 +179,10 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
         return reply(r);
     }
     let shared = call.shared.clone();
-    let work = Work::Procedure { def: def.clone(), params: values };
+    let work = Work::Procedure {
+        def: def.clone(),
+        params: values,
+    };
     let name: Arc<str> = Arc::from(def.name.as_str());
     shared.submit(
         route,
@@ -221,7 +228,9 @@ fn refuse_write(shared: &Shared, admin: bool, read_only: bool) -> Option<Respons
             "Server is paused and is available in read-only mode - please try again later",
         ));
     }
-    shared.memory_refusal().map(|m| Response::failure(Status::GracefulFailure, m))
+    shared
+        .memory_refusal()
+        .map(|m| Response::failure(Status::GracefulFailure, m))
 }
 
 /// Converts the values to the procedure's parameter types and finds its route.

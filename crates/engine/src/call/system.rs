@@ -158,7 +158,11 @@ fn statistics(session: &mut Session, selector: &str) -> Result<Vec<ResultTable>,
         })
         .collect();
     let needs_tables = matches!(selector.trim().to_uppercase().as_str(), "TABLE" | "MEMORY");
-    let tables = if needs_tables { table_stats(session)? } else { Vec::new() };
+    let tables = if needs_tables {
+        table_stats(session)?
+    } else {
+        Vec::new()
+    };
     node.memory.tuple_count = tables.iter().map(|t| t.rows).sum();
     node.memory.tuple_data_bytes = tables.iter().map(|t| t.data_bytes).sum();
     node.memory.tuple_allocated_bytes = tables.iter().map(|t| t.allocated_bytes).sum();

@@ -40,10 +40,26 @@ pub(crate) fn create(next: &mut Catalog, db: &str, cp: &CreateProcedure, shared:
         return Err(Error::Invalid(format!("procedure \"{}\" already exists", cp.name)));
     }
     let (texts, body) = match &cp.body {
-        ProcBody::Sql(stmts) => (stmts.iter().map(|s| s.text.clone()).collect::<Vec<_>>(), ProcSource::Sql),
-        ProcBody::Lua(source) => (crate::lua::declared_statements(source)?, ProcSource::Lua(Arc::from(source.as_str()))),
+        ProcBody::Sql(stmts) => (
+            stmts.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
+            ProcSource::Sql,
+        ),
+        ProcBody::Lua(source) => (
+            crate::lua::declared_statements(source)?,
+            ProcSource::Lua(Arc::from(source.as_str())),
+        ),
     };
-    let def = build(next, db, &cp.name, cp.params.clone(), cp.partition.as_ref(), cp.allow.clone(), body, &texts, shared)?;
+    let def = build(
+        next,
+        db,
+        &cp.name,
+        cp.params.clone(),
+        cp.partition.as_ref(),
+        cp.allow.clone(),
+        body,
+        &texts,
+        shared,
+    )?;
     ns_mut(next, db)?.procedures.insert(key, Arc::new(def));
     Ok("CREATE PROCEDURE".into())
 }
@@ -131,7 +147,10 @@ fn plan_statements(
     for (i, text) in texts.iter().enumerate() {
         let mut parsed = parse_script(text).map_err(|e| (i, e))?;
         if parsed.len() != 1 {
-            return Err((i, Error::Invalid("a procedure statement must be exactly one statement".into())));
+            return Err((
+                i,
+                Error::Invalid("a procedure statement must be exactly one statement".into()),
+            ));
         }
         let stmt = parsed.remove(0).statement;
         let cx = crate::prepare::Context {
@@ -241,7 +260,12 @@ pub(crate) fn replan_all(next: &Catalog, shared: &Shared) -> Result<Catalog, Err
 }
 
 /// Registers a Rust procedure (replacing one of the same name).
-pub(crate) fn register(next: &mut Catalog, db: &str, spec: &native::NativeSpec, shared: &Shared) -> Result<String, Error> {
+pub(crate) fn register(
+    next: &mut Catalog,
+    db: &str,
+    spec: &native::NativeSpec,
+    shared: &Shared,
+) -> Result<String, Error> {
     let partition = spec.partition.as_ref().map(|(table, column, parameter)| ProcPartition {
         table: table.to_uppercase(),
         column: column.to_uppercase(),
@@ -259,6 +283,8 @@ pub(crate) fn register(next: &mut Catalog, db: &str, spec: &native::NativeSpec, 
         &spec.statements,
         shared,
     )?;
-    ns_mut(next, db)?.procedures.insert(spec.name.to_uppercase(), Arc::new(def));
+    ns_mut(next, db)?
+        .procedures
+        .insert(spec.name.to_uppercase(), Arc::new(def));
     Ok("REGISTER PROCEDURE".into())
 }

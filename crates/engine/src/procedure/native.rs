@@ -72,7 +72,10 @@ impl Expectation {
         if ok {
             Ok(())
         } else {
-            Err(format!("expected {self:?} but the statement returned {n} row{}", if n == 1 { "" } else { "s" }))
+            Err(format!(
+                "expected {self:?} but the statement returned {n} row{}",
+                if n == 1 { "" } else { "s" }
+            ))
         }
     }
 }
@@ -120,9 +123,8 @@ impl ProcedureContext<'_> {
             };
             let table = self.exec.execute(stmt, &params).map_err(ProcedureError::Sql)?;
             if let Some(e) = expect {
-                e.check(&table).map_err(|m| {
-                    ProcedureError::Abort(format!("statement {stmt} ({}): {m}", decl.text))
-                })?;
+                e.check(&table)
+                    .map_err(|m| ProcedureError::Abort(format!("statement {stmt} ({}): {m}", decl.text)))?;
             }
             out.push(table);
         }

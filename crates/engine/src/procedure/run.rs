@@ -119,7 +119,10 @@ struct LuaBridge<'e> {
 
 impl crate::lua::LuaHost for LuaBridge<'_> {
     fn execute(&mut self, batch: Vec<crate::lua::Queued>, _final_batch: bool) -> Result<Vec<ResultTable>, Error> {
-        batch.into_iter().map(|q| self.exec.execute(q.stmt, &q.params)).collect()
+        batch
+            .into_iter()
+            .map(|q| self.exec.execute(q.stmt, &q.params))
+            .collect()
     }
 }
 
@@ -133,7 +136,7 @@ fn lua(
 ) -> TxnResult {
     use crate::lua::{LuaFailure, LuaProcedure, LuaSite, TxnInfo};
     if site.lua.is_none() {
-        site.lua = Some(LuaSite::new(site.lua_limits.clone()).map_err(|e| unexpected(e.to_string()))?);
+        site.lua = Some(LuaSite::new(site.lua_limits).map_err(|e| unexpected(e.to_string()))?);
     }
     let Some(lua) = site.lua.as_mut() else {
         return Err(unexpected("internal: no Lua state".into()));

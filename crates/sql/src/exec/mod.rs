@@ -58,8 +58,9 @@ pub struct ExecContext<'a> {
     /// Set in a per-partition fragment: the one partition this context reads (its copy of
     /// a replicated table too).
     pub local: Option<usize>,
-    /// Bytes of rows the statement's scans and joins have produced so far (an estimate)
-    /// and the most they may produce (VoltDB's temp table limit).
+    /// Bytes of rows the statement's joins have produced so far (an estimate) and the most
+    /// they may produce (VoltDB's temp table limit). Base-table scans are not counted (their
+    /// size is bounded by the table's); the engine also checks each statement's result.
     pub temp: std::cell::Cell<usize>,
     pub temp_limit: usize,
 }
@@ -102,7 +103,7 @@ impl<'a> ExecContext<'a> {
         }
     }
 
-    /// Counts a row a scan or join produced against the temp table limit.
+    /// Counts a row a join produced against the temp table limit.
     #[inline]
     pub fn charge(&self, row: &[Value]) -> Result<()> {
         if self.temp_limit == usize::MAX {
