@@ -57,24 +57,45 @@ pub(crate) fn apply(work: &DdlWork, shared: &Shared, parts: &mut Vec<Partition>,
         build(work, op, &mut trial, &mut scratch, shared, func).map_err(Aborted::graceful)?;
         trial = crate::procedure::replan_all(&trial, shared).map_err(Aborted::graceful)?;
     }
+    // Each statement's catalog is installed as soon as its storage changed, so a batch
+    // whose later statement fails only on real rows (a unique index over duplicates, say)
+    // leaves the catalog and the storage agreeing: the statements before it stay applied.
     let mut next = (*current).clone();
     let mut outcomes = Vec::with_capacity(work.ops.len());
-    for op in &work.ops {
-        let tag = build(work, op, &mut next, parts, shared, func).map_err(Aborted::graceful)?;
-        next = crate::procedure::replan_all(&next, shared).map_err(Aborted::graceful)?;
-        outcomes.push(Outcome::Done(tag));
+    let mut failed = None;
+    for (i, op) in work.ops.iter().enumerate() {
+        let applied = build(work, op, &mut next, parts, shared, func)
+            .and_then(|tag| crate::procedure::replan_all(&next, shared).map(|c| (tag, c)));
+        match applied {
+            Ok((tag, replanned)) => {
+                next = replanned;
+                next.version = current.version + 1 + i as u64;
+                shared.install_catalog(Arc::new(next.clone()));
+                outcomes.push(Outcome::Done(tag));
+            }
+            Err(e) => {
+                failed = Some((i, e));
+                break;
+            }
+        }
     }
-    next.version = current.version + 1;
-    shared.install_catalog(Arc::new(next));
     for (p, part) in parts.iter().enumerate() {
         shared
             .row_counts
             .reset(p, part.tables.iter().map(|(id, t)| (*id, t.len())));
     }
-    Ok(Committed {
-        outcomes,
-        app_status: AppStatus::default(),
-    })
+    match failed {
+        None => Ok(Committed {
+            outcomes,
+            app_status: AppStatus::default(),
+        }),
+        Some((0, e)) => Err(Aborted::graceful(e)),
+        Some((i, e)) => Err(Aborted::graceful(Error::Invalid(format!(
+            "DDL statement {} of the batch failed on the stored rows: {e} (the {i} statement{} before it stay applied)",
+            i + 1,
+            if i == 1 { "" } else { "s" }
+        )))),
+    }
 }
 
 fn empty_storage(catalog: &Catalog, id: voltrs_storage::TableId) -> Option<voltrs_storage::Table> {

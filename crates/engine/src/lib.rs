@@ -1,16 +1,22 @@
 //! voltrs engine: the embedded database API.
 //!
-//! Owns: the [`Database`] (the current catalog version, every partition's storage, the
-//! hashinator) and [`Session`]s (the current database of a connection, shell or slt file).
-//! Must not touch: SQL semantics (that is `voltrs-sql`), sockets, the disk.
+//! Owns: the [`Database`] (the catalog, the partition sites and the MP coordinator, the
+//! hashinator), [`Session`]s (the current database of a connection, shell or slt file),
+//! stored procedures and system procedures. Must not touch: SQL semantics (that is
+//! `voltrs-sql`), sockets, the disk.
 //!
 //! Life of `session.execute_sql(text)`:
 //! 1. `voltrs_sql::parser::parse_script` splits and parses the text.
-//! 2. Each statement runs in order under the database lock, with a transaction timestamp
-//!    and a random seed taken from the engine's unique-id generator (never read from the
-//!    clock inside SQL): queries are bound and executed over the partitions; writes are
-//!    applied with statement atomicity; DDL builds the next catalog version and swaps it in.
+//! 2. Each statement is planned on the caller's thread and runs as its own transaction:
+//!    on one partition's site when it touches one partition ([`voltrs_sql::route`]), else
+//!    on the MP coordinator over every partition; DDL is an MP barrier that installs the
+//!    next catalog version. The transaction's timestamp and random seed come from its
+//!    unique id (never from the clock inside SQL).
 //! 3. The first failing statement stops the script; statements before it stay applied.
+//!
+//! Life of `session.call(name, params)`: [`call`] resolves the procedure (stored, default
+//! or system), converts the parameters, routes it by its partitioning parameter and runs
+//! it on a site or the coordinator; every write of a failed transaction is undone.
 //!
 //! Queries and DML are bound through the plan cache ([`plan_cache`], shared by all sessions
 //! of a database, keyed per catalog version by the statement with its literals turned into

@@ -79,6 +79,10 @@ impl Session {
                 "the schema changed since this statement was prepared: prepare it again".into(),
             ));
         }
+        let read_only = matches!(stmt.plan.bound, voltrs_sql::binder::Bound::Query { .. });
+        if let Some(refused) = self.refuse_write(read_only) {
+            return Err(Error::Invalid(refused.status_string.unwrap_or_default()));
+        }
         let r = voltrs_sql::route::route(&stmt.plan.bound, &values, &self.db.shared.hashinator);
         let work = Work::Statements {
             list: vec![Planned {

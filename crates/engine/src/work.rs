@@ -152,8 +152,8 @@ fn check_temp_bytes(table: &ResultTable, limit: usize) -> Result<(), Error> {
         }
         if bytes > limit {
             return Err(Error::Invalid(format!(
-                "the statement's temporary results exceeded the limit of {} MB: narrow it with WHERE or LIMIT",
-                limit / (1024 * 1024)
+                "the statement's temporary results exceeded the limit of {}: narrow it with WHERE or LIMIT",
+                voltrs_storage::text::byte_size(limit)
             )));
         }
     }

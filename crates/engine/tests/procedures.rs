@@ -268,3 +268,52 @@ fn adhoc_batches_are_one_transaction() {
     );
     assert!(r.status_string.unwrap().contains("DDL mixed with DML"));
 }
+
+#[test]
+fn create_procedure_checks_routing_and_bodies() {
+    let db = db(2);
+    let mut s = db.session();
+    let e = s
+        .execute_sql("CREATE PROCEDURE w PARTITION ON TABLE acct COLUMN id AS BEGIN SELECT * FROM acct WHERE id = ?; INSERT INTO rates VALUES ('X', 1); END")
+        .expect_err("writes a replicated table");
+    assert!(e.to_string().contains("writes replicated table \"RATES\""), "{e}");
+    let e = s
+        .execute_sql("CREATE PROCEDURE v (code VARCHAR) PARTITION ON TABLE acct COLUMN id LANGUAGE LUA AS $$ function run(c) return 0 end $$")
+        .expect_err("a string cannot route a BIGINT column");
+    assert!(e.to_string().contains("cannot hold values of partition column"), "{e}");
+    // A VARCHAR parameter without a size takes any length; TRUNCATE works in a body.
+    s.execute_sql(
+        "CREATE PROCEDURE rate (code VARCHAR) LANGUAGE LUA AS $$
+            local ins = voltdb.sql('INSERT INTO rates VALUES (?, 1.5)')
+            function run(code) voltdb.queue(ins, code) voltdb.execute() return 1 end $$;
+         CREATE PROCEDURE wipe AS TRUNCATE TABLE rates;",
+    )
+    .expect("create");
+    let r = s.call("rate", &[Value::str("USD")]);
+    assert_eq!(r.status, Status::Success, "{r:?}");
+    let r = s.call("wipe", &[]);
+    assert_eq!(r.status, Status::Success, "{r:?}");
+    assert_eq!(ints(&r.tables[0]), vec![vec![1]]);
+}
+
+#[test]
+fn a_ddl_batch_failing_on_stored_rows_keeps_catalog_and_storage_in_step() {
+    let db = db(2);
+    let mut s = db.session();
+    s.execute_sql("CREATE TABLE r (id INTEGER NOT NULL PRIMARY KEY, a VARCHAR(3), b INTEGER); INSERT INTO r VALUES (1,'x',5),(2,'y',5);")
+        .expect("rows");
+    let r = s.call(
+        "@AdHoc",
+        &[Value::str(
+            "ALTER TABLE r DROP COLUMN a; CREATE UNIQUE INDEX ub ON r (b)",
+        )],
+    );
+    assert_eq!(r.status, Status::GracefulFailure, "{r:?}");
+    assert!(r.status_string.unwrap().contains("statement 2 of the batch"));
+    // The first change stayed, and the table reads correctly.
+    assert_eq!(
+        rows(&db, "SELECT id, b FROM r ORDER BY id"),
+        vec![vec![1, 5], vec![2, 5]]
+    );
+    assert!(db.session().execute_sql("SELECT a FROM r").is_err());
+}

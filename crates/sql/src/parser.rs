@@ -149,6 +149,29 @@ pub(crate) fn is_blank(t: &Token) -> bool {
 
 /// Splits tokens on top-level semicolons (not those of a procedure's `BEGIN ... END`),
 /// dropping empty statements.
+/// Whether `text` ends with a complete statement: its last token is a `;` that ends a
+/// statement (not one inside a procedure's `BEGIN ... END` block) and no string or
+/// `$$ ... $$` body is left open. Shells use it to know when to run what was typed.
+pub fn ends_statement(text: &str) -> bool {
+    let dialect = GenericDialect {};
+    let Ok(tokens) = Tokenizer::new(&dialect, text).tokenize_with_location() else {
+        return false;
+    };
+    let mut block = BlockTracker::default();
+    let mut ended = false;
+    for t in tokens {
+        if is_blank(&t.token) || t.token == Token::EOF {
+            continue;
+        }
+        block.feed(&t.token);
+        ended = t.token == Token::SemiColon && !block.inside();
+        if ended {
+            block = BlockTracker::default();
+        }
+    }
+    ended
+}
+
 fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
     let mut out = Vec::new();
     let mut cur: Vec<TokenWithSpan> = Vec::new();

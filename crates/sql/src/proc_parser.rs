@@ -340,7 +340,19 @@ fn declared_params(p: &mut Parser) -> Result<Vec<(String, DataType)>> {
                 format!("a procedure takes at most {MAX_PARAMS} parameters"),
             ));
         }
-        let ty = ddl_parser::data_type(p)?;
+        let sized = matches!(p.peek_nth_token(1).token, Token::LParen);
+        let ty = match ddl_parser::data_type(p)? {
+            // A parameter's VARCHAR / VARBINARY without a size takes any length (a column's
+            // defaults to VARCHAR(1), which would refuse most values).
+            DataType::Varchar { bytes, .. } if !sized => DataType::Varchar {
+                len: voltrs_storage::types::MAX_VARCHAR_CHARS,
+                bytes,
+            },
+            DataType::Varbinary { .. } if !sized => DataType::Varbinary {
+                len: voltrs_storage::types::MAX_VALUE_BYTES,
+            },
+            ty => ty,
+        };
         params.push((ident.value, ty));
         if !p.consume_token(&Token::Comma) {
             break;

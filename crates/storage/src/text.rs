@@ -175,3 +175,14 @@ mod tests {
         }
     }
 }
+
+/// A byte count for messages: `100 MB`, `64 KB`, `512 bytes` (1 KB = 1024 bytes).
+pub fn byte_size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}

@@ -41,7 +41,7 @@ pub fn run(db: Database) -> anyhow::Result<()> {
                 }
                 buf.push_str(&line);
                 buf.push('\n');
-                if t.ends_with(';') {
+                if t.ends_with(';') && voltrs_sql::parser::ends_statement(&buf) {
                     let _ = rl.add_history_entry(buf.trim());
                     run_one(&mut session, &buf);
                     buf.clear();
@@ -55,14 +55,15 @@ pub fn run(db: Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Splits a script into chunks at `;` line ends, so each statement's output follows it.
+/// Splits a script into chunks at `;` line ends that end a statement (not a `;` inside a
+/// procedure's body), so each statement's output follows it.
 fn split_complete(script: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for line in script.lines() {
         cur.push_str(line);
         cur.push('\n');
-        if line.trim_end().ends_with(';') {
+        if line.trim_end().ends_with(';') && voltrs_sql::parser::ends_statement(&cur) {
             out.push(std::mem::take(&mut cur));
         }
     }

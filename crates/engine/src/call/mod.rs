@@ -190,10 +190,25 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
         name,
         work,
         Box::new(move |r: TxnResult| match r {
-            Err(a) if a.status == Status::TxnRestart && attempts > 1 => submit(call, attempts - 1, reply),
+            // Planned again off the site thread: queueing from here could wait on this
+            // site's own full inbox.
+            Err(a) if a.status == Status::TxnRestart && attempts > 1 => {
+                let retry = std::thread::Builder::new()
+                    .name("voltrs-restart".into())
+                    .spawn(move || submit(call, attempts - 1, reply));
+                if let Err(e) = retry {
+                    tracing_free_log(&e);
+                }
+            }
             r => reply(Response::from_result(r)),
         }),
     );
+}
+
+/// A restart thread could not start (the process is out of threads); the caller's reply
+/// was dropped with the closure, so it sees the database as stopped.
+fn tracing_free_log(e: &std::io::Error) {
+    eprintln!("voltrs: cannot restart a transaction: {e}");
 }
 
 /// Finds a stored or default procedure of database `db` by name (any case).

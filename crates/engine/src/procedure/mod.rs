@@ -13,7 +13,7 @@ pub(crate) mod run;
 use std::sync::Arc;
 
 use voltrs_sql::catalog::{Catalog, Namespace};
-use voltrs_sql::parser::parse_script;
+use voltrs_sql::parser::{Statement, parse_script};
 use voltrs_sql::proc_parser::{CreateProcedure, ProcBody, ProcPartition};
 use voltrs_sql::procedures::{ProcPartitionDef, ProcSource, ProcStatement, ProcedureDef};
 use voltrs_storage::DataType;
@@ -113,6 +113,13 @@ pub(crate) fn build(
         Some(p) => Some(check_partition(ns, name, p, &params)?),
         None => None,
     };
+    if partition.is_some()
+        && let Some(t) = statements.iter().find_map(|s| writes_replicated(&s.plan.bound))
+    {
+        return Err(Error::Invalid(format!(
+            "procedure \"{name}\" is single-partition but writes replicated table \"{t}\": replicated tables are written only by multi-partition procedures"
+        )));
+    }
     let read_only = statements.iter().all(ProcStatement::reads_only);
     Ok(ProcedureDef {
         name: name.to_string(),
@@ -152,7 +159,12 @@ fn plan_statements(
                 Error::Invalid("a procedure statement must be exactly one statement".into()),
             ));
         }
-        let stmt = parsed.remove(0).statement;
+        let mut stmt = parsed.remove(0).statement;
+        if let Statement::Truncate { table } = &stmt {
+            // In a procedure TRUNCATE TABLE is a DELETE of every row (same rows, same views).
+            let delete = format!("DELETE FROM \"{}\"", table.replace('"', "\"\""));
+            stmt = parse_script(&delete).map_err(|e| (i, e))?.remove(0).statement;
+        }
         let cx = crate::prepare::Context {
             plan_cache: &mut cache,
             stats: &stats,
@@ -192,6 +204,27 @@ fn check_partition(
         )));
     }
     let parameter = p.parameter.unwrap_or(0);
+    if let Some((pname, pty)) = params.get(parameter) {
+        let col_ty = table.columns[col].ty;
+        let class = |t: DataType| {
+            if t.is_integer() {
+                "integer"
+            } else if matches!(t, DataType::Varchar { .. }) {
+                "string"
+            } else if matches!(t, DataType::Varbinary { .. }) {
+                "binary"
+            } else {
+                "other"
+            }
+        };
+        if class(*pty) != class(col_ty) {
+            return Err(Error::Invalid(format!(
+                "procedure \"{name}\" is partitioned on parameter {parameter} ({pname} {}), which cannot hold values of partition column \"{actual}\" ({})",
+                pty.name(),
+                col_ty.name()
+            )));
+        }
+    }
     if parameter >= params.len() {
         return Err(Error::Invalid(format!(
             "procedure \"{name}\" is partitioned on parameter {parameter} but takes {} parameter{} (PARAMETER counts from 0)",
@@ -204,6 +237,17 @@ fn check_partition(
         column: actual.clone(),
         parameter,
     })
+}
+
+/// The replicated table a statement writes, if it writes one.
+fn writes_replicated(bound: &voltrs_sql::binder::Bound) -> Option<String> {
+    use voltrs_sql::binder::{Bound, BoundWrite};
+    match bound {
+        Bound::Write(
+            BoundWrite::Insert { table, .. } | BoundWrite::Update { table, .. } | BoundWrite::Delete { table, .. },
+        ) if !table.is_partitioned() => Some(table.name.clone()),
+        _ => None,
+    }
 }
 
 /// `DROP PROCEDURE [IF EXISTS] name`.

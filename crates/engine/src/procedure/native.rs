@@ -38,7 +38,10 @@ pub struct NativeSpec {
 pub enum ProcedureError {
     /// The procedure chose to roll back (VoltDB's `VoltAbortException`): `USER_ABORT`.
     Abort(String),
-    /// A statement or expectation failed: `GRACEFUL_FAILURE` for SQL errors.
+    /// A statement failed (SQL, constraint or type error): `GRACEFUL_FAILURE`. A failed
+    /// expectation is an [`ProcedureError::Abort`]. A procedure may also handle this error
+    /// itself and go on: the failed statement changed nothing, as when a Java procedure
+    /// catches VoltDB's exception.
     Sql(Error),
 }
 
@@ -117,7 +120,7 @@ impl ProcedureContext<'_> {
         for (stmt, params, expect) in queued {
             let Some(decl) = self.statements.get(stmt) else {
                 return Err(ProcedureError::Sql(Error::Invalid(format!(
-                    "statement {stmt} is not declared (the procedure declares {})",
+                    "statement index {stmt} is not declared (the procedure declares {}, indexed from 0)",
                     self.statements.len()
                 ))));
             };

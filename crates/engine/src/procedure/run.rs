@@ -81,7 +81,14 @@ pub(crate) fn run_body(
                 timestamp: env.txn.timestamp(),
                 app_status: AppStatus::default(),
             };
-            let r = proc.run(&mut cx, params);
+            let mut r = proc.run(&mut cx, params);
+            if r.is_ok() && !cx.queued.is_empty() {
+                r = Err(ProcedureError::Abort(format!(
+                    "the procedure returned with {} queued statement{} not executed",
+                    cx.queued.len(),
+                    if cx.queued.len() == 1 { "" } else { "s" }
+                )));
+            }
             let app_status = cx.app_status;
             match r {
                 Ok(tables) => Ok(committed(tables, app_status)),

@@ -121,8 +121,8 @@ impl<'a> ExecContext<'a> {
         self.temp.set(total);
         if total > self.temp_limit {
             return Err(Error::Invalid(format!(
-                "the statement's temporary results exceeded the limit of {} MB: narrow it with WHERE or LIMIT",
-                self.temp_limit / (1024 * 1024)
+                "the statement's temporary results exceeded the limit of {}: narrow it with WHERE or LIMIT",
+                voltrs_storage::text::byte_size(self.temp_limit)
             )));
         }
         Ok(())
