@@ -62,3 +62,21 @@ fn shell_reports_errors_and_keeps_going() {
         "the last statement still ran: {out}"
     );
 }
+
+#[test]
+fn shell_keeps_a_multi_line_procedure_body_together_and_execs_it() {
+    let (ok, out, err) = run_shell(
+        "CREATE TABLE acct (id BIGINT NOT NULL PRIMARY KEY, balance BIGINT NOT NULL);\n\
+         PARTITION TABLE acct ON COLUMN id;\n\
+         CREATE PROCEDURE deposit PARTITION ON TABLE acct COLUMN id PARAMETER 1 AS BEGIN\n\
+           UPDATE acct SET balance = balance + ? WHERE id = ?;\n\
+           SELECT balance FROM acct WHERE id = ?;\n\
+         END;\n\
+         EXEC acct.insert 7, 100;\n\
+         EXEC deposit 5, 7, 7;\n\
+         SELECT balance FROM acct;\n",
+    );
+    assert!(ok, "stderr: {err}");
+    assert!(out.contains("CREATE PROCEDURE"), "{out}");
+    assert!(out.lines().any(|l| l.trim() == "105"), "{out}");
+}
