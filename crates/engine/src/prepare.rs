@@ -9,6 +9,7 @@
 //!    literal text, and the parameterized key remembers to go there directly next time.
 //! 3. With the cache off, every statement is bound as written.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -217,6 +218,13 @@ fn auto_values(p: &voltrs_sql::parameterize::Parameterized, types: &[DataType]) 
 
 /// Converts client-supplied parameter values to the types the binder inferred.
 pub(crate) fn coerce_explicit(values: &[Value], types: &[DataType]) -> Result<Vec<Value>, Error> {
+    coerce_borrowed(values, types).map(Cow::into_owned)
+}
+
+/// [`coerce_explicit`] that copies nothing when every value already has its marker's type
+/// (a stored procedure's statements usually get values its call already converted): then
+/// the values themselves.
+pub(crate) fn coerce_borrowed<'v>(values: &'v [Value], types: &[DataType]) -> Result<Cow<'v, [Value]>, Error> {
     if values.len() != types.len() {
         return Err(Error::Invalid(format!(
             "the statement takes {} parameter{} but {} value{} given",
@@ -225,6 +233,9 @@ pub(crate) fn coerce_explicit(values: &[Value], types: &[DataType]) -> Result<Ve
             values.len(),
             if values.len() == 1 { " was" } else { "s were" }
         )));
+    }
+    if values.iter().zip(types).all(|(v, &ty)| unchanged_by_cast(v, ty)) {
+        return Ok(Cow::Borrowed(values));
     }
     values
         .iter()
@@ -237,5 +248,54 @@ pub(crate) fn coerce_explicit(values: &[Value], types: &[DataType]) -> Result<Ve
             voltrs_sql::cast::cast(v, ty)
                 .map_err(|e| Error::Type(format!("parameter ${} cannot be used as {}: {e}", i + 1, ty.name())))
         })
-        .collect()
+        .collect::<Result<Vec<Value>, Error>>()
+        .map(Cow::Owned)
+}
+
+/// Whether `cast(v, ty)` would return `v` as it is; `false` when unsure (it is then cast).
+fn unchanged_by_cast(v: &Value, ty: DataType) -> bool {
+    match (v, ty) {
+        (Value::Null, _) => true,
+        (Value::Integer(i), t) => t.integer_range().is_some_and(|(min, max)| (min..=max).contains(i)),
+        (Value::Float(_), DataType::Float) => true,
+        // Within the limit in bytes fits VARCHAR(n) and VARCHAR(n BYTES) alike.
+        (Value::Varchar(s), DataType::Varchar { len, .. }) => s.len() <= len as usize,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_the_right_type_are_not_copied() {
+        let types = [
+            DataType::SmallInt,
+            DataType::Varchar { len: 2, bytes: false },
+            DataType::Float,
+        ];
+        let values = [Value::Integer(305), Value::str("MA"), Value::Float(1.5)];
+        assert!(matches!(coerce_borrowed(&values, &types), Ok(Cow::Borrowed(_))));
+        let nulls = [Value::Null, Value::Null, Value::Null];
+        assert!(matches!(coerce_borrowed(&nulls, &types), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn other_values_are_cast_or_refused_as_before() {
+        let types = [
+            DataType::SmallInt,
+            DataType::Varchar { len: 2, bytes: false },
+            DataType::Float,
+        ];
+        let given = [Value::str("7"), Value::str("MA"), Value::Integer(2)];
+        let converted = coerce_borrowed(&given, &types);
+        assert_eq!(
+            converted.map(Cow::into_owned).ok(),
+            Some(vec![Value::Integer(7), Value::str("MA"), Value::Float(2.0)])
+        );
+        assert!(coerce_borrowed(&[Value::Integer(40_000), Value::Null, Value::Null], &types).is_err());
+        assert!(coerce_borrowed(&[Value::Null, Value::str("MAS"), Value::Null], &types).is_err());
+        assert!(coerce_borrowed(&[Value::Null], &types).is_err());
+    }
 }

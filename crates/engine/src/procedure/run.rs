@@ -7,7 +7,7 @@ use voltrs_sql::procedures::{ProcSource, ProcStatement, ProcedureDef};
 use voltrs_storage::{DataType, Value};
 
 use super::native::{Executor, NativeBox, ProcedureContext, ProcedureError};
-use crate::prepare::coerce_explicit;
+use crate::prepare::coerce_borrowed;
 use crate::site::SiteLocal;
 use crate::txn::{Aborted, AppStatus, Committed, Status, TxnResult};
 use crate::work::{TxnEnv, run_statement};
@@ -40,7 +40,7 @@ impl Executor for StoreExecutor<'_, '_> {
         let Some(s) = self.statements.get(stmt) else {
             return Err(Error::Invalid(format!("statement {stmt} is not declared")));
         };
-        let values = coerce_explicit(params, &s.plan.param_types)?;
+        let values = coerce_borrowed(params, &s.plan.param_types)?;
         run_statement(self.store, self.env, &s.plan.bound, &values).map(outcome_table)
     }
 }
