@@ -232,23 +232,51 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Replaces rows in place: old keys of all rows leave first, then new keys enter, so a
-    /// statement that shifts keys (`SET id = id + 1`) does not collide with itself.
+    /// Replaces rows in place: the changed keys of all rows leave first, then the new ones
+    /// enter, so a statement that shifts keys (`SET id = id + 1`) does not collide with
+    /// itself. A key a row keeps (the usual case: a view's group, a primary key the
+    /// statement does not set) stays in its index untouched.
     pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
-        for (id, _) in &changes {
+        // Per row and index: `None` when the key stays, else (key leaving, key entering).
+        type Move = Option<(Option<Box<[Value]>>, Option<Box<[Value]>>)>;
+        let mut planned: Vec<(RowId, Row, Vec<Move>)> = Vec::with_capacity(changes.len());
+        for (id, new) in changes {
             let t = self.storage(table, p)?;
-            let Some(old) = t.get(*id) else {
+            let Some(old) = t.get(id) else {
                 continue;
             };
-            remove_keys(table, t, &old, *id)?;
+            let mut moves = Vec::with_capacity(table.uniques.len());
+            for u in &table.uniques {
+                let (ko, kn) = (unique_key(u, &old)?, unique_key(u, &new)?);
+                moves.push(if ko == kn { None } else { Some((ko, kn)) });
+            }
+            if let Ok(t) = self.storage(table, p) {
+                for (ix, m) in t.indexes.iter_mut().zip(&moves) {
+                    if let Some((Some(ko), _)) = m {
+                        ix.remove(ko, id);
+                    }
+                }
+            }
+            planned.push((id, new, moves));
         }
-        for (id, new) in changes {
-            let keys = self.free_keys(table, p, &new)?;
+        for (id, new, moves) in planned {
+            for (i, (u, m)) in table.uniques.iter().zip(&moves).enumerate() {
+                if let Some((_, Some(kn))) = m
+                    && u.kind.is_unique()
+                    && self.find(table, p, i, kn)?.is_some()
+                {
+                    return Err(violation(table, u, kn));
+                }
+            }
             let t = self.storage(table, p)?;
             let Some(old) = t.replace(id, &new)? else {
                 continue;
             };
-            add_keys(t, keys, id);
+            for (ix, m) in t.indexes.iter_mut().zip(moves) {
+                if let Some((_, Some(kn))) = m {
+                    ix.insert(kn, id);
+                }
+            }
             let changed = (!table.views.is_empty()).then(|| old.clone());
             self.log(table, p, Undo::Updated { id, old });
             if let Some(old) = changed {
