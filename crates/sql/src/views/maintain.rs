@@ -110,6 +110,14 @@ fn maintain(
         return Ok(());
     };
     let deltas = with_ctx(|ctx| {
+        if def.sources.len() == 1 {
+            // A single-table view: the row is the joined row; no join, no grouping map.
+            let all: Vec<usize> = (0..def.filter.len()).collect();
+            if !passes(row, &all, &def.filter, ctx)? {
+                return Ok(Groups { list: Vec::new() });
+            }
+            return fold_one(def, row, ctx).map(|g| Groups { list: vec![g] });
+        }
         let input = JoinInput {
             fixed: Some((si, row)),
             exclude: None,
@@ -331,17 +339,36 @@ fn fold(def: &ViewDef, rows: &[Vec<Value>], only: Option<&[Value]>, ctx: &ExecCo
         let Some((_, tail)) = list.get_mut(gi) else {
             return Err(Error::Invalid("internal: view group index out of range".into()));
         };
-        for (a, t) in def.aggs.iter().zip(tail.iter_mut()) {
-            let one = match (&a.arg, a.func) {
-                (None, _) => Value::Integer(1),
-                (Some(e), AggFunc::Count) => Value::Integer(i64::from(!eval(e, &env, ctx)?.is_null())),
-                (Some(e), AggFunc::Sum) => crate::cast::cast(&eval(e, &env, ctx)?, a.ty)?,
-                (Some(e), _) => eval(e, &env, ctx)?,
-            };
-            *t = merge(a, t, &one)?;
-        }
+        add_row(def, tail, &env, ctx)?;
     }
     Ok(Groups { list })
+}
+
+/// One row's group key and aggregate columns (the fold of a single row).
+fn fold_one(def: &ViewDef, row: &[Value], ctx: &ExecContext) -> Result<(Vec<Value>, Vec<Value>)> {
+    let env = Env { row, parent: None };
+    let key = def
+        .group_by
+        .iter()
+        .map(|e| eval(e, &env, ctx))
+        .collect::<Result<Vec<Value>>>()?;
+    let mut tail = zero_tail(def);
+    add_row(def, &mut tail, &env, ctx)?;
+    Ok((key, tail))
+}
+
+/// Adds one row to a group's aggregate columns.
+fn add_row(def: &ViewDef, tail: &mut [Value], env: &Env, ctx: &ExecContext) -> Result<()> {
+    for (a, t) in def.aggs.iter().zip(tail.iter_mut()) {
+        let one = match (&a.arg, a.func) {
+            (None, _) => Value::Integer(1),
+            (Some(e), AggFunc::Count) => Value::Integer(i64::from(!eval(e, env, ctx)?.is_null())),
+            (Some(e), AggFunc::Sum) => crate::cast::cast(&eval(e, env, ctx)?, a.ty)?,
+            (Some(e), _) => eval(e, env, ctx)?,
+        };
+        *t = merge(a, t, &one)?;
+    }
+    Ok(())
 }
 
 /// The aggregate columns of an empty group: COUNTs 0, the others NULL.
