@@ -13,7 +13,7 @@ use voltrs_sql::binder::Bound;
 use voltrs_sql::catalog::TableDef;
 use voltrs_sql::exec::{ExecContext, execute};
 use voltrs_sql::functions::FuncContext;
-use voltrs_storage::{Value, Partition};
+use voltrs_storage::{Partition, Value};
 use voltrs_wire::Hashinator;
 
 use crate::plan_cache::CachedPlan;
@@ -31,7 +31,10 @@ pub(crate) struct Planned {
 pub(crate) enum Work {
     /// Statements run in order (an ad hoc batch); `timeout` replaces the database's query
     /// timeout when set.
-    Statements { list: Vec<Planned>, timeout: Option<Duration> },
+    Statements {
+        list: Vec<Planned>,
+        timeout: Option<Duration>,
+    },
     /// TRUNCATE TABLE.
     Truncate(Arc<TableDef>),
     /// A stored procedure with its (already converted) parameter values.
@@ -98,7 +101,12 @@ impl TxnEnv<'_> {
 }
 
 /// Runs one bound statement against the store.
-pub(crate) fn run_statement(store: &mut Store, env: &TxnEnv, bound: &Bound, values: &[Value]) -> Result<Outcome, Error> {
+pub(crate) fn run_statement(
+    store: &mut Store,
+    env: &TxnEnv,
+    bound: &Bound,
+    values: &[Value],
+) -> Result<Outcome, Error> {
     match bound {
         Bound::Query { plan, columns } => {
             let ctx = ExecContext {
@@ -142,9 +150,16 @@ fn check_temp_bytes(table: &ResultTable, limit: usize) -> Result<(), Error> {
             };
         }
         if bytes > limit {
+            // Whole megabytes as VoltDB states its limit; anything else exactly (a small
+            // configured limit must not read "0 MB").
+            const MB: usize = 1024 * 1024;
+            let size = if limit >= MB && limit % MB == 0 {
+                format!("{} MB", limit / MB)
+            } else {
+                format!("{limit} bytes")
+            };
             return Err(Error::Invalid(format!(
-                "a result exceeded the temporary table limit of {} MB: add a WHERE clause or a LIMIT",
-                limit / (1024 * 1024)
+                "a result exceeded the temporary table limit of {size}: add a WHERE clause or a LIMIT"
             )));
         }
     }
@@ -215,7 +230,11 @@ pub(crate) fn finish(result: TxnResult, store: &mut Store) -> TxnResult {
 }
 
 /// Rows of every table a transaction touched, per partition, to refresh planner statistics.
-pub(crate) fn touched_counts(partitions: &[Partition], first: usize, tables: &[(voltrs_storage::TableId, usize)]) -> Vec<(voltrs_storage::TableId, usize, usize)> {
+pub(crate) fn touched_counts(
+    partitions: &[Partition],
+    first: usize,
+    tables: &[(voltrs_storage::TableId, usize)],
+) -> Vec<(voltrs_storage::TableId, usize, usize)> {
     tables
         .iter()
         .filter_map(|&(t, p)| {
