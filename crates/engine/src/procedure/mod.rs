@@ -41,7 +41,7 @@ pub(crate) fn create(next: &mut Catalog, db: &str, cp: &CreateProcedure, shared:
     }
     let (texts, body) = match &cp.body {
         ProcBody::Sql(stmts) => (stmts.iter().map(|s| s.text.clone()).collect::<Vec<_>>(), ProcSource::Sql),
-        ProcBody::Lua(source) => (crate::lua::declared_statements(source)?, ProcSource::Lua(Arc::from(source.as_str()))),
+        ProcBody::Lua(source) => (crate::lua::declared_statements_with(source, shared.lua_limits)?, ProcSource::Lua(Arc::from(source.as_str()))),
     };
     let def = build(next, db, &cp.name, cp.params.clone(), cp.partition.as_ref(), cp.allow.clone(), body, &texts, shared)?;
     ns_mut(next, db)?.procedures.insert(key, Arc::new(def));
