@@ -170,7 +170,7 @@ use voltrs_sql::error::Error;
 use voltrs_sql::outcome::ResultTable;
 use voltrs_storage::{DataType, Value};
 
-pub use site::{HOOK_INTERVAL, LuaSite, SITE_MEMORY_CAP, declared_statements};
+pub use site::{HOOK_INTERVAL, LuaSite, SITE_MEMORY_CAP, declared_statements, declared_statements_with};
 
 /// Per-call resource limits of a [`LuaSite`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -422,9 +422,15 @@ impl LuaHost for NoSql {
 }
 
 /// The statements a chunk declares (SQL texts in declaration order), checked by declaring it
-/// in a throwaway site; errors name the line (`procedure:3: ...`).
+/// in a throwaway site with the default limits; errors name the line (`procedure:3: ...`).
 pub fn declared_statements(source: &str) -> Result<Vec<String>, Error> {
-    let mut site = LuaSite::new(LuaLimits::default())?;
+    declared_statements_with(source, LuaLimits::default())
+}
+
+/// [`declared_statements`] under `limits`: those of the sites that will run the procedure,
+/// so a declaration that no site could finish is refused when the procedure is created.
+pub fn declared_statements_with(source: &str, limits: LuaLimits) -> Result<Vec<String>, Error> {
+    let mut site = LuaSite::new(limits)?;
     let compiled = site
         .compile("procedure", source, 0)
         .map_err(|f| Error::Invalid(format!("invalid Lua procedure: {}", f.message())))?;

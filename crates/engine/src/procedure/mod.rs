@@ -45,7 +45,7 @@ pub(crate) fn create(next: &mut Catalog, db: &str, cp: &CreateProcedure, shared:
             ProcSource::Sql,
         ),
         ProcBody::Lua(source) => (
-            crate::lua::declared_statements(source)?,
+            crate::lua::declared_statements_with(source, shared.lua_limits)?,
             ProcSource::Lua(Arc::from(source.as_str())),
         ),
     };
