@@ -306,7 +306,12 @@ fn a_mispartitioned_insert_rolls_back() {
 
 #[test]
 fn the_temp_table_limit_rolls_back() {
-    both("temp", &[], Status::GracefulFailure, "temporary results exceeded the limit");
+    both(
+        "temp",
+        &[],
+        Status::GracefulFailure,
+        "temporary results exceeded the limit",
+    );
     // A read-only procedure over the limit fails the same way, and the site goes on.
     let db = fresh();
     let mut s = db.session();

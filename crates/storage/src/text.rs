@@ -86,6 +86,17 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
+/// A byte count for messages: `100 MB`, `64 KB`, `512 bytes` (1 KB = 1024 bytes).
+pub fn byte_size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,16 +184,5 @@ mod tests {
         fn parse_hex_never_panics(s in "\\PC{0,20}") {
             let _ = parse_hex(&s);
         }
-    }
-}
-
-/// A byte count for messages: `100 MB`, `64 KB`, `512 bytes` (1 KB = 1024 bytes).
-pub fn byte_size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
-        format!("{} MB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
-        format!("{} KB", bytes >> 10)
-    } else {
-        format!("{bytes} bytes")
     }
 }
