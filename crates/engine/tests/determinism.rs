@@ -12,7 +12,8 @@
 //! `math.random` is seeded from the transaction's unique id, and unique ids (like
 //! `voltdb.transaction_time()` and SQL's NOW) come from the wall clock, so two fresh
 //! databases draw different numbers: `math.random` here decides only the order of writes
-//! whose result does not depend on it. Replay must therefore reuse the logged unique ids.
+//! whose result does not depend on it. Replay must therefore reuse the logged unique ids;
+//! with a stopped clock (`Config::clock`) drawn values repeat too (the last test).
 
 use std::sync::Arc;
 
@@ -252,4 +253,45 @@ fn a_different_sequence_gives_different_hashes() {
     let (_, a) = replay(1);
     let (_, b) = replay(2);
     assert_ne!(a.content_hashes().expect("hashes"), b.content_hashes().expect("hashes"));
+}
+
+/// With a stopped clock (`Config::clock`), unique ids, transaction times and `math.random`
+/// depend only on each partition's order of transactions, so even values drawn from them
+/// replay identically; with the wall clock they do not.
+#[test]
+fn a_fixed_clock_makes_drawn_values_repeatable() {
+    use voltrs_engine::txn::Clock;
+    let run = |clock: Clock| {
+        let db = Database::open(Config {
+            clock,
+            ..Config::with_partitions(PARTITIONS)
+        })
+        .expect("open");
+        let mut s = db.session();
+        s.execute_sql(
+            "CREATE TABLE drawn (k BIGINT NOT NULL PRIMARY KEY, r FLOAT, t BIGINT, u BIGINT);
+             PARTITION TABLE drawn ON COLUMN k;
+             CREATE PROCEDURE draw (k BIGINT) PARTITION ON TABLE drawn COLUMN k LANGUAGE LUA AS $$
+               local ins = voltdb.sql('INSERT INTO drawn VALUES (?, ?, ?, ?)')
+               function run(k)
+                 voltdb.queue(ins, k, math.random(), voltdb.transaction_time(), voltdb.unique_id())
+                 voltdb.execute()
+                 return 0
+               end $$;",
+        )
+        .expect("schema");
+        for k in 0..200 {
+            let r = s.call("draw", &[Value::Integer(k)]);
+            assert_eq!(r.status, Status::Success, "{r:?}");
+        }
+        db.content_hashes().expect("hashes")
+    };
+    let fixed = Clock::Fixed(1_767_225_600_000);
+    assert_eq!(run(fixed), run(fixed));
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_ne!(
+        run(Clock::System),
+        run(Clock::System),
+        "wall-clock ids differ between runs"
+    );
 }
