@@ -242,10 +242,7 @@ pub(crate) fn coerce_borrowed<'v>(values: &'v [Value], types: &[DataType]) -> Re
         .zip(types)
         .enumerate()
         .map(|(i, (v, &ty))| {
-            if v.is_null() {
-                return Ok(Value::Null);
-            }
-            voltrs_sql::cast::cast(v, ty)
+            convert_param(v, ty)
                 .map_err(|e| Error::Type(format!("parameter ${} cannot be used as {}: {e}", i + 1, ty.name())))
         })
         .collect::<Result<Vec<Value>, Error>>()
@@ -298,4 +295,23 @@ mod tests {
         assert!(coerce_borrowed(&[Value::Null, Value::str("MAS"), Value::Null], &types).is_err());
         assert!(coerce_borrowed(&[Value::Null], &types).is_err());
     }
+}
+
+/// Converts a client's parameter value to a parameter's type: SQL's `CAST`, except that a
+/// number with a fractional part is refused for an integer type rather than truncated (as
+/// VoltDB's `ParameterConverter` refuses it: `WHERE id = ?` given 1.8 must not match 1).
+pub(crate) fn convert_param(v: &Value, ty: DataType) -> Result<Value, Error> {
+    let fractional = match v {
+        Value::Float(f) => f.fract() != 0.0,
+        Value::Decimal(d) => d.to_i64_exact().is_none() && d.to_i64_trunc().is_some(),
+        _ => false,
+    };
+    if ty.is_integer() && fractional {
+        return Err(Error::Type(format!(
+            "{} has a fractional part and cannot be converted to {}",
+            voltrs_sql::cast::show_value(v),
+            ty.name()
+        )));
+    }
+    voltrs_sql::cast::cast(v, ty)
 }

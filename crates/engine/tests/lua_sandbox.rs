@@ -251,3 +251,25 @@ fn a_read_only_endless_loop_times_out_when_instructions_are_unlimited() {
     }
     drop(db);
 }
+
+#[test]
+fn math_random_of_a_one_value_interval_returns_it() {
+    // It once looped forever on the site (or panicked in a debug build).
+    let (_db, mut s) = limited();
+    s.execute_sql(
+        "CREATE PROCEDURE one_value (k BIGINT) PARTITION ON TABLE t COLUMN k LANGUAGE LUA AS $$
+           function run(k)
+             local a, b, c = math.random(1), math.random(k, k), math.random(-3, -3)
+             if a ~= 1 or b ~= k or c ~= -3 then voltdb.abort(a .. ' ' .. b .. ' ' .. c) end
+             return math.random(1, 6) + 100 * math.random(7, 7)
+           end
+         $$",
+    )
+    .expect("create");
+    let r = s.call("one_value", &[Value::Integer(5)]);
+    assert_eq!(r.status, Status::Success, "{r:?}");
+    let Value::Integer(n) = r.tables[0].rows[0][0] else {
+        panic!("{r:?}")
+    };
+    assert!((701..=706).contains(&n), "{n}");
+}

@@ -80,6 +80,7 @@ const LUA: &str = "
       elseif mode == 'loop' then while true do end
       elseif mode == 'memory' then local t = {}; for i = 1, 1e9 do t[i] = {i} end
       elseif mode == 'sql' then voltdb.queue(ins, id, 1, 'again', 0); voltdb.execute()
+      elseif mode == 'fraction' then voltdb.queue(get, id + 0.5); voltdb.execute()
       end
       return 0
     end";
@@ -370,6 +371,15 @@ fn sql_errors_inside_lua_and_rust_roll_back() {
             lua("sql"),
             Status::GracefulFailure,
             "duplicate key (500) for PRIMARY KEY",
+        );
+    }
+    // A number with a fraction for an integer parameter is refused, not truncated.
+    for proc in ["lua_sp", "lua_mp"] {
+        fails_cleanly(
+            proc,
+            lua("fraction"),
+            Status::GracefulFailure,
+            "has a fractional part and cannot be converted to BIGINT",
         );
     }
 }

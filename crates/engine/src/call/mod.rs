@@ -270,7 +270,7 @@ fn bind_call(
             values.push(Value::Null);
             continue;
         }
-        let converted = voltrs_sql::cast::cast(v, *ty).map_err(|e| {
+        let converted = crate::prepare::convert_param(v, *ty).map_err(|e| {
             Error::Type(format!(
                 "procedure {} parameter {} ({pname} {}): {e}",
                 def.name,

@@ -23,6 +23,8 @@ impl Rng {
     /// A uniform value in `0..=n`, by rejection on the smallest all-ones mask covering `n`
     /// (no modulo bias), as Lua's `project` does.
     fn below_or_equal(&mut self, n: u64) -> u64 {
+        // A one-value interval (`random(1)`, `random(m, m)`): no mask covers 0 (shifting by
+        // 64 would overflow, and a wrapped full mask would loop until a draw of exactly 0).
         if n == 0 {
             return 0;
         }
