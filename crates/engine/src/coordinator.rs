@@ -17,9 +17,9 @@ use voltrs_storage::Partition;
 
 use crate::Error;
 use crate::database::Shared;
-use crate::site::{Reply, Returned, SiteLocal, guarded, refresh_counts};
+use crate::site::{Reply, Returned, SiteLocal, execute, record};
 use crate::txn::{Aborted, MP_PARTITION, Status, TxnId, UniqueIds};
-use crate::work::{self, TxnEnv, Work};
+use crate::work::Work;
 
 pub(crate) enum MpTask {
     Run {
@@ -65,26 +65,10 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
         } else if version != shared.catalog().version {
             Err(Aborted::restart())
         } else {
-            let env = TxnEnv {
-                hashinator: &shared.hashinator,
-                txn,
-                limits: shared.limits,
-                read_only: work.read_only(),
-                started,
-            };
-            let mut store = Store::all(&mut parts, &mut undo);
-            let result = guarded(&work, &mut store, &env, &mut local);
-            if result.is_ok() && !env.read_only {
-                refresh_counts(&shared, &store);
-            }
-            work::finish(result, &mut store)
+            let store = Store::all(&mut parts, &mut undo);
+            execute(&shared, &work, store, txn, started, &mut local)
         };
-        let status = result.as_ref().map_or_else(|a| a.status, |_| Status::Success);
-        if status != Status::TxnRestart {
-            shared
-                .procedure_stats
-                .record(&name, n, started.elapsed().as_nanos() as u64, status);
-        }
+        record(&shared, &name, n, started, &result);
         let current = shared.catalog().version;
         for (p, partition) in parts.into_iter().enumerate() {
             if let Some(back) = returns.get(p) {

@@ -261,6 +261,25 @@ fn unchanged_by_cast(v: &Value, ty: DataType) -> bool {
     }
 }
 
+/// Converts a client's parameter value to a parameter's type: SQL's `CAST`, except that a
+/// number with a fractional part is refused for an integer type rather than truncated (as
+/// VoltDB's `ParameterConverter` refuses it: `WHERE id = ?` given 1.8 must not match 1).
+pub(crate) fn convert_param(v: &Value, ty: DataType) -> Result<Value, Error> {
+    let fractional = match v {
+        Value::Float(f) => f.fract() != 0.0,
+        Value::Decimal(d) => d.to_i64_exact().is_none() && d.to_i64_trunc().is_some(),
+        _ => false,
+    };
+    if ty.is_integer() && fractional {
+        return Err(Error::Type(format!(
+            "{} has a fractional part and cannot be converted to {}",
+            voltrs_sql::cast::show_value(v),
+            ty.name()
+        )));
+    }
+    voltrs_sql::cast::cast(v, ty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,23 +314,4 @@ mod tests {
         assert!(coerce_borrowed(&[Value::Null, Value::str("MAS"), Value::Null], &types).is_err());
         assert!(coerce_borrowed(&[Value::Null], &types).is_err());
     }
-}
-
-/// Converts a client's parameter value to a parameter's type: SQL's `CAST`, except that a
-/// number with a fractional part is refused for an integer type rather than truncated (as
-/// VoltDB's `ParameterConverter` refuses it: `WHERE id = ?` given 1.8 must not match 1).
-pub(crate) fn convert_param(v: &Value, ty: DataType) -> Result<Value, Error> {
-    let fractional = match v {
-        Value::Float(f) => f.fract() != 0.0,
-        Value::Decimal(d) => d.to_i64_exact().is_none() && d.to_i64_trunc().is_some(),
-        _ => false,
-    };
-    if ty.is_integer() && fractional {
-        return Err(Error::Type(format!(
-            "{} has a fractional part and cannot be converted to {}",
-            voltrs_sql::cast::show_value(v),
-            ty.name()
-        )));
-    }
-    voltrs_sql::cast::cast(v, ty)
 }

@@ -156,29 +156,54 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
                 let result = if planned != version {
                     Err(Aborted::restart())
                 } else {
-                    let env = TxnEnv {
-                        hashinator: &shared.hashinator,
+                    execute(
+                        &shared,
+                        &work,
+                        Store::single(&mut partition, p, &mut undo),
                         txn,
-                        limits: shared.limits,
-                        read_only: work.read_only(),
                         started,
-                    };
-                    let mut store = Store::single(&mut partition, p, &mut undo);
-                    let result = guarded(&work, &mut store, &env, &mut local);
-                    if result.is_ok() && !env.read_only {
-                        refresh_counts(&shared, &store);
-                    }
-                    work::finish(result, &mut store)
+                        &mut local,
+                    )
                 };
-                let status = result.as_ref().map_or_else(|a| a.status, |_| Status::Success);
-                if status != Status::TxnRestart {
-                    shared
-                        .procedure_stats
-                        .record(&name, p, started.elapsed().as_nanos() as u64, status);
-                }
+                record(&shared, &name, p, started, &result);
                 shared.gate.release(txn.seq, move || reply(result));
             }
         }
+    }
+}
+
+/// Runs a transaction's work on a store and ends it: commits, publishing the row counts
+/// of the tables it changed, or rolls back every change.
+pub(crate) fn execute(
+    shared: &Shared,
+    work: &Work,
+    mut store: Store,
+    txn: TxnId,
+    started: Instant,
+    local: &mut SiteLocal,
+) -> TxnResult {
+    let env = TxnEnv {
+        hashinator: &shared.hashinator,
+        txn,
+        limits: shared.limits,
+        read_only: work.read_only(),
+        started,
+    };
+    let result = guarded(work, &mut store, &env, local);
+    if result.is_ok() && !env.read_only {
+        refresh_counts(shared, &store);
+    }
+    work::finish(result, &mut store)
+}
+
+/// Counts a finished invocation in the procedure statistics (restarts are not counted:
+/// the invocation runs again).
+pub(crate) fn record(shared: &Shared, name: &str, slot: usize, started: Instant, result: &TxnResult) {
+    let status = result.as_ref().map_or_else(|a| a.status, |_| Status::Success);
+    if status != Status::TxnRestart {
+        shared
+            .procedure_stats
+            .record(name, slot, started.elapsed().as_nanos() as u64, status);
     }
 }
 
