@@ -22,12 +22,7 @@ use crate::txn::{Aborted, MP_PARTITION, Status, TxnId, UniqueIds};
 use crate::work::Work;
 
 pub(crate) enum MpTask {
-    Run {
-        version: u64,
-        name: Arc<str>,
-        work: Work,
-        reply: Reply,
-    },
+    Run { version: u64, work: Work, reply: Reply },
     Stop,
 }
 
@@ -40,13 +35,7 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
         lua: None,
         lua_limits: shared.lua_limits,
     };
-    while let Ok(MpTask::Run {
-        version,
-        name,
-        work,
-        reply,
-    }) = inbox.recv()
-    {
+    while let Ok(MpTask::Run { version, work, reply }) = inbox.recv() {
         seq += 1;
         let txn = TxnId {
             seq,
@@ -68,7 +57,7 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
             let store = Store::all(&mut parts, &mut undo);
             execute(&shared, &work, store, txn, started, &mut local)
         };
-        record(&shared, &name, n, started, &result);
+        record(&shared, work.label(), n, started, &result);
         let current = shared.catalog().version;
         for (p, partition) in parts.into_iter().enumerate() {
             if let Some(back) = returns.get(p) {

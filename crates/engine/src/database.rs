@@ -185,7 +185,7 @@ impl Shared {
     }
 
     /// Queues a transaction on the route's site or the coordinator; `reply` gets its result.
-    pub fn submit(&self, route: Route, version: u64, name: Arc<str>, work: Work, reply: Reply) {
+    pub fn submit(&self, route: Route, version: u64, work: Work, reply: Reply) {
         let unavailable = |reply: Reply| {
             reply(Err(Aborted::new(
                 Status::ServerUnavailable,
@@ -196,12 +196,7 @@ impl Shared {
             Route::Partition(p) => p,
             Route::Anywhere => self.anywhere.fetch_add(1, Ordering::Relaxed) % self.lanes.len(),
             Route::Multi => {
-                let task = MpTask::Run {
-                    version,
-                    name,
-                    work,
-                    reply,
-                };
+                let task = MpTask::Run { version, work, reply };
                 if let Err(e) = self.mp.send(task)
                     && let MpTask::Run { reply, .. } = e.into_inner()
                 {
@@ -212,7 +207,7 @@ impl Shared {
         };
         match self.lanes.get(p) {
             Some(lane) => {
-                if let Err(reply) = lane.submit(version, name, work, reply) {
+                if let Err(reply) = lane.submit(version, work, reply) {
                     unavailable(reply);
                 }
             }
@@ -221,12 +216,11 @@ impl Shared {
     }
 
     /// Runs a transaction and waits for its result.
-    pub fn run(&self, route: Route, version: u64, name: Arc<str>, work: Work) -> TxnResult {
+    pub fn run(&self, route: Route, version: u64, work: Work) -> TxnResult {
         let (tx, rx) = bounded(1);
         self.submit(
             route,
             version,
-            name,
             work,
             Box::new(move |r| {
                 let _ = tx.send(r);
@@ -368,12 +362,7 @@ impl Database {
     /// (every copy of a replicated table counts). Runs as a read-only MP transaction.
     pub fn storage_stats(&self) -> Vec<TableStats> {
         let catalog = self.catalog();
-        match self.shared.run(
-            Route::Multi,
-            catalog.version,
-            Arc::from("@Statistics"),
-            Work::StorageStats,
-        ) {
+        match self.shared.run(Route::Multi, catalog.version, Work::StorageStats) {
             Ok(c) => crate::work::decode_storage_stats(&catalog, &c),
             Err(_) => Vec::new(),
         }
@@ -427,12 +416,7 @@ impl Database {
         let catalog = self.catalog();
         let c = self
             .shared
-            .run(
-                Route::Multi,
-                catalog.version,
-                Arc::from("@ContentHash"),
-                Work::ContentHash,
-            )
+            .run(Route::Multi, catalog.version, Work::ContentHash)
             .map_err(|a| a.error)?;
         let Some(crate::Outcome::Rows(t)) = c.outcomes.first() else {
             return Ok(Vec::new());
@@ -470,7 +454,7 @@ impl Database {
             partition_first_column: false,
         });
         self.shared
-            .run(Route::Multi, catalog.version, Arc::from("@RegisterProcedure"), work)
+            .run(Route::Multi, catalog.version, work)
             .map(|_| ())
             .map_err(|a| a.error)
     }

@@ -91,7 +91,7 @@ impl Session {
             }],
             timeout: self.timeout,
         };
-        match self.run_work(r, catalog.version, "@AdHoc", work) {
+        match self.run_work(r, catalog.version, work) {
             Ok(c) => Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
             Err(a) if a.status == crate::txn::Status::TxnRestart => Err(Error::Invalid(
                 "the schema changed since this statement was prepared: prepare it again".into(),

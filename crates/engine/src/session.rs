@@ -146,13 +146,13 @@ impl Session {
         for _ in 0..MAX_RESTARTS {
             let catalog = self.db.shared.catalog();
             let (route, work) = match self.plan(&catalog, stmt, markers, cacheable, params)? {
-                Planned2::Done(o) => return Ok(o),
-                Planned2::Run(route, work) => (route, work),
+                PlanOutcome::Done(o) => return Ok(o),
+                PlanOutcome::Run(route, work) => (route, work),
             };
             if let Some(refused) = self.refuse_write(work.read_only()) {
                 return Err(Error::Invalid(refused.status_string.unwrap_or_default()));
             }
-            match self.db.shared.run(route, catalog.version, Arc::from("@AdHoc"), work) {
+            match self.db.shared.run(route, catalog.version, work) {
                 Ok(c) => return Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
                 Err(a) if a.status == Status::TxnRestart => last = Some(a.error),
                 Err(a) => return Err(a.error),
@@ -169,13 +169,13 @@ impl Session {
         markers: usize,
         cacheable: bool,
         params: &[Value],
-    ) -> Result<Planned2, Error> {
+    ) -> Result<PlanOutcome, Error> {
         // Statements about databases themselves work even if the current one was dropped.
         match stmt {
             Statement::Use { name } => {
                 catalog.database(name)?;
                 self.database = name.clone();
-                return Ok(Planned2::Done(Outcome::Done("USE".into())));
+                return Ok(PlanOutcome::Done(Outcome::Done("USE".into())));
             }
             Statement::CreateDatabase { .. } | Statement::DropDatabase { .. } => {}
             _ => {
@@ -210,10 +210,10 @@ impl Session {
                 let (plan, values) =
                     self.prepare_statement(catalog, explained.unwrap_or(stmt), markers, cacheable, params)?;
                 if explained.is_some() {
-                    return Ok(Planned2::Done(explain_outcome(&plan.bound)));
+                    return Ok(PlanOutcome::Done(explain_outcome(&plan.bound)));
                 }
                 let r = route(&plan.bound, &values, &self.db.shared.hashinator);
-                Ok(Planned2::Run(
+                Ok(PlanOutcome::Run(
                     r,
                     Work::Statements {
                         list: vec![Planned { plan, values }],
@@ -221,10 +221,12 @@ impl Session {
                     },
                 ))
             }
-            Statement::Truncate { table } => Ok(Planned2::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone()))),
+            Statement::Truncate { table } => {
+                Ok(PlanOutcome::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone())))
+            }
             Statement::Use { .. } => Err(Error::Invalid("internal: USE reached planning".into())),
-            Statement::Exec { name, args } => Ok(Planned2::Done(self.exec_statement(name, args)?)),
-            ddl_stmt => Ok(Planned2::Run(
+            Statement::Exec { name, args } => Ok(PlanOutcome::Done(self.exec_statement(name, args)?)),
+            ddl_stmt => Ok(PlanOutcome::Run(
                 Route::Multi,
                 Work::Ddl(DdlWork {
                     ops: vec![DdlOp::Statement(Box::new(ddl_stmt.clone()))],
@@ -264,13 +266,13 @@ impl Session {
     }
 
     /// Runs a transaction planned against `version` and waits for it.
-    pub(crate) fn run_work(&self, route: Route, version: u64, name: &str, work: Work) -> TxnResult {
-        self.db.shared.run(route, version, Arc::from(name), work)
+    pub(crate) fn run_work(&self, route: Route, version: u64, work: Work) -> TxnResult {
+        self.db.shared.run(route, version, work)
     }
 }
 
 /// A planned statement: already answered, or a transaction to run.
-enum Planned2 {
+enum PlanOutcome {
     Done(Outcome),
     Run(Route, Work),
 }

@@ -30,8 +30,6 @@ pub(crate) enum SiteTask {
     Sp {
         txn: TxnId,
         version: u64,
-        /// The procedure name for statistics (`@AdHoc` for ad hoc SQL).
-        name: Arc<str>,
         work: Work,
         reply: Reply,
     },
@@ -77,7 +75,7 @@ impl Lane {
     }
 
     /// Queues a single-partition transaction; false if the site has stopped.
-    pub fn submit(&self, version: u64, name: Arc<str>, work: Work, reply: Reply) -> Result<(), Reply> {
+    pub fn submit(&self, version: u64, work: Work, reply: Reply) -> Result<(), Reply> {
         let mut l = self.lock();
         l.seq += 1;
         let txn = TxnId {
@@ -87,7 +85,6 @@ impl Lane {
         let task = SiteTask::Sp {
             txn,
             version,
-            name,
             work,
             reply,
         };
@@ -148,7 +145,6 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
             SiteTask::Sp {
                 txn,
                 version: planned,
-                name,
                 work,
                 reply,
             } => {
@@ -165,7 +161,7 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
                         &mut local,
                     )
                 };
-                record(&shared, &name, p, started, &result);
+                record(&shared, work.label(), p, started, &result);
                 shared.gate.release(txn.seq, move || reply(result));
             }
         }

@@ -52,6 +52,18 @@ pub(crate) enum Work {
 }
 
 impl Work {
+    /// The name `@Statistics PROCEDURE` counts the work under.
+    pub fn label(&self) -> &str {
+        match self {
+            Work::Statements { .. } | Work::Truncate(_) => "@AdHoc",
+            Work::Procedure { def, .. } => &def.name,
+            Work::Ddl(d) if d.ops.iter().any(|o| matches!(o, crate::ddl::DdlOp::Register(_))) => "@RegisterProcedure",
+            Work::Ddl(_) => "@AdHoc",
+            Work::StorageStats => "@Statistics",
+            Work::ContentHash => "@ContentHash",
+        }
+    }
+
     /// Whether the work only reads (then the query timeout applies).
     pub fn read_only(&self) -> bool {
         match self {
@@ -142,19 +154,9 @@ pub(crate) fn run_statement(
 fn check_temp_bytes(table: &ResultTable, limit: usize) -> Result<(), Error> {
     let mut bytes = 0usize;
     for row in &table.rows {
-        bytes += 16 * row.len();
-        for v in row {
-            bytes += match v {
-                Value::Varchar(s) => s.len(),
-                Value::Varbinary(b) => b.len(),
-                _ => 0,
-            };
-        }
+        bytes += voltrs_sql::exec::row_bytes(row);
         if bytes > limit {
-            return Err(Error::Invalid(format!(
-                "the statement's temporary results exceeded the limit of {}: narrow it with WHERE or LIMIT",
-                voltrs_storage::text::byte_size(limit)
-            )));
+            return Err(voltrs_sql::exec::temp_limit_exceeded(limit));
         }
     }
     Ok(())
@@ -261,23 +263,44 @@ fn storage_stats(store: &Store) -> ResultTable {
     }
 }
 
-/// Sums [`Work::StorageStats`] rows per table, with the catalog's names.
-pub(crate) fn decode_storage_stats(catalog: &voltrs_sql::catalog::Catalog, c: &Committed) -> Vec<crate::TableStats> {
+/// One table partition's figures, as [`Work::StorageStats`] reports them.
+pub(crate) struct StoredTable {
+    pub partition: usize,
+    pub table: voltrs_storage::TableId,
+    pub rows: usize,
+    pub arena_bytes: usize,
+}
+
+/// The rows of a committed [`Work::StorageStats`].
+pub(crate) fn stored_tables(c: &Committed) -> Vec<StoredTable> {
     let Some(Outcome::Rows(t)) = c.outcomes.first() else {
         return Vec::new();
     };
-    let int = |v: &Value| match v {
-        Value::Integer(i) => *i as usize,
+    let int = |row: &[Value], i: usize| match row.get(i) {
+        Some(Value::Integer(v)) => *v as usize,
         _ => 0,
     };
+    t.rows
+        .iter()
+        .map(|r| StoredTable {
+            partition: int(r, 0),
+            table: int(r, 1) as voltrs_storage::TableId,
+            rows: int(r, 2),
+            arena_bytes: int(r, 3),
+        })
+        .collect()
+}
+
+/// Sums [`Work::StorageStats`] rows per table, with the catalog's names.
+pub(crate) fn decode_storage_stats(catalog: &voltrs_sql::catalog::Catalog, c: &Committed) -> Vec<crate::TableStats> {
+    let stored = stored_tables(c);
     let mut out = Vec::new();
     for (db, ns) in &catalog.databases {
         for def in ns.tables.values() {
-            let (rows, arena_bytes) = t
-                .rows
+            let (rows, arena_bytes) = stored
                 .iter()
-                .filter(|r| r.get(1).map(int) == Some(def.id as usize))
-                .fold((0, 0), |(r, b), row| (r + int(&row[2]), b + int(&row[3])));
+                .filter(|s| s.table == def.id)
+                .fold((0, 0), |(r, b), s| (r + s.rows, b + s.arena_bytes));
             out.push(crate::TableStats {
                 database: db.clone(),
                 table: def.name.clone(),

@@ -125,7 +125,7 @@ fn run_dml(session: &mut Session, statements: &[Parsed], params: &[Value]) -> Re
         if let Some(refused) = session.refuse_write(work.read_only()) {
             return Ok(refused);
         }
-        match session.run_work(r, catalog.version, "@AdHoc", work) {
+        match session.run_work(r, catalog.version, work) {
             Err(a) if a.status == Status::TxnRestart => last = Some(a),
             result => return Ok(Response::from_result(result)),
         }
@@ -148,5 +148,5 @@ fn run_ddl(session: &mut Session, statements: Vec<Parsed>) -> Response {
         database: session.database.clone(),
         partition_first_column: session.partition_first_column,
     });
-    Response::from_result(session.run_work(Route::Multi, catalog.version, "@AdHoc", work))
+    Response::from_result(session.run_work(Route::Multi, catalog.version, work))
 }

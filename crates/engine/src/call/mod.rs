@@ -183,11 +183,9 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
         def: def.clone(),
         params: values,
     };
-    let name: Arc<str> = Arc::from(def.name.as_str());
     shared.submit(
         route,
         catalog.version,
-        name,
         work,
         Box::new(move |r: TxnResult| match r {
             // Planned again off the site thread: queueing from here could wait on this
@@ -197,7 +195,7 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
                     .name("voltrs-restart".into())
                     .spawn(move || submit(call, attempts - 1, reply));
                 if let Err(e) = retry {
-                    tracing_free_log(&e);
+                    report_restart_failure(&e);
                 }
             }
             r => reply(Response::from_result(r)),
@@ -207,7 +205,7 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
 
 /// A restart thread could not start (the process is out of threads); the caller's reply
 /// was dropped with the closure, so it sees the database as stopped.
-fn tracing_free_log(e: &std::io::Error) {
+fn report_restart_failure(e: &std::io::Error) {
     eprintln!("voltrs: cannot restart a transaction: {e}");
 }
 

@@ -180,19 +180,13 @@ fn statistics(session: &mut Session, selector: &str) -> Result<Vec<ResultTable>,
 fn table_stats(session: &Session) -> Result<Vec<TableStatRow>, Error> {
     let catalog = session.db.shared.catalog();
     let r = session
-        .run_work(Route::Multi, catalog.version, "@Statistics", Work::StorageStats)
+        .run_work(Route::Multi, catalog.version, Work::StorageStats)
         .map_err(|a| a.error)?;
-    let Some(Outcome::Rows(t)) = r.outcomes.first() else {
-        return Ok(Vec::new());
-    };
-    let int = |v: &Value| match v {
-        Value::Integer(i) => *i,
-        _ => 0,
-    };
+    let stored = crate::work::stored_tables(&r);
     let mut out = Vec::new();
     for (db, ns) in &catalog.databases {
         for def in ns.tables.values() {
-            for row in t.rows.iter().filter(|r| int(&r[1]) == def.id as i64) {
+            for row in stored.iter().filter(|s| s.table == def.id) {
                 let table_type = if def.is_view() {
                     "MaterializedView"
                 } else if def.is_partitioned() {
@@ -201,13 +195,13 @@ fn table_stats(session: &Session) -> Result<Vec<TableStatRow>, Error> {
                     "ReplicatedTable"
                 };
                 out.push(TableStatRow {
-                    partition_id: int(&row[0]) as i32,
+                    partition_id: row.partition as i32,
                     database: db.clone(),
                     table: def.name.clone(),
                     table_type: table_type.into(),
-                    rows: int(&row[2]) as u64,
-                    allocated_bytes: int(&row[3]) as u64,
-                    data_bytes: int(&row[3]) as u64,
+                    rows: row.rows as u64,
+                    allocated_bytes: row.arena_bytes as u64,
+                    data_bytes: row.arena_bytes as u64,
                     string_bytes: 0,
                     row_limit: def.row_limit,
                 });

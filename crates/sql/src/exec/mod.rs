@@ -109,21 +109,10 @@ impl<'a> ExecContext<'a> {
         if self.temp_limit == usize::MAX {
             return Ok(());
         }
-        let mut bytes = 24 + 24 * row.len();
-        for v in row {
-            bytes += match v {
-                Value::Varchar(s) => s.len(),
-                Value::Varbinary(b) => b.len(),
-                _ => 0,
-            };
-        }
-        let total = self.temp.get() + bytes;
+        let total = self.temp.get() + row_bytes(row);
         self.temp.set(total);
         if total > self.temp_limit {
-            return Err(Error::Invalid(format!(
-                "the statement's temporary results exceeded the limit of {}: narrow it with WHERE or LIMIT",
-                voltrs_storage::text::byte_size(self.temp_limit)
-            )));
+            return Err(temp_limit_exceeded(self.temp_limit));
         }
         Ok(())
     }
@@ -162,6 +151,28 @@ impl<'a> ExecContext<'a> {
             None => 0..self.partition_count(),
         }
     }
+}
+
+/// The estimated bytes a row takes in a temporary result (16 per value, plus its string or
+/// binary bytes): what the temp table limit counts.
+pub fn row_bytes(row: &[Value]) -> usize {
+    let mut bytes = 16 * row.len();
+    for v in row {
+        bytes += match v {
+            Value::Varchar(s) => s.len(),
+            Value::Varbinary(b) => b.len(),
+            _ => 0,
+        };
+    }
+    bytes
+}
+
+/// The error of a statement whose temporary results passed `limit` bytes.
+pub fn temp_limit_exceeded(limit: usize) -> Error {
+    Error::Invalid(format!(
+        "the statement's temporary results exceeded the limit of {}: narrow it with WHERE or LIMIT",
+        voltrs_storage::text::byte_size(limit)
+    ))
 }
 
 /// The rows an expression sees: the current row and the enclosing queries' rows.
