@@ -49,6 +49,8 @@ pub(super) struct CallState {
     pub(super) failure: Option<LuaFailure>,
     pub(super) instructions: u64,
     pub(super) deadline: Option<Instant>,
+    /// Whether the hook's last stop of a failed call was a yield (see `site::stop`).
+    pub(super) stop_by_yield: bool,
 }
 
 pub(super) type Shared = Rc<RefCell<CallState>>;
@@ -70,6 +72,7 @@ impl CallState {
             failure: None,
             instructions: 0,
             deadline: None,
+            stop_by_yield: false,
         }
     }
 

@@ -144,6 +144,14 @@
 //!   time (checked in the same hook). Writes are never timed out, as in VoltDB: a replica
 //!   must not fail a write that another replica committed.
 //!
+//! A limit ends the call from the hook by yielding out of the coroutine that runs `run`,
+//! which is then abandoned like an abort: no message handler and no `__close` method runs
+//! after it. (An error raised from a hook would run them while Lua still has hooks off, out
+//! of any limit's reach: `xpcall` with a looping handler kept its site forever.) Where Lua
+//! cannot yield (inside a C function such as a `table.sort` comparator or a `gsub`
+//! callback), the hook raises an error instead, which leaves the C function, and yields at a
+//! later tick; `xpcall` also skips the procedure's handler once the call has failed.
+//!
 //! A failure of any kind fails only that call; the site runs the next call normally.
 //!
 //! Known gaps: a single C library call (a pathological `string.find` pattern on a long

@@ -26,14 +26,11 @@ end
 local function guarded_pcall(f, ...)
   return check(pcall(f, ...))
 end
--- Lua calls a message handler where the error was raised. An error raised by the limit hook
--- is raised inside the hook, where hooks are off, so a looping handler could never be
--- stopped: once the call has failed, the procedure's handler is skipped.
+-- The message handler runs before the error unwinds; for an error raised by the limit hook
+-- that is while hooks are still off, so a looping handler could never be stopped. Once the
+-- call has failed, `check` raises instead of running the procedure's handler.
 local function guarded_xpcall(f, msgh, ...)
-  return check(xpcall(f, function(e)
-    if failed() then return e end
-    return msgh(e)
-  end, ...))
+  return check(xpcall(f, function(e) check() return msgh(e) end, ...))
 end
 
 local function guarded_setmetatable(t, mt)
@@ -45,8 +42,9 @@ local function guarded_setmetatable(t, mt)
       error("setmetatable: __mode is not allowed in procedures (weak tables depend on garbage collection timing)", 2)
     end
   end
-  -- Called through pcall so that its errors name the procedure's line, not this one.
-  local ok, result = check(pcall(setmetatable, t, mt))
+  -- Errors of setmetatable itself (a protected metatable, a bad argument) name the
+  -- procedure's line, not this one.
+  local ok, result = pcall(setmetatable, t, mt)
   if not ok then error(result, 2) end
   return result
 end

@@ -192,6 +192,7 @@ impl LuaSite {
             st.app_status = None;
             st.failure = None;
             st.instructions = 0;
+            st.stop_by_yield = false;
             st.deadline = match st.limits.read_only_timeout {
                 Some(timeout) if read_only => Instant::now().checked_add(timeout),
                 _ => None,
@@ -381,7 +382,7 @@ impl LuaSite {
     }
 }
 
-/// Counts instructions and checks the deadline; once the call has failed, raises at every
+/// Counts instructions and checks the deadline; once the call has failed, stops it at every
 /// tick so that nothing (not even a `pcall` loop) keeps running.
 fn hook(shared: &Shared) -> mlua::Result<VmState> {
     let Ok(mut st) = shared.try_borrow_mut() else {
@@ -390,23 +391,38 @@ fn hook(shared: &Shared) -> mlua::Result<VmState> {
     if st.phase == Phase::Idle {
         return Ok(VmState::Continue);
     }
-    if let Some(failure) = &st.failure {
-        return Err(mlua::Error::runtime(failure.message()));
+    if st.failure.is_some() {
+        return stop(&mut st);
     }
     st.instructions = st.instructions.saturating_add(u64::from(HOOK_INTERVAL));
     if st.instructions > st.limits.instructions {
         let failure = LuaFailure::Limit(format!("instruction limit {} exceeded", st.limits.instructions));
-        return Err(st.fail(failure));
+        st.failure.get_or_insert(failure);
+        return stop(&mut st);
     }
     if let Some(deadline) = st.deadline
         && Instant::now() >= deadline
     {
         let ms = st.limits.read_only_timeout.map_or(0, |t| t.as_millis());
-        return Err(st.fail(LuaFailure::Limit(format!(
-            "read-only procedure timed out after {ms} ms"
-        ))));
+        let failure = LuaFailure::Limit(format!("read-only procedure timed out after {ms} ms"));
+        st.failure.get_or_insert(failure);
+        return stop(&mut st);
     }
     Ok(VmState::Continue)
+}
+
+/// Ends a failed call from the hook. Yielding hands control back to [`LuaSite::drive`], which
+/// never resumes the coroutine: no message handler and no `__close` method runs. (An error
+/// raised here would run them while Lua still has hooks off, where no limit can stop them.)
+/// Where Lua cannot yield (inside a C function such as `table.sort`), the yield is ignored,
+/// so every other tick raises the error instead, which unwinds out of the C function.
+fn stop(st: &mut CallState) -> mlua::Result<VmState> {
+    st.stop_by_yield = !st.stop_by_yield;
+    if st.stop_by_yield {
+        return Ok(VmState::Yield);
+    }
+    let message = st.failure.as_ref().map(LuaFailure::message).unwrap_or_default();
+    Err(mlua::Error::runtime(message))
 }
 
 /// The host while a chunk is declared: `voltdb.execute` refuses to run then, so this is
