@@ -5,7 +5,7 @@
 //! * the **hashinator** ([`Hashinator`], [`murmur3`]): VoltDB's
 //!   MurmurHash3-based mapping of partitioning values to partitions, which
 //!   server and affinity-routing clients must compute bit for bit alike;
-//! * later, the **VoltDB wire codec**: framing, login, invocation, response
+//! * the **VoltDB wire codec** ([`codec`]): framing, login, invocation, response
 //!   and VoltTable (de)serialization, as pure byte-level encode/decode.
 //!
 //! What it must not touch: no threads, no I/O (sockets, files, clocks), no
@@ -13,6 +13,7 @@
 //! slices and values, so the server's networking layer and any client can
 //! drive it however they like.
 
+pub mod codec;
 pub mod hashinator;
 pub mod murmur3;
 
