@@ -12,6 +12,7 @@ use voltrs_storage::Value;
 
 use crate::database::Database;
 use crate::ddl::{DdlOp, DdlWork};
+use crate::permissions::Permissions;
 use crate::plan_cache::CachedPlan;
 use crate::stats::PlannerStats;
 use crate::txn::{Status, TxnResult};
@@ -28,6 +29,8 @@ pub struct Session {
     plan_cache: bool,
     /// An admin session (VoltDB's admin port) may write while the database is paused.
     pub(crate) admin: bool,
+    /// What the logged-in user may do; `None` (security off) allows everything.
+    pub(crate) permissions: Option<Arc<Permissions>>,
 }
 
 impl Session {
@@ -39,7 +42,50 @@ impl Session {
             timeout: None,
             plan_cache: true,
             admin: false,
+            permissions: None,
         }
+    }
+
+    /// A new session of the same database with this one's settings (its current database,
+    /// user, admin flag, timeout), for running a call on another thread.
+    pub fn fork(&self) -> Session {
+        Session {
+            db: self.db.clone(),
+            database: self.database.clone(),
+            partition_first_column: self.partition_first_column,
+            timeout: self.timeout,
+            plan_cache: self.plan_cache,
+            admin: self.admin,
+            permissions: self.permissions.clone(),
+        }
+    }
+
+    /// Switches the current database without checking that it exists (a frontend passing
+    /// on a `USE` that already succeeded on a fork).
+    pub fn set_database(&mut self, name: &str) {
+        self.database = name.to_string();
+    }
+
+    /// Limits this session to what a user may do (security on); `None` allows everything.
+    pub fn set_permissions(&mut self, permissions: Option<Arc<Permissions>>) {
+        self.permissions = permissions;
+    }
+
+    /// Fails unless the session's user may run this statement.
+    pub(crate) fn check_statement(&self, stmt: &Statement) -> Result<(), Error> {
+        let Some(p) = &self.permissions else {
+            return Ok(());
+        };
+        let (write, ddl) = match stmt {
+            // A procedure call checks the procedure's own permission.
+            Statement::Use { .. } | Statement::Exec { .. } => return Ok(()),
+            Statement::Query(_) | Statement::Explain(_) => (false, false),
+            Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_) | Statement::Truncate { .. } => {
+                (true, false)
+            }
+            _ => (true, true),
+        };
+        p.check_sql(write, ddl)
     }
 
     /// Marks this session as an administrator's (VoltDB's admin port): it may write while
@@ -170,6 +216,7 @@ impl Session {
         cacheable: bool,
         params: &[Value],
     ) -> Result<PlanOutcome, Error> {
+        self.check_statement(stmt)?;
         // Statements about databases themselves work even if the current one was dropped.
         match stmt {
             Statement::Use { name } => {

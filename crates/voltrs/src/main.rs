@@ -1,10 +1,13 @@
 //! The `voltrs` binary.
 //!
-//! `voltrs start` opens an embedded database and, until the network frontends exist, an
-//! interactive SQL shell on it (statements end with `;`). With standard input not a
-//! terminal it runs the script it reads and exits.
+//! * `voltrs start`: the server (VoltDB's binary protocol on the client and admin ports,
+//!   the JSON HTTP API with `/metrics`); see docs/CONFIG.md.
+//! * `voltrs embedded`: an interactive SQL shell on an in-process database (no server);
+//!   with standard input not a terminal it runs the script it reads and exits.
 
 mod shell;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -21,27 +24,93 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start a single-node database with an embedded SQL shell (data in memory only).
-    Start {
+    /// Start the server (single node; data in memory only until durability lands).
+    Start(StartArgs),
+    /// An SQL shell on an in-process database, without a server.
+    Embedded {
         /// Number of partitions (default: the number of CPU cores).
         #[arg(long)]
         sites: Option<usize>,
-        /// Data folder (reserved: nothing is written until durability lands).
-        #[arg(long, default_value = "voltrs_data")]
-        dir: String,
     },
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(clap::Args)]
+struct StartArgs {
+    /// Data folder (created if missing).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long)]
+    host: Option<String>,
+    /// VoltDB client port (0 picks a free port).
+    #[arg(long)]
+    client_port: Option<u16>,
+    /// VoltDB admin port (0 picks a free port).
+    #[arg(long)]
+    admin_port: Option<u16>,
+    /// HTTP port: JSON API, /metrics, /health (0 picks a free port).
+    #[arg(long)]
+    http_port: Option<u16>,
+    /// PostgreSQL port (reserved: the PostgreSQL frontend is not built yet).
+    #[arg(long)]
+    pg_port: Option<u16>,
+    /// Number of partitions (default: the number of CPU cores).
+    #[arg(long)]
+    sites: Option<usize>,
+    /// A TOML configuration file (docs/CONFIG.md); flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn server_config(a: StartArgs) -> anyhow::Result<voltrs_server::ServerConfig> {
+    let mut c = voltrs_server::ServerConfig::default();
+    if let Some(path) = &a.config {
+        c.apply_file(path)?;
+    }
+    if let Some(v) = a.dir {
+        c.dir = v;
+    }
+    if let Some(v) = a.host {
+        c.host = v;
+    }
+    if let Some(v) = a.client_port {
+        c.client_port = v;
+    }
+    if let Some(v) = a.admin_port {
+        c.admin_port = v;
+    }
+    if let Some(v) = a.http_port {
+        c.http_port = v;
+    }
+    if let Some(v) = a.pg_port {
+        c.pg_port = v;
+    }
+    if a.sites.is_some() {
+        c.sites = a.sites;
+    }
+    c.check()?;
+    Ok(c)
+}
+
+fn main() {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Start { sites, dir: _ } => {
+    let result = match cli.command {
+        Command::Start(args) => server_config(args).and_then(|config| {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(voltrs_server::run(config))
+        }),
+        Command::Embedded { sites } => {
             let mut config = voltrs_engine::Config::default();
             if let Some(n) = sites {
                 config.partitions = n;
             }
-            let db = voltrs_engine::Database::open(config)?;
-            shell::run(db)
+            voltrs_engine::Database::open(config)
+                .map_err(anyhow::Error::from)
+                .and_then(shell::run)
         }
+    };
+    if let Err(e) = result {
+        eprintln!("voltrs: {e:#}");
+        std::process::exit(1);
     }
 }

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 fn run_shell(script: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
-        .args(["start", "--sites", "4"])
+        .args(["embedded", "--sites", "4"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -67,6 +67,9 @@ fn run(session: &mut Session, sql: &str, params: &[Value]) -> Result<Response, E
             "EXEC and CALL cannot run inside an @AdHoc batch: invoke the procedure itself".into(),
         ));
     }
+    for s in &statements {
+        session.check_statement(&s.statement)?;
+    }
     let ddl = statements.iter().filter(|s| is_ddl(&s.statement)).count();
     if ddl > 0 && ddl < statements.len() {
         return Err(Error::Invalid(

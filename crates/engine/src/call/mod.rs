@@ -10,6 +10,7 @@
 //! 4. A transaction queued before DDL changed the catalog is planned again.
 
 mod adhoc;
+mod load;
 mod system;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use voltrs_sql::route::Route;
 use voltrs_storage::{Decimal, Value};
 
 use crate::database::Shared;
+use crate::permissions::Permissions;
 use crate::session::Session;
 use crate::txn::{AppStatus, Status, TxnResult};
 use crate::work::Work;
@@ -99,8 +101,40 @@ impl Session {
             shared: self.db.shared.clone(),
             database: self.database.clone(),
             admin: self.admin,
+            permissions: self.permissions.clone(),
             name: name.to_string(),
             params,
+            destination: None,
+        };
+        submit(call, MAX_RESTARTS, Box::new(reply));
+    }
+
+    /// Invokes a single-partition procedure on partition `partition` whatever its
+    /// partitioning parameter hashes to: one leg of VoltDB's all-partition call.
+    pub fn call_on_partition_async(
+        &mut self,
+        name: &str,
+        partition: usize,
+        params: Vec<Value>,
+        reply: impl FnOnce(Response) + Send + 'static,
+    ) {
+        if partition >= self.db.shared.partition_count() {
+            return reply(Response::failure(
+                Status::GracefulFailure,
+                format!(
+                    "partition {partition} does not exist (the database has {} partitions)",
+                    self.db.shared.partition_count()
+                ),
+            ));
+        }
+        let call = Call {
+            shared: self.db.shared.clone(),
+            database: self.database.clone(),
+            admin: self.admin,
+            permissions: self.permissions.clone(),
+            name: name.to_string(),
+            params,
+            destination: Some(partition),
         };
         submit(call, MAX_RESTARTS, Box::new(reply));
     }
@@ -157,8 +191,11 @@ struct Call {
     shared: Arc<Shared>,
     database: String,
     admin: bool,
+    permissions: Option<Arc<Permissions>>,
     name: String,
     params: Vec<Value>,
+    /// The partition an all-partition leg runs on.
+    destination: Option<usize>,
 }
 
 type ReplyFn = Box<dyn FnOnce(Response) + Send>;
@@ -171,9 +208,27 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
         Ok(d) => d,
         Err(e) => return reply(Response::failure(Status::GracefulFailure, e.to_string())),
     };
+    if let Some(p) = &call.permissions
+        && let Err(e) = p.check_procedure(&def)
+    {
+        return reply(Response::failure(Status::UnexpectedFailure, e.to_string()));
+    }
     let (route, values) = match bind_call(&call.shared, &catalog, &call.database, &def, &call.params) {
         Ok(x) => x,
         Err(e) => return reply(Response::failure(Status::GracefulFailure, e.to_string())),
+    };
+    let route = match (call.destination, route) {
+        (None, route) => route,
+        (Some(p), Route::Partition(_)) => Route::Partition(p),
+        (Some(_), _) => {
+            return reply(Response::failure(
+                Status::GracefulFailure,
+                format!(
+                    "procedure {} is multi-partition: only a single-partition procedure can run on a chosen partition",
+                    def.name
+                ),
+            ));
+        }
     };
     if let Some(r) = refuse_write(&call.shared, call.admin, def.read_only) {
         return reply(r);

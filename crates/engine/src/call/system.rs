@@ -18,6 +18,11 @@ use crate::work::Work;
 use crate::{Error, Outcome, ResultColumn, ResultTable};
 
 pub(super) fn call(session: &mut Session, name: &str, params: &[Value]) -> Response {
+    if let Some(p) = &session.permissions
+        && let Err(e) = p.check_system(name)
+    {
+        return Response::failure(Status::UnexpectedFailure, e.to_string());
+    }
     let r = match name.to_lowercase().as_str() {
         "adhoc" => return super::adhoc::call(session, params),
         "ping" => Ok(Vec::new()),

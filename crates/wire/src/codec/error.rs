@@ -15,7 +15,11 @@ pub enum WireError {
         available: usize,
     },
     #[error("invalid length {len} for {what} at offset {offset}")]
-    BadLength { what: &'static str, len: i64, offset: usize },
+    BadLength {
+        what: &'static str,
+        len: i64,
+        offset: usize,
+    },
     #[error("{what} at offset {offset} is not valid UTF-8")]
     InvalidUtf8 { what: &'static str, offset: usize },
     #[error("unsupported {what} version {version}")]

@@ -98,7 +98,9 @@ fn read_extensions(r: &mut Reader<'_>, call: &mut Invocation) -> Result<(), Wire
         let ty = r.i8("extension type")? as u8;
         let size_code = r.i8("extension size")? as u8;
         if size_code > 8 {
-            return Err(WireError::Invalid(format!("extension size code {size_code} is too large")));
+            return Err(WireError::Invalid(format!(
+                "extension size code {size_code} is too large"
+            )));
         }
         let size = if size_code == 0 { 0 } else { 1usize << (size_code - 1) };
         let payload = r.take(size, "extension payload")?;
@@ -113,7 +115,11 @@ fn read_extensions(r: &mut Reader<'_>, call: &mut Invocation) -> Result<(), Wire
                 call.all_partition = true;
                 call.partition_destination = Some(int32()?);
             }
-            4 => return Err(WireError::Invalid("batch calls (extension BATCH_CALL) are not supported".into())),
+            4 => {
+                return Err(WireError::Invalid(
+                    "batch calls (extension BATCH_CALL) are not supported".into(),
+                ));
+            }
             // REQUEST_PRIORITY, REQUEST_TIMEOUT and unknown extensions: skipped.
             _ => {}
         }
@@ -184,7 +190,13 @@ fn read_array(r: &mut Reader<'_>) -> Result<Param, WireError> {
 /// A whole version-0 invocation frame (version 2 when `partition_destination` is set).
 /// Each value goes as the natural type of its kind: integers BIGINT, FLOAT, DECIMAL,
 /// STRING, VARBINARY, TIMESTAMP; NULL as type NULL.
-pub fn encode_invocation(out: &mut Vec<u8>, procedure: &str, handle: i64, partition_destination: Option<i32>, params: &[Value]) {
+pub fn encode_invocation(
+    out: &mut Vec<u8>,
+    procedure: &str,
+    handle: i64,
+    partition_destination: Option<i32>,
+    params: &[Value],
+) {
     let start = start_frame(out);
     out.push(if partition_destination.is_some() { 2 } else { 0 });
     put_str(out, Some(procedure));
@@ -218,4 +230,3 @@ pub fn encode_typed_param(out: &mut Vec<u8>, ty: VoltType, v: &Value) {
     out.push(ty.code() as u8);
     encode_value(out, ty, v);
 }
-

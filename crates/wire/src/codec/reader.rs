@@ -114,6 +114,10 @@ impl<'a> Reader<'a> {
     /// A string that must not be NULL.
     pub fn required_string(&mut self, what: &'static str) -> Result<&'a str, WireError> {
         let at = self.pos;
-        self.string(what)?.ok_or(WireError::BadLength { what, len: -1, offset: at })
+        self.string(what)?.ok_or(WireError::BadLength {
+            what,
+            len: -1,
+            offset: at,
+        })
     }
 }

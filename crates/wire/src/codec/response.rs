@@ -1,5 +1,5 @@
 use super::table::decode_table;
-use super::{Reader, Table, WireError, put_str, status, start_frame};
+use super::{Reader, Table, WireError, put_str, start_frame, status};
 
 /// Everything of a response before its tables.
 #[derive(Debug, Clone, PartialEq)]

@@ -230,7 +230,10 @@ pub fn decode_table(r: &mut Reader<'_>) -> Result<Table, WireError> {
     for _ in 0..ncols {
         let p = t.position();
         let code = t.i8("column type")?;
-        let ty = VoltType::from_code(code).ok_or(WireError::UnknownType { code, offset: at + 4 + p })?;
+        let ty = VoltType::from_code(code).ok_or(WireError::UnknownType {
+            code,
+            offset: at + 4 + p,
+        })?;
         types.push(ty);
     }
     let mut columns = Vec::with_capacity(ncols);

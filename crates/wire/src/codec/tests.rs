@@ -6,7 +6,10 @@ use super::*;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn body(frame: &[u8]) -> &[u8] {
@@ -57,8 +60,10 @@ fn login_response_matches_the_worked_example() {
     ok.encode(&mut out);
     assert_eq!(
         out,
-        hex("00 00 00 29 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 01 8b cf e5 68 00 7f 00 00 01
-             00 00 00 0b 76 6f 6c 74 2d 72 73 2d 30 2e 31")
+        hex(
+            "00 00 00 29 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 01 8b cf e5 68 00 7f 00 00 01
+             00 00 00 0b 76 6f 6c 74 2d 72 73 2d 30 2e 31"
+        )
     );
     assert_eq!(decode_login_response(&out[4..]).unwrap(), Ok(ok));
     let mut out = Vec::new();
@@ -69,10 +74,8 @@ fn login_response_matches_the_worked_example() {
 
 #[test]
 fn vote_invocation_version_0() {
-    let frame = hex(
-        "00 00 00 2a 00 00 00 00 04 56 6f 74 65 00 00 00 00 00 00 00 01 00 03
-         06 00 00 00 01 4a e1 1e 07 05 00 00 00 03 06 00 00 00 00 00 00 00 02",
-    );
+    let frame = hex("00 00 00 2a 00 00 00 00 04 56 6f 74 65 00 00 00 00 00 00 00 01 00 03
+         06 00 00 00 01 4a e1 1e 07 05 00 00 00 03 06 00 00 00 00 00 00 00 02");
     let call = decode_invocation(body(&frame)).unwrap();
     assert_eq!(call.procedure, "Vote");
     assert_eq!(call.handle, 1);
@@ -137,7 +140,10 @@ fn captured_parameter_encodings() {
     assert_eq!(param("09 00 00 00 06 68 c3 a9 6c 6c 6f"), v(Value::str("héllo")));
     assert_eq!(param("09 ff ff ff ff"), v(Value::Null));
     assert_eq!(param("19 00 00 00 03 01 02 ff"), v(Value::bytes(&[1, 2, 0xff])));
-    assert_eq!(param("0b 00 06 0a 24 18 20 22 40"), v(Value::Timestamp(1_700_000_000_123_456)));
+    assert_eq!(
+        param("0b 00 06 0a 24 18 20 22 40"),
+        v(Value::Timestamp(1_700_000_000_123_456))
+    );
     assert_eq!(
         param("16 00 00 00 00 00 00 00 00 00 00 70 48 57 06 80 00"),
         v(Value::Decimal(Decimal::parse("123.456").unwrap()))
@@ -146,7 +152,10 @@ fn captured_parameter_encodings() {
         param("16 ff ff ff ff ff ff ff ff ff ff fe a2 c1 08 68 00"),
         v(Value::Decimal(Decimal::parse("-1.5").unwrap()))
     );
-    assert_eq!(param("16 80 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"), v(Value::Null));
+    assert_eq!(
+        param("16 80 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"),
+        v(Value::Null)
+    );
     // 2024-02-29 as midnight UTC.
     assert_eq!(param("0c 07 e8 02 1d"), v(Value::Timestamp(19_782 * 86_400_000_000)));
     assert_eq!(param("17 01"), v(Value::Boolean(true)));
@@ -172,15 +181,34 @@ fn malformed_parameters_are_errors_with_the_handle() {
     let e = bad("2a 00");
     assert_eq!(e.handle, Some(42));
     assert_eq!(e.error.to_string(), "unknown parameter type 42 at offset 16");
-    assert!(bad("09 00 00 00 02 ff fe").error.to_string().contains("not valid UTF-8"));
-    assert!(bad("06 00 00").error.to_string().starts_with("truncated message: BIGINT needs 8 bytes"));
+    assert!(
+        bad("09 00 00 00 02 ff fe")
+            .error
+            .to_string()
+            .contains("not valid UTF-8")
+    );
+    assert!(
+        bad("06 00 00")
+            .error
+            .to_string()
+            .starts_with("truncated message: BIGINT needs 8 bytes")
+    );
     // The Python client's empty list: an array marker with no count.
     assert!(bad("9d 05").error.to_string().contains("truncated"));
     assert!(bad("1a 00").error.to_string().contains("GEOGRAPHY_POINT"));
     assert!(bad("09 ff ff ff f0").error.to_string().contains("invalid length -16"));
     // A header cut short has no handle.
-    assert_eq!(decode_invocation(&hex("00 00 00 00 01 50 00")).unwrap_err().handle, None);
-    assert!(decode_invocation(&[9]).unwrap_err().error.to_string().contains("unsupported invocation version 9"));
+    assert_eq!(
+        decode_invocation(&hex("00 00 00 00 01 50 00")).unwrap_err().handle,
+        None
+    );
+    assert!(
+        decode_invocation(&[9])
+            .unwrap_err()
+            .error
+            .to_string()
+            .contains("unsupported invocation version 9")
+    );
 }
 
 #[test]
@@ -213,14 +241,12 @@ fn one_row_response_matches_the_worked_example() {
         [&row[..]],
     );
     finish_frame(&mut out, start);
-    let expected = hex(
-        "00 00 00 62 00 00 00 00 00 00 00 00 01 00 01 80 00 00 00 03 00 01
+    let expected = hex("00 00 00 62 00 00 00 00 00 00 00 00 01 00 01 80 00 00 00 03 00 01
          00 00 00 4c 00 00 00 27 80 00 02 09 06
          00 00 00 0f 43 4f 4e 54 45 53 54 41 4e 54 5f 4e 41 4d 45
          00 00 00 0b 54 4f 54 41 4c 5f 56 4f 54 45 53
          00 00 00 01 00 00 00 19 00 00 00 0d 45 64 77 69 6e 61 20 42 75 72 6e 61 6d
-         00 00 00 00 00 00 02 f5",
-    );
+         00 00 00 00 00 00 02 f5");
     assert_eq!(out, expected);
     let r = decode_response(&out[4..]).unwrap();
     assert_eq!(r.handle, 1);
@@ -230,11 +256,12 @@ fn one_row_response_matches_the_worked_example() {
 #[test]
 fn error_response_matches_the_worked_example() {
     let mut out = Vec::new();
-    encode_response(&mut out, &ResponseHead::failure(1, status::GRACEFUL_FAILURE, "unexpected token: FRM"));
-    let expected = hex(
-        "00 00 00 2b 00 00 00 00 00 00 00 00 01 20 fe 00 00 00 15
-         75 6e 65 78 70 65 63 74 65 64 20 74 6f 6b 65 6e 3a 20 46 52 4d 80 00 00 00 00 00 00",
+    encode_response(
+        &mut out,
+        &ResponseHead::failure(1, status::GRACEFUL_FAILURE, "unexpected token: FRM"),
     );
+    let expected = hex("00 00 00 2b 00 00 00 00 00 00 00 00 01 20 fe 00 00 00 15
+         75 6e 65 78 70 65 63 74 65 64 20 74 6f 6b 65 6e 3a 20 46 52 4d 80 00 00 00 00 00 00");
     assert_eq!(out, expected);
 }
 
