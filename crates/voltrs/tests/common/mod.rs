@@ -1,0 +1,129 @@
+//! Starts the real `voltrs` server for end-to-end tests: free ports (port 0), a temporary
+//! data folder, killed and cleaned up on drop.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    pub client: u16,
+    pub admin: u16,
+    pub http: u16,
+    pub dir: PathBuf,
+    /// Standard error, collected in the background.
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, unique temporary folder path (not created).
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("voltrs-test-{tag}-{}-{n}", std::process::id()))
+}
+
+impl Server {
+    /// `voltrs start` on free ports with 2 sites and extra arguments.
+    pub fn start(extra: &[&str]) -> Server {
+        let dir = temp_dir("server");
+        let mut args: Vec<String> = vec![
+            "start".into(),
+            "--client-port".into(),
+            "0".into(),
+            "--admin-port".into(),
+            "0".into(),
+            "--http-port".into(),
+            "0".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+        ];
+        if !extra.iter().any(|a| *a == "--sites") {
+            args.extend(["--sites".into(), "2".into()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start voltrs");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            line.clear();
+            let n = out.read_line(&mut line).expect("read voltrs stdout");
+            assert!(n > 0, "voltrs exited before listening: {}", stderr.lock().unwrap());
+            if line.starts_with("voltrs listening") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "voltrs did not start");
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            let _ = out.read_to_string(&mut sink);
+        });
+        let port = |key: &str| -> u16 {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{key}=")))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("no {key}= in {line:?}"))
+        };
+        Server {
+            client: port("client"),
+            admin: port("admin"),
+            http: port("http"),
+            child,
+            dir,
+            stderr,
+        }
+    }
+
+    /// What the server wrote to standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
