@@ -12,7 +12,7 @@ use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use voltrs_engine::{Response, Session, Status};
 use voltrs_storage::Value;
 use voltrs_wire::codec::{
@@ -26,13 +26,42 @@ const MAX_LOGIN_BYTES: usize = 64 * 1024;
 /// The writer flushes once this much has accumulated.
 const WRITE_BATCH_BYTES: usize = 256 * 1024;
 
+/// Calls one connection may have in flight; the connection stops reading at the limit
+/// (so a client that never reads its answers cannot make the server queue without end).
+const MAX_IN_FLIGHT: usize = 10_000;
+
 /// Something for a connection's writer to send.
 pub enum Outgoing {
     Reply {
         handle: i64,
         received: Instant,
         response: Response,
+        /// Freed once the answer is written.
+        permit: Option<OwnedSemaphorePermit>,
     },
+}
+
+/// A call being answered: where the answer goes and what it holds.
+struct Pending {
+    handle: i64,
+    received: Instant,
+    permit: OwnedSemaphorePermit,
+    tx: Sender,
+}
+
+impl Pending {
+    fn answer(self, response: Response) {
+        let _ = self.tx.send(Outgoing::Reply {
+            handle: self.handle,
+            received: self.received,
+            response,
+            permit: Some(self.permit),
+        });
+    }
+
+    fn fail(self, status: Status, message: String) {
+        self.answer(Response::failure(status, message));
+    }
 }
 
 type Sender = mpsc::UnboundedSender<Outgoing>;
@@ -153,15 +182,23 @@ async fn connection(stream: TcpStream, state: Arc<ServerState>, admin: bool) {
         state,
         tx,
     };
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
-        match read_frame(&mut rd, conn.state.config.max_message_bytes).await {
-            Ok(Some(body)) => conn.invoke(&body),
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
+        let body = match read_frame(&mut rd, conn.state.config.max_message_bytes).await {
+            Ok(Some(body)) => body,
             Ok(None) | Err(ReadError::Io) => break,
             Err(ReadError::Wire(e)) => {
                 // The framing cannot be trusted any more: say why on standard error, close.
                 eprintln!("voltrs: closing a client connection: {e}");
                 break;
             }
+        };
+        if let Err(e) = conn.invoke(&body, permit) {
+            eprintln!("voltrs: closing a client connection: {e}");
+            break;
         }
     }
     // Calls still running answer into a closed channel; the writer ends with the last
@@ -205,6 +242,7 @@ pub fn encode(out: &mut Vec<u8>, m: Outgoing) {
         handle,
         received,
         response,
+        permit: _permit,
     } = m;
     let head = ResponseHead {
         handle,
@@ -234,122 +272,90 @@ struct Connection {
 }
 
 impl Connection {
-    fn reply(&self, handle: i64, received: Instant, response: Response) {
-        let _ = self.tx.send(Outgoing::Reply {
-            handle,
-            received,
-            response,
-        });
-    }
-
-    fn fail(&self, handle: i64, received: Instant, status: Status, message: String) {
-        self.reply(handle, received, Response::failure(status, message));
-    }
-
-    /// Decodes and starts one call.
-    fn invoke(&mut self, body: &[u8]) {
+    /// Decodes and starts one call. An invocation too broken to have a handle is an
+    /// error: the connection is closed, as VoltDB does.
+    fn invoke(&mut self, body: &[u8], permit: OwnedSemaphorePermit) -> Result<(), WireError> {
         let received = Instant::now();
         let call = match codec::decode_invocation(body) {
             Ok(c) => c,
             Err(e) => {
-                if let Some(handle) = e.handle {
-                    self.fail(handle, received, Status::GracefulFailure, e.error.to_string());
-                } else {
-                    // Without a handle the client cannot match an answer: VoltDB closes too,
-                    // but the frame was whole, so answering on handle 0 is safer for clients.
-                    self.fail(0, received, Status::GracefulFailure, e.error.to_string());
-                }
-                return;
+                let handle = e.handle.ok_or(e.error.clone())?;
+                self.pending(handle, received, permit)
+                    .fail(Status::GracefulFailure, e.error.to_string());
+                return Ok(());
             }
         };
         if let Some(db) = self.database.lock().unwrap_or_else(|e| e.into_inner()).take() {
             self.session.set_database(&db);
         }
+        let pending = self.pending(call.handle, received, permit);
         let name = call.procedure.to_ascii_lowercase();
         match name.as_str() {
-            "@ping" => self.reply(call.handle, received, success()),
+            "@ping" => pending.answer(success()),
             "@subscribe" => {
                 self.state.subscribers.add(self.tx.clone());
-                self.reply(call.handle, received, success());
+                pending.answer(success());
             }
-            "@loadsinglepartitiontable" | "@loadmultipartitiontable" => self.load(call, received),
-            _ if name.starts_with('@') => self.system(call, received),
-            _ => self.procedure(call, received),
+            "@loadsinglepartitiontable" | "@loadmultipartitiontable" => self.load(call, pending),
+            _ if name.starts_with('@') => self.system(call, pending),
+            _ => self.procedure(call, pending),
+        }
+        Ok(())
+    }
+
+    fn pending(&self, handle: i64, received: Instant, permit: OwnedSemaphorePermit) -> Pending {
+        Pending {
+            handle,
+            received,
+            permit,
+            tx: self.tx.clone(),
         }
     }
 
-    fn procedure(&mut self, call: Invocation, received: Instant) {
-        let handle = call.handle;
+    fn procedure(&mut self, call: Invocation, pending: Pending) {
         let params = match scalar_params(call.params) {
             Ok(p) => p,
-            Err(message) => return self.fail(handle, received, Status::GracefulFailure, message),
-        };
-        let tx = self.tx.clone();
-        let reply = move |response| {
-            let _ = tx.send(Outgoing::Reply {
-                handle,
-                received,
-                response,
-            });
+            Err(message) => return pending.fail(Status::GracefulFailure, message),
         };
         match call.partition_destination {
-            None => self.session.call_async(&call.procedure, params, reply),
+            None => self.session.call_async(&call.procedure, params, |r| pending.answer(r)),
             Some(p) if p >= 0 => self
                 .session
-                .call_on_partition_async(&call.procedure, p as usize, params, reply),
-            Some(p) => self.fail(
-                handle,
-                received,
-                Status::GracefulFailure,
-                format!("invalid partition {p}"),
-            ),
+                .call_on_partition_async(&call.procedure, p as usize, params, |r| pending.answer(r)),
+            Some(p) => pending.fail(Status::GracefulFailure, format!("invalid partition {p}")),
         }
     }
 
     /// A system procedure: they may block (planning, MP transactions), so they run on the
     /// blocking pool with a copy of the session.
-    fn system(&mut self, call: Invocation, received: Instant) {
-        let handle = call.handle;
+    fn system(&mut self, call: Invocation, pending: Pending) {
         let params = match scalar_params(call.params) {
             Ok(p) => p,
-            Err(message) => return self.fail(handle, received, Status::GracefulFailure, message),
+            Err(message) => return pending.fail(Status::GracefulFailure, message),
         };
         let mut session = self.session.fork();
         let database = self.database.clone();
-        let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let before = session.database().to_string();
             let response = session.call(&call.procedure, &params);
             if session.database() != before {
                 *database.lock().unwrap_or_else(|e| e.into_inner()) = Some(session.database().to_string());
             }
-            let _ = tx.send(Outgoing::Reply {
-                handle,
-                received,
-                response,
-            });
+            pending.answer(response);
         });
     }
 
     /// `@LoadSinglepartitionTable(key, table, upsert, rows)` and
     /// `@LoadMultipartitionTable(table, upsert, rows)`.
-    fn load(&mut self, call: Invocation, received: Instant) {
-        let handle = call.handle;
+    fn load(&mut self, call: Invocation, pending: Pending) {
         let single = call.procedure.eq_ignore_ascii_case("@LoadSinglepartitionTable");
-        let parsed = parse_load(single, call.params);
-        let (key, table, upsert, rows) = match parsed {
+        let (key, table, upsert, rows) = match parse_load(single, call.params) {
             Ok(x) => x,
-            Err(message) => return self.fail(handle, received, Status::GracefulFailure, message),
+            Err(message) => return pending.fail(Status::GracefulFailure, message),
         };
         let mut session = self.session.fork();
-        let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let response = session.load_table(&table, key.as_deref(), upsert, rows);
-            let _ = tx.send(Outgoing::Reply {
-                handle,
-                received,
-                response,
-            });
+            pending.answer(session.load_table(&table, key.as_deref(), upsert, rows));
         });
     }
 }
@@ -440,6 +446,7 @@ pub async fn push_procedure_changes(state: Arc<ServerState>) {
                 state.subscribers.push(|| Outgoing::Reply {
                     handle: codec::PROCEDURES_PUSH_HANDLE,
                     received: Instant::now(),
+                    permit: None,
                     response: Response {
                         tables: vec![table.clone()],
                         ..success()
