@@ -162,6 +162,10 @@ async fn connection(stream: TcpStream, state: Arc<ServerState>, admin: bool) {
     else {
         return refuse(&mut wr, LoginFailure::Authentication).await;
     };
+    // The admin port is for administrators only (when security is on).
+    if admin && login.as_ref().is_some_and(|p| !p.admin) {
+        return refuse(&mut wr, LoginFailure::Authentication).await;
+    }
     let mut out = Vec::new();
     LoginResponse {
         host_id: 0,
