@@ -139,7 +139,7 @@ impl Client {
             .servers
             .iter()
             .map(|s| Slot {
-                server: with_port(s),
+                server: with_port(s, DEFAULT_PORT),
                 state: Mutex::new(SlotState::default()),
                 connecting: tokio::sync::Mutex::new(()),
             })
@@ -171,7 +171,7 @@ impl Client {
     /// Calls a procedure (stored, default or system) and waits for its response. A
     /// failure status from the server is still `Ok`: check `response.status`.
     pub async fn call(&self, procedure: &str, params: Vec<Value>) -> Result<Response, ClientError> {
-        let host = self.topology().host_for(procedure, &params);
+        let host = self.read_topology(|t| t.host_for(procedure, &params));
         self.invoke(procedure, None, &params, host).await
     }
 
@@ -183,7 +183,7 @@ impl Client {
         partition: i32,
         params: Vec<Value>,
     ) -> Result<Response, ClientError> {
-        let host = self.topology().leader_host(partition);
+        let host = self.read_topology(|t| t.leader_host(partition));
         self.invoke(procedure, Some(partition), &params, host).await
     }
 
@@ -237,12 +237,16 @@ impl Client {
     /// computed with the ring the server published; `None` for multi-partition, unknown
     /// or system procedures, or before the topology is known.
     pub fn partition_for(&self, procedure: &str, params: &[Value]) -> Option<u32> {
-        self.topology().partition_for(procedure, params)
+        self.read_topology(|t| t.partition_for(procedure, params))
     }
 
     /// A copy of what the client knows about partitions and procedures.
     pub fn topology(&self) -> Topology {
-        self.inner.topology.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.read_topology(Topology::clone)
+    }
+
+    fn read_topology<R>(&self, f: impl FnOnce(&Topology) -> R) -> R {
+        f(&self.inner.topology.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Reads `@Statistics TOPO` and `@SystemCatalog PROCEDURES` again (also done after
@@ -408,8 +412,8 @@ fn push_handler(topology: &Arc<RwLock<Topology>>) -> PushHandler {
     })
 }
 
-/// `host` → `host:21212`; an address with a port (or a bracketed IPv6 one) is kept.
-fn with_port(server: &str) -> String {
+/// `host` → `host:port`; an address with a port (or a bracketed IPv6 one) is kept.
+pub fn with_port(server: &str, port: u16) -> String {
     let server = server.trim();
     let has_port = server
         .rsplit_once(':')
@@ -417,7 +421,7 @@ fn with_port(server: &str) -> String {
     if has_port {
         server.to_string()
     } else {
-        format!("{server}:{DEFAULT_PORT}")
+        format!("{server}:{port}")
     }
 }
 
@@ -426,10 +430,10 @@ mod tests {
     use super::with_port;
 
     #[test]
-    fn a_server_without_a_port_gets_voltdbs_client_port() {
-        assert_eq!(with_port("db1"), "db1:21212");
-        assert_eq!(with_port(" db1:3000 "), "db1:3000");
-        assert_eq!(with_port("[::1]:3000"), "[::1]:3000");
-        assert_eq!(with_port("[::1]"), "[::1]:21212");
+    fn a_server_without_a_port_gets_the_default_port() {
+        assert_eq!(with_port("db1", 21212), "db1:21212");
+        assert_eq!(with_port(" db1:3000 ", 21212), "db1:3000");
+        assert_eq!(with_port("[::1]:3000", 21212), "[::1]:3000");
+        assert_eq!(with_port("[::1]", 4000), "[::1]:4000");
     }
 }

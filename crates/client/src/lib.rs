@@ -33,7 +33,7 @@ mod connection;
 mod error;
 mod topology;
 
-pub use client::{Client, ClientConfig, DEFAULT_PORT, PartitionResponse};
+pub use client::{Client, ClientConfig, DEFAULT_PORT, PartitionResponse, with_port};
 pub use error::ClientError;
 pub use topology::{MP_PARTITION, ProcedureRoute, Topology};
 pub use voltrs_storage::Value;

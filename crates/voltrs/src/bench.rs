@@ -58,13 +58,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let servers: Vec<String> = args
         .servers
         .iter()
-        .map(|s| {
-            if s.contains(':') {
-                s.clone()
-            } else {
-                format!("{s}:{}", args.port)
-            }
-        })
+        .map(|s| voltrs_client::with_port(s, args.port))
         .collect();
     let client = Client::connect(ClientConfig {
         user: args.user.clone(),

@@ -68,13 +68,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            if has_port(s) {
-                s.to_string()
-            } else {
-                format!("{s}:{}", args.port)
-            }
-        })
+        .map(|s| voltrs_client::with_port(s, args.port))
         .collect();
     let config = ClientConfig {
         user: args.user.clone(),
@@ -103,12 +97,6 @@ pub fn run(args: SqlArgs) -> anyhow::Result<i32> {
     };
     let failed = shell.script(&script)?.failed;
     Ok(i32::from(failed && shell.stop_on_error))
-}
-
-fn has_port(server: &str) -> bool {
-    server
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| port.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']')))
 }
 
 struct Shell {
