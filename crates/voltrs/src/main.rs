@@ -2,10 +2,15 @@
 //!
 //! * `voltrs start`: the server (VoltDB's binary protocol on the client and admin ports,
 //!   the JSON HTTP API with `/metrics`); see docs/CONFIG.md.
-//! * `voltrs embedded`: an interactive SQL shell on an in-process database (no server);
-//!   with standard input not a terminal it runs the script it reads and exits.
+//! * `voltrs sql`: a sqlcmd-like shell connected to a server with `voltrs-client`
+//!   ([`sql_shell`]); with standard input not a terminal it runs the script it reads.
+//! * `voltrs bench ping|select`: round-trip latency and throughput against a server.
+//! * `voltrs embedded`: the SQL shell on an in-process database (no server); with
+//!   standard input not a terminal it runs the script it reads and exits.
 
+mod bench;
 mod shell;
+mod sql_shell;
 
 use std::path::PathBuf;
 
@@ -26,6 +31,10 @@ struct Cli {
 enum Command {
     /// Start the server (single node; data in memory only until durability lands).
     Start(StartArgs),
+    /// An SQL shell connected to a running server (like VoltDB's sqlcmd).
+    Sql(sql_shell::SqlArgs),
+    /// Measure call latency and throughput against a running server.
+    Bench(bench::BenchArgs),
     /// An SQL shell on an in-process database, without a server.
     Embedded {
         /// Number of partitions (default: the number of CPU cores).
@@ -95,6 +104,11 @@ fn server_config(a: StartArgs) -> anyhow::Result<voltrs_server::ServerConfig> {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Sql(args) => match sql_shell::run(args) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
+        Command::Bench(args) => bench::run(args),
         Command::Start(args) => server_config(args).and_then(|config| {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(voltrs_server::run(config))

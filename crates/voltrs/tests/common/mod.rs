@@ -28,21 +28,18 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 }
 
 impl Server {
-    /// `voltrs start` on free ports with 2 sites and extra arguments.
+    /// `voltrs start` on free ports with 2 sites and extra arguments. A port flag in
+    /// `extra` (`--client-port 21300`) replaces that port's default of 0, so a test can
+    /// restart a server on the port it had.
     pub fn start(extra: &[&str]) -> Server {
         let dir = temp_dir("server");
-        let mut args: Vec<String> = vec![
-            "start".into(),
-            "--client-port".into(),
-            "0".into(),
-            "--admin-port".into(),
-            "0".into(),
-            "--http-port".into(),
-            "0".into(),
-            "--dir".into(),
-            dir.display().to_string(),
-        ];
-        if !extra.iter().any(|a| *a == "--sites") {
+        let mut args: Vec<String> = vec!["start".into(), "--dir".into(), dir.display().to_string()];
+        for flag in ["--client-port", "--admin-port", "--http-port"] {
+            if !extra.contains(&flag) {
+                args.extend([flag.into(), "0".into()]);
+            }
+        }
+        if !extra.contains(&"--sites") {
             args.extend(["--sites".into(), "2".into()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));
@@ -125,5 +122,40 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What a `voltrs sql` run printed.
+pub struct Shell {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `voltrs sql` against `server` with `args`, feeding `stdin` (not a terminal, so
+/// it runs as a script).
+pub fn sql(server: &Server, args: &[&str], stdin: &str) -> Shell {
+    use std::io::Write;
+    let port = server.client.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
+        .args(["sql", "--servers", "127.0.0.1", "--port", &port])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start voltrs sql");
+    let mut input = child.stdin.take().expect("stdin");
+    let script = stdin.to_string();
+    // Written from a thread so a large script cannot block against a full stdout pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(script.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for voltrs sql");
+    let _ = writer.join();
+    Shell {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }

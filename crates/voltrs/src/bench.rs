@@ -1,0 +1,194 @@
+//! `voltrs bench ping|select`: round-trip latency and throughput through `voltrs-client`
+//! against a running server.
+//!
+//! 1. `select` first makes sure its schema exists (table `BENCH_KV` partitioned on `ID`,
+//!    single-partition procedure `BENCH_GET`) and upserts `--rows` rows; `ping` needs none.
+//! 2. For each `--in-flight` count N, N tasks share one client and call in a loop for
+//!    `--seconds`, so N calls are always in flight; every round trip is recorded.
+//! 3. One line per N: calls made, calls per second, and the 50th, 99th percentile and
+//!    largest round trip in microseconds.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use voltrs_client::{Client, ClientConfig, Value, status};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// What each call does: `ping` (`@Ping`, no transaction) or `select` (a one-row
+    /// single-partition procedure call).
+    #[arg(value_enum)]
+    workload: Workload,
+    /// Servers to connect to, comma-separated (`host` or `host:port`).
+    #[arg(long, alias = "host", value_delimiter = ',', default_value = "localhost")]
+    servers: Vec<String>,
+    /// Client port of servers given without one.
+    #[arg(long, default_value_t = voltrs_client::DEFAULT_PORT)]
+    port: u16,
+    #[arg(long, default_value = "")]
+    user: String,
+    #[arg(long, default_value = "")]
+    password: String,
+    /// Calls kept in flight; a comma-separated list runs once per value.
+    #[arg(long, value_delimiter = ',', default_value = "1,64")]
+    in_flight: Vec<usize>,
+    /// Length of each run.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Rows loaded for `select` (each call reads a random one).
+    #[arg(long, default_value_t = 10_000)]
+    rows: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    Ping,
+    Select,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.in_flight.contains(&0) || args.rows == 0 || args.seconds.is_nan() || args.seconds <= 0.0 {
+        bail!("--in-flight values, --rows and --seconds must be positive");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let servers: Vec<String> = args
+        .servers
+        .iter()
+        .map(|s| voltrs_client::with_port(s, args.port))
+        .collect();
+    let client = Client::connect(ClientConfig {
+        user: args.user.clone(),
+        password: args.password.clone(),
+        ..ClientConfig::new(servers.clone())
+    })
+    .await?;
+    if args.workload == Workload::Select {
+        setup(&client, args.rows).await?;
+    }
+    let duration = Duration::from_secs_f64(args.seconds);
+    println!(
+        "voltrs bench {} against {}, {:.1} s per run",
+        match args.workload {
+            Workload::Ping => "ping",
+            Workload::Select => "select",
+        },
+        servers.join(","),
+        args.seconds
+    );
+    println!(
+        "{:>9}  {:>9}  {:>10}  {:>8}  {:>8}  {:>8}",
+        "in_flight", "calls", "calls/s", "p50_us", "p99_us", "max_us"
+    );
+    for &n in &args.in_flight {
+        let (mut latencies, elapsed) = measure(&client, args.workload, n, duration, args.rows).await?;
+        latencies.sort_unstable();
+        let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{:>9}  {:>9}  {:>10.0}  {:>8}  {:>8}  {:>8}",
+            n,
+            latencies.len(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            latencies[latencies.len() - 1]
+        );
+    }
+    Ok(())
+}
+
+/// Runs `n` concurrent callers for `duration`; every round trip in microseconds, and the
+/// time the run really took.
+async fn measure(
+    client: &Client,
+    workload: Workload,
+    n: usize,
+    duration: Duration,
+    rows: u64,
+) -> anyhow::Result<(Vec<u32>, Duration)> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(n);
+    for seed in 0..n {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (seed as u64 + 1);
+            while Instant::now() < deadline {
+                let (procedure, params) = match workload {
+                    Workload::Ping => ("@Ping", Vec::new()),
+                    Workload::Select => {
+                        // xorshift64: a cheap, well-spread key sequence per task.
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        ("BENCH_GET", vec![Value::Integer((x % rows) as i64)])
+                    }
+                };
+                let t = Instant::now();
+                let r = client.call(procedure, params).await?;
+                let micros = t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                if r.status != status::SUCCESS {
+                    bail!("{procedure} failed: {}", r.status_string.unwrap_or_default());
+                }
+                if workload == Workload::Select && r.tables.first().map(|t| t.rows.len()) != Some(1) {
+                    bail!("BENCH_GET did not find its row");
+                }
+                latencies.push(micros);
+            }
+            Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.context("a benchmark task failed")??);
+    }
+    if all.is_empty() {
+        bail!("no call completed within the run");
+    }
+    Ok((all, started.elapsed()))
+}
+
+/// Creates the `select` schema unless it exists, and upserts the rows.
+async fn setup(client: &Client, rows: u64) -> anyhow::Result<()> {
+    let tables = client.call("@SystemCatalog", vec![Value::str("TABLES")]).await?;
+    let exists = tables
+        .tables
+        .first()
+        .is_some_and(|t| t.rows.iter().any(|r| r.get(2) == Some(&Value::str("BENCH_KV"))));
+    if !exists {
+        for ddl in [
+            "CREATE TABLE bench_kv (id BIGINT NOT NULL, val VARCHAR(64) NOT NULL, PRIMARY KEY (id))",
+            "PARTITION TABLE bench_kv ON COLUMN id",
+            "CREATE PROCEDURE bench_get PARTITION ON TABLE bench_kv COLUMN id AS SELECT val FROM bench_kv WHERE id = ?",
+        ] {
+            let r = client.call("@AdHoc", vec![Value::str(ddl)]).await?;
+            if r.status != status::SUCCESS {
+                bail!("{ddl}: {}", r.status_string.unwrap_or_default());
+            }
+        }
+        client.refresh_topology().await?;
+    }
+    // Load with 64 calls in flight.
+    let mut loaders = Vec::new();
+    for lane in 0..64 {
+        let client = client.clone();
+        loaders.push(tokio::spawn(async move {
+            for id in (lane..rows).step_by(64) {
+                let params = vec![Value::Integer(id as i64), Value::str(&format!("value {id}"))];
+                let r = client.call("BENCH_KV.upsert", params).await?;
+                if r.status != status::SUCCESS {
+                    bail!("BENCH_KV.upsert: {}", r.status_string.unwrap_or_default());
+                }
+            }
+            Ok(())
+        }));
+    }
+    for l in loaders {
+        l.await.context("a loading task failed")??;
+    }
+    Ok(())
+}
