@@ -256,9 +256,12 @@ pub fn encode(out: &mut Vec<u8>, m: Outgoing) {
         app_status_string: response.app_status.message.as_deref(),
         round_trip_ms: received.elapsed().as_millis().min(i32::MAX as u128) as i32,
     };
-    let start = codec::begin_response(out, &head, response.tables.len());
+    // DDL and session statements leave column-less tables; a VoltTable has at least one
+    // column, and VoltDB answers DDL with no tables.
+    let tables = response.tables.iter().filter(|t| !t.columns.is_empty());
+    let start = codec::begin_response(out, &head, tables.clone().count());
     let mut columns = Vec::new();
-    for t in &response.tables {
+    for t in tables {
         columns.clear();
         columns.extend(t.columns.iter().map(|c| (c.name.as_str(), VoltType::of(c.ty))));
         codec::encode_table(out, &columns, t.rows.iter().map(Vec::as_slice));
