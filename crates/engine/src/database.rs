@@ -24,7 +24,7 @@ use crate::coordinator::{MpTask, run_coordinator};
 use crate::plan_cache::{PlanCache, PlanCacheStats};
 use crate::session::Session;
 use crate::site::{Lane, Reply, run_site};
-use crate::stats::{ProcedureStats, RowCounts};
+use crate::stats::{ProcedureMetrics, ProcedureStats, RowCounts};
 use crate::sysproc::NodeInfo;
 use crate::txn::{Aborted, Status, TxnResult};
 use crate::work::{Limits, Work};
@@ -356,6 +356,18 @@ impl Database {
     /// Hits, misses and entries of the plan cache shared by this database's sessions.
     pub fn plan_cache_stats(&self) -> PlanCacheStats {
         self.shared.plan_cache().stats()
+    }
+
+    /// Each procedure's invocation counters and latency histogram, summed over partitions
+    /// (restarted invocations count once), in name order. System procedures that run as
+    /// transactions appear under their names (`@AdHoc`, `@Statistics`, ...).
+    pub fn procedure_metrics(&self) -> Vec<ProcedureMetrics> {
+        self.shared.procedure_stats.totals()
+    }
+
+    /// Transactions waiting in each partition's inbox, by partition.
+    pub fn queue_depths(&self) -> Vec<usize> {
+        self.shared.lanes.iter().map(Lane::depth).collect()
     }
 
     /// Row counts and arena bytes of every table (views included), summed over partitions

@@ -105,8 +105,7 @@ impl Lane {
         let _ = self.lock().inbox.send(SiteTask::Stop);
     }
 
-    /// Tasks waiting in the inbox (`@Statistics` and `/metrics` queue depth).
-    #[allow(dead_code)] // read by the server's metrics (server issue)
+    /// Tasks waiting in the inbox (`/metrics` queue depth).
     pub fn depth(&self) -> usize {
         self.lock().inbox.len()
     }
