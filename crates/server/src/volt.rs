@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -23,6 +23,8 @@ use crate::ServerState;
 
 /// A login message is small; anything bigger is not a login.
 const MAX_LOGIN_BYTES: usize = 64 * 1024;
+/// The reader's buffer.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// The writer flushes once this much has accumulated.
 const WRITE_BATCH_BYTES: usize = 256 * 1024;
 
@@ -115,7 +117,7 @@ enum ReadError {
 }
 
 /// Reads one frame's body; `None` at a clean end of the stream before a frame.
-async fn read_frame(rd: &mut OwnedReadHalf, max: usize) -> Result<Option<Vec<u8>>, ReadError> {
+async fn read_frame(rd: &mut BufReader<OwnedReadHalf>, max: usize) -> Result<Option<Vec<u8>>, ReadError> {
     let mut header = [0u8; 4];
     match rd.read_exact(&mut header).await {
         Ok(_) => {}
@@ -139,7 +141,9 @@ async fn connection(stream: TcpStream, state: Arc<ServerState>, admin: bool) {
     let _ = stream.set_nodelay(true);
     let open = state.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     let _open = Open(state.clone());
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
+    // Buffered: a pipelining client's frames arrive many per read.
+    let mut rd = BufReader::with_capacity(READ_BUFFER_BYTES, rd);
     let login = tokio::time::timeout(state.config.login_timeout, read_frame(&mut rd, MAX_LOGIN_BYTES)).await;
     let body = match login {
         Err(_) => return refuse(&mut wr, LoginFailure::Timeout).await,
