@@ -42,7 +42,7 @@ impl Server {
             "--dir".into(),
             dir.display().to_string(),
         ];
-        if !extra.iter().any(|a| *a == "--sites") {
+        if !extra.contains(&"--sites") {
             args.extend(["--sites".into(), "2".into()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));
