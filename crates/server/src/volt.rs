@@ -151,8 +151,12 @@ async fn connection(stream: TcpStream, state: Arc<ServerState>, admin: bool) {
         Ok(Ok(None)) | Ok(Err(ReadError::Io)) => return,
         Ok(Err(ReadError::Wire(_))) => return refuse(&mut wr, LoginFailure::Format).await,
     };
-    let Ok(request) = LoginRequest::decode(&body) else {
-        return refuse(&mut wr, LoginFailure::Format).await;
+    let request = match LoginRequest::decode(&body) {
+        Ok(r) => r,
+        // As VoltDB: a digest of the wrong length fails authentication, anything else
+        // malformed is a format error.
+        Err(WireError::BadDigest { .. }) => return refuse(&mut wr, LoginFailure::Authentication).await,
+        Err(_) => return refuse(&mut wr, LoginFailure::Format).await,
     };
     if request.service != "database" {
         return refuse(&mut wr, LoginFailure::UnknownService).await;

@@ -26,6 +26,14 @@ pub enum WireError {
     UnsupportedVersion { what: &'static str, version: i8 },
     #[error("unknown parameter type {code} at offset {offset}")]
     UnknownType { code: i8, offset: usize },
+    /// A login's password digest does not have its hash scheme's length (VoltDB answers
+    /// this with an authentication failure, not a format error).
+    #[error("password digest is {len} bytes, expected {expected} for {scheme}")]
+    BadDigest {
+        len: usize,
+        expected: usize,
+        scheme: &'static str,
+    },
     #[error("{0}")]
     Invalid(String),
 }

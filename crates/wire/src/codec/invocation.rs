@@ -61,15 +61,26 @@ pub fn decode_invocation(body: &[u8]) -> Result<Invocation, InvocationError> {
             version,
         }));
     }
-    let name = r.required_string("procedure name").map_err(head)?;
+    // The name's bytes are checked only once the handle after them is known, so a name
+    // that is NULL, empty or not UTF-8 is answered on the caller's handle.
+    let name_at = r.position();
+    let name = r.bytes("procedure name").map_err(head)?;
     let handle = r.i64("client handle").map_err(head)?;
     let with_handle = |e| InvocationError {
         handle: Some(handle),
         error: e,
     };
-    if name.is_empty() {
-        return Err(with_handle(WireError::Invalid("the procedure name is empty".into())));
-    }
+    let name = match name.map(std::str::from_utf8) {
+        None => return Err(with_handle(WireError::Invalid("the procedure name is NULL".into()))),
+        Some(Err(_)) => {
+            return Err(with_handle(WireError::InvalidUtf8 {
+                what: "procedure name",
+                offset: name_at + 4,
+            }));
+        }
+        Some(Ok("")) => return Err(with_handle(WireError::Invalid("the procedure name is empty".into()))),
+        Some(Ok(name)) => name,
+    };
     let mut call = Invocation {
         procedure: name.to_string(),
         handle,

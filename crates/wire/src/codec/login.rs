@@ -70,12 +70,14 @@ impl LoginRequest {
         let username = r.string("user name")?.unwrap_or_default().to_string();
         let digest = r.rest().to_vec();
         if digest.len() != scheme.digest_len() {
-            return Err(WireError::Invalid(format!(
-                "password digest is {} bytes, expected {} for {:?}",
-                digest.len(),
-                scheme.digest_len(),
-                scheme
-            )));
+            return Err(WireError::BadDigest {
+                len: digest.len(),
+                expected: scheme.digest_len(),
+                scheme: match scheme {
+                    HashScheme::Sha1 => "SHA-1",
+                    HashScheme::Sha256 => "SHA-256",
+                },
+            });
         }
         Ok(LoginRequest {
             scheme,

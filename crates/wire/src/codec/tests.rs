@@ -38,7 +38,18 @@ fn login_request_of_the_python_client() {
 fn login_with_a_short_digest_or_an_unknown_version_is_refused() {
     let frame = hex("00 00 00 14 01 01 00 00 00 08 64 61 74 61 62 61 73 65 00 00 00 00 01 02");
     let e = LoginRequest::decode(body(&frame)).unwrap_err();
-    assert!(e.to_string().contains("digest is 2 bytes, expected 32"), "{e}");
+    assert!(
+        matches!(
+            e,
+            WireError::BadDigest {
+                len: 2,
+                expected: 32,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "password digest is 2 bytes, expected 32 for SHA-256");
     let e = LoginRequest::decode(&[7]).unwrap_err();
     assert_eq!(e.to_string(), "unsupported login version 7");
     // Version 0 implies SHA-1.
@@ -197,6 +208,20 @@ fn malformed_parameters_are_errors_with_the_handle() {
     assert!(bad("9d 05").error.to_string().contains("truncated"));
     assert!(bad("1a 00").error.to_string().contains("GEOGRAPHY_POINT"));
     assert!(bad("09 ff ff ff f0").error.to_string().contains("invalid length -16"));
+    // A procedure name that is not UTF-8, NULL or empty is answered on the handle after it.
+    let e = decode_invocation(&hex("00 00 00 00 02 ff fe 00 00 00 00 00 00 00 07 00 00")).unwrap_err();
+    assert_eq!(e.handle, Some(7));
+    assert_eq!(e.error.to_string(), "procedure name at offset 5 is not valid UTF-8");
+    let e = decode_invocation(&hex("00 ff ff ff ff 00 00 00 00 00 00 00 08 00 00")).unwrap_err();
+    assert_eq!(
+        (e.handle, e.error.to_string()),
+        (Some(8), "the procedure name is NULL".into())
+    );
+    let e = decode_invocation(&hex("00 00 00 00 00 00 00 00 00 00 00 00 09 00 00")).unwrap_err();
+    assert_eq!(
+        (e.handle, e.error.to_string()),
+        (Some(9), "the procedure name is empty".into())
+    );
     // A header cut short has no handle.
     assert_eq!(
         decode_invocation(&hex("00 00 00 00 01 50 00")).unwrap_err().handle,
