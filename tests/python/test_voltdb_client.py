@@ -28,7 +28,7 @@ from voltclient import VoltBulkLoader, VoltClient, VoltConnectionError, VoltType
 T = FastSerializer  # the VOLTTYPE_* constants
 D = decimal.Decimal
 
-SUCCESS, GRACEFUL_FAILURE = 1, -2
+SUCCESS, GRACEFUL_FAILURE, UNEXPECTED_FAILURE = 1, -2, -3
 # Must match the users python_client.rs writes into the secure server's config.
 SECURE_USERS = {"admin": "secret", "app": "päss wörd"}
 
@@ -141,7 +141,7 @@ def test_default_procedures(port):
     assert rows(adhoc(fs, "SELECT code, name FROM towns ORDER BY code")) == [
         ["LYS", "Lyon"], ["PAR", "Paris!"]]
     assert modified(call(fs, "TOWNS.delete", [T.VOLTTYPE_STRING], ["LYS"])) == 1
-    fails(call(fs, "TOWNS.select", [T.VOLTTYPE_STRING], ["PAR"]), GRACEFUL_FAILURE,
+    fails(call(fs, "TOWNS.select", [T.VOLTTYPE_STRING], ["PAR"]), UNEXPECTED_FAILURE,
           "Procedure TOWNS.select was not found")
 
 
@@ -170,7 +170,7 @@ def test_ddl_procedures(port):
     assert rm["rename_account"]["readOnly"] is False
     assert rm["total_balance"]["singlePartition"] is False
     ok(adhoc(fs, "DROP PROCEDURE doomed"))
-    fails(call(fs, "doomed"), GRACEFUL_FAILURE, "Procedure doomed was not found")
+    fails(call(fs, "doomed"), UNEXPECTED_FAILURE, "Procedure doomed was not found")
 
 
 # Column types of ALL_TYPES, in order, as the wire carries them.
@@ -262,9 +262,6 @@ def test_errors_leave_the_connection_usable(port):
         (adhoc(fs, "SELEC 1"), ["syntax error"]),
         (adhoc(fs, "SELECT nope FROM accounts"), ["NOPE"]),
         (adhoc(fs, "SELECT * FROM no_such_table"), ["NO_SUCH_TABLE"]),
-        # voltrs answers an unknown procedure with GRACEFUL_FAILURE (docs/PROCEDURES.md).
-        (call(fs, "NoSuchProc"), ["Procedure NoSuchProc was not found"]),
-        (call(fs, "@NoSuchSysproc"), ["Procedure @NoSuchSysproc was not found"]),
         (call(fs, "ACCOUNTS.insert", [T.VOLTTYPE_BIGINT, T.VOLTTYPE_STRING, T.VOLTTYPE_DECIMAL],
               [1, "dup", None]), ["CONSTRAINT VIOLATION", "ACCOUNTS"]),
         (call(fs, "ACCOUNTS.insert", [T.VOLTTYPE_BIGINT, T.VOLTTYPE_STRING, T.VOLTTYPE_DECIMAL],
@@ -276,6 +273,10 @@ def test_errors_leave_the_connection_usable(port):
     ]
     for r, fragments in checks:
         fails(r, GRACEFUL_FAILURE, *fragments)
+        still_usable(fs)
+    # An unknown procedure is UNEXPECTED_FAILURE, as VoltDB answers it.
+    for name in ["NoSuchProc", "@NoSuchSysproc"]:
+        fails(call(fs, name), UNEXPECTED_FAILURE, "Procedure %s was not found" % name)
         still_usable(fs)
     assert rows(call(fs, "ACCOUNTS.select", [T.VOLTTYPE_BIGINT], [50])) == []
     assert rows(call(fs, "ACCOUNTS.select", [T.VOLTTYPE_BIGINT], [1]))[0][1] == "anne"

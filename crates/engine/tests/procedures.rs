@@ -82,7 +82,11 @@ fn sql_procedures_route_and_return_one_table_per_statement() {
     let r = s.call("deposit", &[Value::str("x"), Value::Integer(1), Value::Integer(1)]);
     assert_eq!(r.status, Status::GracefulFailure);
     let r = s.call("nope", &[]);
+    assert_eq!(r.status, Status::UnexpectedFailure);
     assert!(r.status_string.unwrap().contains("Procedure nope was not found"));
+    let r = s.call("@Nope", &[]);
+    assert_eq!(r.status, Status::UnexpectedFailure);
+    assert_eq!(r.status_string.unwrap(), "Procedure @Nope was not found");
 }
 
 #[test]

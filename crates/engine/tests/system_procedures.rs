@@ -94,7 +94,7 @@ fn catalog_statistics_and_topology() {
     let plan = ok(s.call("@ExplainProc", &[Value::str("GET_ACCT")]));
     assert_eq!(plan.tables[0].rows.len(), 1);
     let r = s.call("@NoSuchThing", &[]);
-    assert_eq!(r.status, Status::GracefulFailure);
+    assert_eq!(r.status, Status::UnexpectedFailure);
     assert!(r.status_string.unwrap().contains("@NoSuchThing"));
 }
 

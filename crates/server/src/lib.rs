@@ -123,6 +123,8 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     tokio::spawn(volt::serve(admin, state.clone(), true));
     tokio::spawn(http::serve(http, state.clone()));
     tokio::spawn(volt::push_procedure_changes(state.clone()));
+    // Signal handlers go in before the line that tells the world the server is up.
+    let stop = stop_signals()?;
     println!(
         "voltrs listening client={} admin={} http={}",
         ports.client, ports.admin, ports.http
@@ -132,14 +134,27 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         state.db.config().partitions,
         state.config.dir.display()
     );
-    let why = wait_for_stop(&state).await;
+    let why = wait_for_stop(&state, stop).await;
     eprintln!("voltrs: stopping ({why})");
     Ok(())
 }
 
+/// SIGINT and SIGTERM, listened to from now on.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+fn stop_signals() -> anyhow::Result<StopSignals> {
+    use tokio::signal::unix::{SignalKind, signal};
+    Ok(StopSignals {
+        interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+    })
+}
+
 /// Resolves on SIGINT, SIGTERM or `@Shutdown`, saying which.
-async fn wait_for_stop(state: &ServerState) -> &'static str {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+async fn wait_for_stop(state: &ServerState, mut signals: StopSignals) -> &'static str {
     let shutdown = async {
         loop {
             if state.db.shutdown_requested() {
@@ -149,8 +164,8 @@ async fn wait_for_stop(state: &ServerState) -> &'static str {
         }
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => "SIGTERM",
+        _ = signals.interrupt.recv() => "SIGINT",
+        _ = signals.terminate.recv() => "SIGTERM",
         _ = shutdown => "@Shutdown",
     }
 }

@@ -150,7 +150,7 @@ async fn failures_are_responses_and_the_connection_stays_usable() {
     let c = connect(&server).await;
     adhoc(&c, "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY)").await;
     let r = c.call("no_such_procedure", vec![]).await.expect("a response");
-    assert_eq!(r.status, status::GRACEFUL_FAILURE);
+    assert_eq!(r.status, status::UNEXPECTED_FAILURE);
     assert!(
         r.status_string.as_deref().unwrap_or("").contains("no_such_procedure"),
         "{r:?}"

@@ -206,7 +206,7 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
     let catalog = call.shared.catalog();
     let def = match resolve(&call.shared, &catalog, &call.database, &call.name) {
         Ok(d) => d,
-        Err(e) => return reply(Response::failure(Status::GracefulFailure, e.to_string())),
+        Err(e) => return reply(Response::failure(resolve_failure(&e), e.to_string())),
     };
     if let Some(p) = &call.permissions
         && let Err(e) = p.check_procedure(&def)
@@ -262,6 +262,15 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
 /// was dropped with the closure, so it sees the database as stopped.
 fn report_restart_failure(e: &std::io::Error) {
     eprintln!("voltrs: cannot restart a transaction: {e}");
+}
+
+/// VoltDB answers an unknown procedure with UNEXPECTED_FAILURE; other lookup errors (an
+/// unknown database) are the caller's.
+pub(crate) fn resolve_failure(e: &Error) -> Status {
+    match e {
+        Error::Name(m) if m.ends_with("was not found") => Status::UnexpectedFailure,
+        _ => Status::GracefulFailure,
+    }
 }
 
 /// Finds a stored or default procedure of database `db` by name (any case).

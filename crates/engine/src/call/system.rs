@@ -61,7 +61,7 @@ pub(super) fn call(session: &mut Session, name: &str, params: &[Value]) -> Respo
             app_status: AppStatus::default(),
             tables,
         },
-        Err(e) => Response::failure(Status::GracefulFailure, e.to_string()),
+        Err(e) => Response::failure(super::resolve_failure(&e), e.to_string()),
     }
 }
 
