@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use voltrs_client::{Client, ClientConfig, Value, status};
+use voltrs_client::{Client, Value, status};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -19,16 +19,8 @@ pub struct BenchArgs {
     /// single-partition procedure call).
     #[arg(value_enum)]
     workload: Workload,
-    /// Servers to connect to, comma-separated (`host` or `host:port`).
-    #[arg(long, alias = "host", value_delimiter = ',', default_value = "localhost")]
-    servers: Vec<String>,
-    /// Client port of servers given without one.
-    #[arg(long, default_value_t = voltrs_client::DEFAULT_PORT)]
-    port: u16,
-    #[arg(long, default_value = "")]
-    user: String,
-    #[arg(long, default_value = "")]
-    password: String,
+    #[command(flatten)]
+    server: crate::server_args::ServerArgs,
     /// Calls kept in flight; a comma-separated list runs once per value.
     #[arg(long, value_delimiter = ',', default_value = "1,64")]
     in_flight: Vec<usize>,
@@ -55,17 +47,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let servers: Vec<String> = args
-        .servers
-        .iter()
-        .map(|s| voltrs_client::with_port(s, args.port))
-        .collect();
-    let client = Client::connect(ClientConfig {
-        user: args.user.clone(),
-        password: args.password.clone(),
-        ..ClientConfig::new(servers.clone())
-    })
-    .await?;
+    let servers = args.server.addresses();
+    let client = Client::connect(args.server.client_config()).await?;
     if args.workload == Workload::Select {
         setup(&client, args.rows).await?;
     }

@@ -9,6 +9,7 @@
 //!   standard input not a terminal it runs the script it reads and exits.
 
 mod bench;
+mod server_args;
 mod shell;
 mod sql_shell;
 

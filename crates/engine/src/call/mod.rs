@@ -97,16 +97,7 @@ impl Session {
             reply(system::call(self, sys, &params));
             return;
         }
-        let call = Call {
-            shared: self.db.shared.clone(),
-            database: self.database.clone(),
-            admin: self.admin,
-            permissions: self.permissions.clone(),
-            name: name.to_string(),
-            params,
-            destination: None,
-        };
-        submit(call, MAX_RESTARTS, Box::new(reply));
+        submit(self.new_call(name, params, None), MAX_RESTARTS, Box::new(reply));
     }
 
     /// Invokes a single-partition procedure on partition `partition` whatever its
@@ -127,16 +118,24 @@ impl Session {
                 ),
             ));
         }
-        let call = Call {
+        submit(
+            self.new_call(name, params, Some(partition)),
+            MAX_RESTARTS,
+            Box::new(reply),
+        );
+    }
+
+    /// An invocation of this session's user in its current database.
+    fn new_call(&self, name: &str, params: Vec<Value>, destination: Option<usize>) -> Call {
+        Call {
             shared: self.db.shared.clone(),
             database: self.database.clone(),
             admin: self.admin,
             permissions: self.permissions.clone(),
             name: name.to_string(),
             params,
-            destination: Some(partition),
-        };
-        submit(call, MAX_RESTARTS, Box::new(reply));
+            destination,
+        }
     }
 
     /// Finds a stored or default procedure by name (any case).

@@ -29,7 +29,7 @@ use input::{Command, Parsed};
 use output::Format;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
-use voltrs_client::{Client, ClientConfig, Response, Value, status};
+use voltrs_client::{Client, Response, Value, status};
 use voltrs_sql::parser::Statement;
 
 /// How deep `file` directives may nest (a script that runs itself stops here).
@@ -37,16 +37,8 @@ const MAX_FILE_DEPTH: usize = 16;
 
 #[derive(clap::Args)]
 pub struct SqlArgs {
-    /// Servers to connect to, comma-separated (`host` or `host:port`).
-    #[arg(long, alias = "host", value_delimiter = ',', default_value = "localhost")]
-    servers: Vec<String>,
-    /// Client port of servers given without one.
-    #[arg(long, default_value_t = voltrs_client::DEFAULT_PORT)]
-    port: u16,
-    #[arg(long, default_value = "")]
-    user: String,
-    #[arg(long, default_value = "")]
-    password: String,
+    #[command(flatten)]
+    server: crate::server_args::ServerArgs,
     /// Run these statements and directives, then exit.
     #[arg(long)]
     query: Option<String>,
@@ -63,19 +55,8 @@ pub struct SqlArgs {
 /// Runs the shell; the process exit status.
 pub fn run(args: SqlArgs) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let servers: Vec<String> = args
-        .servers
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| voltrs_client::with_port(s, args.port))
-        .collect();
-    let config = ClientConfig {
-        user: args.user.clone(),
-        password: args.password.clone(),
-        ..ClientConfig::new(servers.clone())
-    };
-    let client = runtime.block_on(Client::connect(config))?;
+    let servers = args.server.addresses();
+    let client = runtime.block_on(Client::connect(args.server.client_config()))?;
     let interactive = args.query.is_none() && io::stdin().is_terminal();
     let mut shell = Shell {
         runtime,
