@@ -55,7 +55,7 @@ impl Permissions {
     }
 
     fn denied(&self, what: &str) -> Error {
-        Error::Invalid(format!("User {} does not have permission to {what}", self.user))
+        Error::Permission(format!("User {} does not have permission to {what}", self.user))
     }
 
     /// May this user invoke the procedure?
@@ -110,5 +110,92 @@ impl Permissions {
             return Err(self.denied(&format!("invoke procedure @{name}")));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use voltrs_sql::procedures::{ProcSource, ProcedureDef};
+
+    use super::Permissions;
+
+    fn procedure(body: ProcSource, read_only: bool, allow: &[&str]) -> ProcedureDef {
+        ProcedureDef {
+            name: "P".into(),
+            partition: None,
+            allow: allow.iter().map(|r| r.to_string()).collect(),
+            params: Vec::new(),
+            declared_params: false,
+            body,
+            statements: Vec::new(),
+            read_only,
+        }
+    }
+
+    fn with(grants: &[&str], roles: &[&str]) -> Permissions {
+        let mut p = Permissions {
+            user: "u".into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            ..Permissions::default()
+        };
+        for g in grants {
+            assert!(p.grant(g), "{g}");
+        }
+        p
+    }
+
+    #[test]
+    fn permissions_imply_each_other_as_in_voltdb() {
+        let admin = with(&["admin"], &[]);
+        assert!(admin.sql && admin.sql_read && admin.default_proc && admin.default_proc_read && admin.all_proc);
+        let sql = with(&["Sql"], &[]);
+        assert!(sql.sql_read && sql.default_proc && sql.default_proc_read && !sql.all_proc && !sql.admin);
+        let read = with(&["SQLREAD"], &[]);
+        assert!(read.default_proc_read && !read.default_proc && !read.sql);
+        assert!(!Permissions::default().grant("fly"));
+    }
+
+    #[test]
+    fn procedures_need_allproc_or_an_allowed_role() {
+        let reporting = with(&[], &["REPORTING"]);
+        let stored = procedure(ProcSource::Sql, false, &["REPORTING"]);
+        assert!(reporting.check_procedure(&stored).is_ok());
+        assert!(
+            reporting
+                .check_procedure(&procedure(ProcSource::Sql, false, &[]))
+                .is_err()
+        );
+        assert!(
+            with(&["allproc"], &[])
+                .check_procedure(&procedure(ProcSource::Sql, false, &[]))
+                .is_ok()
+        );
+        // Default procedures: defaultproc for writes, defaultprocread for reads.
+        let reader = with(&["defaultprocread"], &[]);
+        assert!(
+            reader
+                .check_procedure(&procedure(ProcSource::Default, true, &[]))
+                .is_ok()
+        );
+        let e = reader
+            .check_procedure(&procedure(ProcSource::Default, false, &[]))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "User u does not have permission to invoke procedure P");
+    }
+
+    #[test]
+    fn sql_and_system_procedures() {
+        let read = with(&["sqlread"], &[]);
+        assert!(read.check_sql(false, false).is_ok());
+        assert!(read.check_sql(true, false).is_err());
+        let sql = with(&["sql"], &[]);
+        assert!(sql.check_sql(true, false).is_ok());
+        assert_eq!(
+            sql.check_sql(true, true).unwrap_err().to_string(),
+            "User u does not have permission to change the schema"
+        );
+        assert!(sql.check_system("Statistics").is_ok());
+        assert!(sql.check_system("Shutdown").is_err());
+        assert!(with(&["admin"], &[]).check_system("Pause").is_ok());
     }
 }

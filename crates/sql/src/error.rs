@@ -31,6 +31,9 @@ pub enum Error {
     /// The statement ran longer than its time limit.
     #[error("statement timed out after {0} ms")]
     Timeout(u64),
+    /// The session's user may not do this.
+    #[error("{0}")]
+    Permission(String),
 }
 
 impl Error {
@@ -51,6 +54,7 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Unsupported(_) => "unsupported",
             Error::Timeout(_) => "timeout",
+            Error::Permission(_) => "permission",
         }
     }
 }

@@ -19,7 +19,8 @@ pub struct ProcedureDef {
     pub name: String,
     /// Set for a single-partition procedure.
     pub partition: Option<ProcPartitionDef>,
-    /// Roles allowed to call it (upper-case); empty means every role.
+    /// Roles allowed to call it besides users with the `allproc` permission (upper-case);
+    /// checked only when security is on.
     pub allow: Vec<String>,
     /// The parameters callers pass, with the types their values are converted to.
     pub params: Vec<(String, DataType)>,

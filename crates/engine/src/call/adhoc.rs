@@ -27,7 +27,7 @@ pub(super) fn call(session: &mut Session, params: &[Value]) -> Response {
     let sql = sql.to_string();
     match run(session, &sql, &params[1..]) {
         Ok(r) => r,
-        Err(e) => Response::failure(Status::GracefulFailure, e.to_string()),
+        Err(e) => Response::failure(super::refusal_status(&e), e.to_string()),
     }
 }
 

@@ -25,7 +25,7 @@ impl Session {
     ) -> Response {
         match self.load(table, partition_key, upsert, &rows) {
             Ok(r) => r,
-            Err(e) => Response::failure(Status::GracefulFailure, e.to_string()),
+            Err(e) => Response::failure(super::refusal_status(&e), e.to_string()),
         }
     }
 

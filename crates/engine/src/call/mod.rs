@@ -205,12 +205,12 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
     let catalog = call.shared.catalog();
     let def = match resolve(&call.shared, &catalog, &call.database, &call.name) {
         Ok(d) => d,
-        Err(e) => return reply(Response::failure(resolve_failure(&e), e.to_string())),
+        Err(e) => return reply(Response::failure(refusal_status(&e), e.to_string())),
     };
     if let Some(p) = &call.permissions
         && let Err(e) = p.check_procedure(&def)
     {
-        return reply(Response::failure(Status::UnexpectedFailure, e.to_string()));
+        return reply(Response::failure(refusal_status(&e), e.to_string()));
     }
     let (route, values) = match bind_call(&call.shared, &catalog, &call.database, &def, &call.params) {
         Ok(x) => x,
@@ -263,11 +263,13 @@ fn report_restart_failure(e: &std::io::Error) {
     eprintln!("voltrs: cannot restart a transaction: {e}");
 }
 
-/// VoltDB answers an unknown procedure with UNEXPECTED_FAILURE; other lookup errors (an
-/// unknown database) are the caller's.
-pub(crate) fn resolve_failure(e: &Error) -> Status {
+/// The status of a call refused with `e` before it ran. VoltDB answers an unknown
+/// procedure and a permission refusal with UNEXPECTED_FAILURE, the rest (bad SQL, bad
+/// parameters, an unknown database) with GRACEFUL_FAILURE.
+pub(crate) fn refusal_status(e: &Error) -> Status {
     match e {
         Error::Name(m) if m.ends_with("was not found") => Status::UnexpectedFailure,
+        Error::Permission(_) => Status::UnexpectedFailure,
         _ => Status::GracefulFailure,
     }
 }

@@ -21,7 +21,7 @@ pub(super) fn call(session: &mut Session, name: &str, params: &[Value]) -> Respo
     if let Some(p) = &session.permissions
         && let Err(e) = p.check_system(name)
     {
-        return Response::failure(Status::UnexpectedFailure, e.to_string());
+        return Response::failure(super::refusal_status(&e), e.to_string());
     }
     let r = match name.to_lowercase().as_str() {
         "adhoc" => return super::adhoc::call(session, params),
@@ -61,7 +61,7 @@ pub(super) fn call(session: &mut Session, name: &str, params: &[Value]) -> Respo
             app_status: AppStatus::default(),
             tables,
         },
-        Err(e) => Response::failure(super::resolve_failure(&e), e.to_string()),
+        Err(e) => Response::failure(super::refusal_status(&e), e.to_string()),
     }
 }
 
