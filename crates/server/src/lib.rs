@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod pg;
 pub mod volt;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -33,6 +34,7 @@ pub struct Ports {
     pub client: u16,
     pub admin: u16,
     pub http: u16,
+    pub pg: u16,
 }
 
 /// What every frontend shares.
@@ -101,10 +103,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let client = bind(&config.host, config.client_port, "client").await?;
     let admin = bind(&config.host, config.admin_port, "admin").await?;
     let http = bind(&config.host, config.http_port, "HTTP").await?;
+    let pg = bind(&config.host, config.pg_port, "PostgreSQL").await?;
     let ports = Ports {
         client: client.local_addr()?.port(),
         admin: admin.local_addr()?.port(),
         http: http.local_addr()?.port(),
+        pg: pg.local_addr()?.port(),
     };
     let db = Database::open(engine_config(&config))?;
     let started_ms = now_ms();
@@ -122,12 +126,13 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     tokio::spawn(volt::serve(client, state.clone(), false));
     tokio::spawn(volt::serve(admin, state.clone(), true));
     tokio::spawn(http::serve(http, state.clone()));
+    tokio::spawn(pg::serve(pg, state.clone()));
     tokio::spawn(volt::push_procedure_changes(state.clone()));
     // Signal handlers go in before the line that tells the world the server is up.
     let stop = stop_signals()?;
     println!(
-        "voltrs listening client={} admin={} http={}",
-        ports.client, ports.admin, ports.http
+        "voltrs listening client={} admin={} http={} pg={}",
+        ports.client, ports.admin, ports.http, ports.pg
     );
     eprintln!(
         "voltrs: {} partitions, data folder {} (in memory only: nothing is written to disk yet)",
@@ -183,7 +188,7 @@ fn node_info(config: &ServerConfig, ports: Ports, started_ms: i64, partitions: u
         client_port: ports.client,
         admin_port: ports.admin,
         http_port: ports.http,
-        pg_port: None,
+        pg_port: Some(ports.pg),
         version: env!("CARGO_PKG_VERSION").into(),
         build: build_string(),
         start_time_ms: started_ms,

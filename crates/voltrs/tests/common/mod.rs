@@ -14,6 +14,7 @@ pub struct Server {
     pub client: u16,
     pub admin: u16,
     pub http: u16,
+    pub pg: u16,
     pub dir: PathBuf,
     /// Standard error, collected in the background.
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
@@ -34,7 +35,7 @@ impl Server {
     pub fn start(extra: &[&str]) -> Server {
         let dir = temp_dir("server");
         let mut args: Vec<String> = vec!["start".into(), "--dir".into(), dir.display().to_string()];
-        for flag in ["--client-port", "--admin-port", "--http-port"] {
+        for flag in ["--client-port", "--admin-port", "--http-port", "--pg-port"] {
             if !extra.contains(&flag) {
                 args.extend([flag.into(), "0".into()]);
             }
@@ -88,6 +89,7 @@ impl Server {
             client: port("client"),
             admin: port("admin"),
             http: port("http"),
+            pg: port("pg"),
             child,
             dir,
             stderr,
