@@ -25,6 +25,14 @@ impl PreparedStatement {
     pub fn param_types(&self) -> &[DataType] {
         &self.plan.param_types
     }
+
+    /// The result columns of a query; empty for a write (it answers a row count).
+    pub fn columns(&self) -> &[crate::ResultColumn] {
+        match &self.plan.bound {
+            voltrs_sql::binder::Bound::Query { columns, .. } => columns,
+            voltrs_sql::binder::Bound::Write(_) => &[],
+        }
+    }
 }
 
 impl Session {

@@ -6,6 +6,7 @@
 //! each as its own transaction (VoltDB has no interactive transactions; see
 //! [`query`] for BEGIN / COMMIT / ROLLBACK).
 
+mod extended;
 mod query;
 mod values;
 
@@ -75,6 +76,15 @@ impl PgConnection {
         }
     }
 
+    /// Remembers a statement of an open BEGIN block that wrote (for ROLLBACK's error).
+    fn note_write(&self, first_word: &str, outcome: &voltrs_engine::Outcome, text: &str) {
+        let wrote = !matches!(outcome, voltrs_engine::Outcome::Rows(_)) && !matches!(first_word, "USE" | "EXPLAIN");
+        let mut block = self.block.lock().unwrap_or_else(|e| e.into_inner());
+        if wrote {
+            block.note(text);
+        }
+    }
+
     fn session(&self) -> std::sync::MutexGuard<'_, Session> {
         self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -111,6 +121,10 @@ struct PgHandlers(Arc<PgConnection>);
 impl PgWireServerHandlers for PgHandlers {
     fn simple_query_handler(&self) -> Arc<impl pgwire::api::query::SimpleQueryHandler> {
         Arc::new(query::SimpleQuery(self.0.clone()))
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
+        Arc::new(extended::Extended::new(self.0.clone()))
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {

@@ -32,6 +32,15 @@ pub struct Block {
     writes: Vec<String>,
 }
 
+impl Block {
+    /// Records a statement that wrote, if a block is open.
+    pub fn note(&mut self, text: &str) {
+        if self.open {
+            self.writes.push(text.trim().to_string());
+        }
+    }
+}
+
 pub struct SimpleQuery(pub Arc<PgConnection>);
 
 #[async_trait]
@@ -65,7 +74,7 @@ impl SimpleQueryHandler for SimpleQuery {
 
 impl SimpleQuery {
     /// Runs one statement: its response, and a notice to send before it.
-    async fn run(&self, text: &str) -> (Response, Option<String>) {
+    pub async fn run(&self, text: &str) -> (Response, Option<String>) {
         let conn = &self.0;
         let words: Vec<String> = text
             .split_whitespace()
@@ -131,12 +140,8 @@ impl SimpleQuery {
         let Some(outcome) = outcomes.into_iter().last() else {
             return (Response::EmptyQuery, None);
         };
-        let wrote = !matches!(outcome, Outcome::Rows(_)) && !matches!(first, "USE" | "EXPLAIN");
-        let mut block = conn.block.lock().unwrap_or_else(|e| e.into_inner());
-        if block.open && wrote {
-            block.writes.push(text.trim().to_string());
-        }
-        (respond(first, outcome), None)
+        conn.note_write(first, &outcome, text);
+        (respond(first, outcome, &Format::UnifiedText), None)
     }
 }
 
@@ -164,9 +169,9 @@ pub fn error_info(e: &Error) -> ErrorInfo {
 }
 
 /// The response to a statement's outcome, with PostgreSQL's command tags.
-fn respond(first: &str, outcome: Outcome) -> Response {
+pub fn respond(first: &str, outcome: Outcome, format: &Format) -> Response {
     match outcome {
-        Outcome::Rows(t) => rows(&t),
+        Outcome::Rows(t) => rows_in(&t, format),
         Outcome::Modified(n) => {
             let n = n as usize;
             match first {
@@ -179,23 +184,23 @@ fn respond(first: &str, outcome: Outcome) -> Response {
     }
 }
 
-/// A result table in text format, column names folded to lower case.
-pub fn rows(t: &ResultTable) -> Response {
-    let fields: Vec<FieldInfo> = t
-        .columns
+/// The description of result columns, names folded to lower case.
+pub fn fields(columns: &[voltrs_engine::ResultColumn], format: &Format) -> Vec<FieldInfo> {
+    columns
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            FieldInfo::new(
-                c.name.to_lowercase(),
-                None,
-                None,
-                pg_type(c.ty),
-                Format::UnifiedText.format_for(i),
-            )
-        })
-        .collect();
-    let fields = Arc::new(fields);
+        .map(|(i, c)| FieldInfo::new(c.name.to_lowercase(), None, None, pg_type(c.ty), format.format_for(i)))
+        .collect()
+}
+
+/// A result table in text format.
+pub fn rows(t: &ResultTable) -> Response {
+    rows_in(t, &Format::UnifiedText)
+}
+
+/// A result table, each column in the format the client asked for.
+pub fn rows_in(t: &ResultTable, format: &Format) -> Response {
+    let fields = Arc::new(fields(&t.columns, format));
     let mut encoder = DataRowEncoder::new(fields.clone());
     let mut out = Vec::with_capacity(t.rows.len());
     for row in &t.rows {

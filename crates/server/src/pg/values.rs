@@ -165,3 +165,199 @@ mod tests {
         assert_eq!(text(Value::Boolean(true), Type::BOOL), "t");
     }
 }
+
+/// A bound parameter's value: `bytes` in text or binary format, of PostgreSQL type `ty`
+/// (the client's, or the one voltrs described). The engine converts it to the parameter's
+/// SQL type afterwards; a value it cannot take fails there with the parameter's name.
+pub fn decode_param(ty: &Type, bytes: &[u8], binary: bool) -> std::result::Result<Value, String> {
+    if !binary {
+        let text = std::str::from_utf8(bytes).map_err(|_| format!("a {} parameter is not valid UTF-8", ty.name()))?;
+        return decode_text(ty, text);
+    }
+    let fixed = |n: usize| -> std::result::Result<&[u8], String> {
+        if bytes.len() == n {
+            Ok(bytes)
+        } else {
+            Err(format!(
+                "a binary {} parameter must be {n} bytes, not {}",
+                ty.name(),
+                bytes.len()
+            ))
+        }
+    };
+    Ok(match ty {
+        t if *t == Type::INT2 => Value::Integer(i64::from(i16::from_be_bytes([fixed(2)?[0], bytes[1]]))),
+        t if *t == Type::INT4 => Value::Integer(i64::from(i32::from_be_bytes(array(fixed(4)?)))),
+        t if *t == Type::INT8 => Value::Integer(i64::from_be_bytes(array(fixed(8)?))),
+        t if *t == Type::FLOAT4 => Value::Float(f64::from(f32::from_be_bytes(array(fixed(4)?)))),
+        t if *t == Type::FLOAT8 => Value::Float(f64::from_be_bytes(array(fixed(8)?))),
+        t if *t == Type::BOOL => Value::Boolean(fixed(1)?[0] != 0),
+        t if *t == Type::BYTEA => Value::bytes(bytes),
+        t if *t == Type::TIMESTAMP || *t == Type::TIMESTAMPTZ => {
+            Value::Timestamp(i64::from_be_bytes(array(fixed(8)?)).saturating_add(PG_EPOCH_US))
+        }
+        t if *t == Type::DATE => {
+            let days = i64::from(i32::from_be_bytes(array(fixed(4)?)));
+            Value::Timestamp(days * 86_400_000_000 + PG_EPOCH_US)
+        }
+        t if *t == Type::NUMERIC => decode_text(ty, &numeric_text(bytes)?)?,
+        _ => {
+            Value::str(std::str::from_utf8(bytes).map_err(|_| format!("a {} parameter is not valid UTF-8", ty.name()))?)
+        }
+    })
+}
+
+fn array<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(&b[..N]);
+    a
+}
+
+fn decode_text(ty: &Type, text: &str) -> std::result::Result<Value, String> {
+    let bad = || format!("invalid {} value '{text}'", ty.name());
+    Ok(match ty {
+        t if *t == Type::INT2 || *t == Type::INT4 || *t == Type::INT8 => {
+            Value::Integer(text.trim().parse().map_err(|_| bad())?)
+        }
+        t if *t == Type::FLOAT4 || *t == Type::FLOAT8 => Value::Float(match text.trim() {
+            "NaN" => f64::NAN,
+            "Infinity" => f64::INFINITY,
+            "-Infinity" => f64::NEG_INFINITY,
+            s => s.parse().map_err(|_| bad())?,
+        }),
+        t if *t == Type::NUMERIC => {
+            Value::Decimal(voltrs_storage::Decimal::parse(text.trim()).map_err(|e| format!("{e}"))?)
+        }
+        t if *t == Type::BOOL => Value::Boolean(match text.trim().to_ascii_lowercase().as_str() {
+            "t" | "true" | "1" | "on" | "yes" => true,
+            "f" | "false" | "0" | "off" | "no" => false,
+            _ => return Err(bad()),
+        }),
+        t if *t == Type::BYTEA => match text.strip_prefix("\\x") {
+            Some(hex) if hex.len() % 2 == 0 => Value::Varbinary(
+                (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                    .collect::<std::result::Result<Vec<u8>, _>>()
+                    .map_err(|_| bad())?
+                    .into(),
+            ),
+            Some(_) => return Err(bad()),
+            None => Value::bytes(text.as_bytes()),
+        },
+        // TIMESTAMP, DATE, text and unknown: a string the engine converts to the
+        // parameter's type.
+        _ => Value::str(text),
+    })
+}
+
+/// PostgreSQL's binary NUMERIC as decimal text.
+fn numeric_text(b: &[u8]) -> std::result::Result<String, String> {
+    let bad = || "invalid binary NUMERIC parameter".to_string();
+    if b.len() < 8 {
+        return Err(bad());
+    }
+    let word = |i: usize| i16::from_be_bytes([b[i], b[i + 1]]);
+    let ndigits = usize::try_from(word(0)).map_err(|_| bad())?;
+    let weight = i64::from(word(2));
+    let sign = u16::from_be_bytes([b[4], b[5]]);
+    if b.len() != 8 + 2 * ndigits {
+        return Err(bad());
+    }
+    if sign == 0xC000 {
+        return Err("NaN is not a DECIMAL value".into());
+    }
+    let digits: Vec<i64> = (0..ndigits).map(|i| i64::from(word(8 + 2 * i))).collect();
+    if digits.iter().any(|d| !(0..10_000).contains(d)) {
+        return Err(bad());
+    }
+    let mut int_part = String::new();
+    let mut frac_part = String::new();
+    for (i, d) in digits.iter().enumerate() {
+        let position = weight - i as i64; // power of 10000 of this digit
+        if position >= 0 {
+            if int_part.is_empty() {
+                int_part.push_str(&d.to_string());
+            } else {
+                int_part.push_str(&format!("{d:04}"));
+            }
+        } else {
+            // Zero groups between the point and this digit.
+            while (frac_part.len() as i64) < (-position - 1) * 4 {
+                frac_part.push_str("0000");
+            }
+            frac_part.push_str(&format!("{d:04}"));
+        }
+    }
+    // Integer groups below the last digit given are zeros.
+    let last_int_position = weight - ndigits as i64 + 1;
+    if weight >= 0 && last_int_position > 0 {
+        for _ in 0..last_int_position {
+            int_part.push_str("0000");
+        }
+    }
+    if int_part.is_empty() {
+        int_part.push('0');
+    }
+    let sign = if sign == 0x4000 { "-" } else { "" };
+    Ok(if frac_part.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac_part}")
+    })
+}
+
+#[cfg(test)]
+mod param_tests {
+    use super::*;
+    use voltrs_storage::Decimal;
+
+    #[test]
+    fn binary_numeric_round_trips() {
+        for text in [
+            "1.5",
+            "-12345.000000000001",
+            "0",
+            "0.0001",
+            "10000",
+            "99999999999999999999999999.999999999999",
+        ] {
+            let mut out = BytesMut::new();
+            put_numeric(Decimal::parse(text).unwrap().raw(), &mut out);
+            let back = decode_param(&Type::NUMERIC, &out, true).unwrap();
+            assert_eq!(back, Value::Decimal(Decimal::parse(text).unwrap()), "{text}");
+        }
+    }
+
+    #[test]
+    fn parameters_in_both_formats() {
+        assert_eq!(
+            decode_param(&Type::INT4, &7i32.to_be_bytes(), true),
+            Ok(Value::Integer(7))
+        );
+        assert_eq!(decode_param(&Type::INT8, b"-9", false), Ok(Value::Integer(-9)));
+        assert_eq!(
+            decode_param(&Type::FLOAT8, &1.5f64.to_be_bytes(), true),
+            Ok(Value::Float(1.5))
+        );
+        assert_eq!(
+            decode_param(&Type::BYTEA, b"\\x00ff", false),
+            Ok(Value::bytes(&[0, 255]))
+        );
+        assert_eq!(
+            decode_param(&Type::TIMESTAMP, &0i64.to_be_bytes(), true),
+            Ok(Value::Timestamp(PG_EPOCH_US))
+        );
+        assert_eq!(decode_param(&Type::UNKNOWN, b"abc", false), Ok(Value::str("abc")));
+        assert!(
+            decode_param(&Type::INT4, &[1, 2], true)
+                .unwrap_err()
+                .contains("must be 4 bytes")
+        );
+        assert!(
+            decode_param(&Type::INT4, b"x", false)
+                .unwrap_err()
+                .contains("invalid int4 value 'x'")
+        );
+    }
+}
