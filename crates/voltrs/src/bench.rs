@@ -1,14 +1,17 @@
-//! `voltrs bench ping|select`: round-trip latency and throughput through `voltrs-client`
-//! against a running server.
+//! `voltrs bench ping|select|adhoc-select|insert`: round-trip latency and throughput
+//! through `voltrs-client` against a running server.
 //!
-//! 1. `select` first makes sure its schema exists (table `BENCH_KV` partitioned on `ID`,
-//!    single-partition procedure `BENCH_GET`) and upserts `--rows` rows; `ping` needs none.
+//! 1. Every workload but `ping` first makes sure its schema exists (table `BENCH_KV`
+//!    partitioned on `ID`, single-partition procedure `BENCH_GET`) and upserts `--rows`
+//!    rows.
 //! 2. For each `--in-flight` count N, N tasks share one client and call in a loop for
 //!    `--seconds`, so N calls are always in flight; every round trip is recorded.
 //! 3. One line per N: calls made, calls per second, and the 50th, 99th percentile and
 //!    largest round trip in microseconds.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use voltrs_client::{Client, Value, status};
@@ -34,8 +37,25 @@ pub struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Workload {
+    /// `@Ping`: no transaction.
     Ping,
+    /// `BENCH_GET(id)`: a single-partition procedure reading one row by primary key.
     Select,
+    /// `@AdHoc('SELECT val FROM bench_kv WHERE id = ?', id)`: the same read as ad hoc SQL.
+    AdhocSelect,
+    /// `BENCH_KV.insert(id, val)`: a single-row insert of a new key.
+    Insert,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Ping => "ping",
+            Workload::Select => "select",
+            Workload::AdhocSelect => "adhoc-select",
+            Workload::Insert => "insert",
+        }
+    }
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -49,16 +69,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let servers = args.server.addresses();
     let client = Client::connect(args.server.client_config()).await?;
-    if args.workload == Workload::Select {
+    if args.workload != Workload::Ping {
         setup(&client, args.rows).await?;
     }
     let duration = Duration::from_secs_f64(args.seconds);
     println!(
         "voltrs bench {} against {}, {:.1} s per run",
-        match args.workload {
-            Workload::Ping => "ping",
-            Workload::Select => "select",
-        },
+        args.workload.name(),
         servers.join(","),
         args.seconds
     );
@@ -94,21 +111,33 @@ async fn measure(
 ) -> anyhow::Result<(Vec<u32>, Duration)> {
     let started = Instant::now();
     let deadline = started + duration;
+    // Inserted keys: above the loaded rows and unique across runs (microseconds now).
+    let next_key = Arc::new(AtomicI64::new(
+        rows as i64
+            + SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64),
+    ));
     let mut tasks = Vec::with_capacity(n);
     for seed in 0..n {
         let client = client.clone();
+        let next_key = next_key.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (seed as u64 + 1);
             while Instant::now() < deadline {
+                // xorshift64: a cheap, well-spread key sequence per task.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = Value::Integer((x % rows) as i64);
                 let (procedure, params) = match workload {
                     Workload::Ping => ("@Ping", Vec::new()),
-                    Workload::Select => {
-                        // xorshift64: a cheap, well-spread key sequence per task.
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        ("BENCH_GET", vec![Value::Integer((x % rows) as i64)])
+                    Workload::Select => ("BENCH_GET", vec![key]),
+                    Workload::AdhocSelect => ("@AdHoc", vec![Value::str(ADHOC_SELECT), key]),
+                    Workload::Insert => {
+                        let id = next_key.fetch_add(1, Ordering::Relaxed);
+                        ("BENCH_KV.insert", vec![Value::Integer(id), Value::str("inserted")])
                     }
                 };
                 let t = Instant::now();
@@ -117,8 +146,9 @@ async fn measure(
                 if r.status != status::SUCCESS {
                     bail!("{procedure} failed: {}", r.status_string.unwrap_or_default());
                 }
-                if workload == Workload::Select && r.tables.first().map(|t| t.rows.len()) != Some(1) {
-                    bail!("BENCH_GET did not find its row");
+                let reads = matches!(workload, Workload::Select | Workload::AdhocSelect);
+                if reads && r.tables.first().map(|t| t.rows.len()) != Some(1) {
+                    bail!("{procedure} did not find its row");
                 }
                 latencies.push(micros);
             }
@@ -135,24 +165,37 @@ async fn measure(
     Ok((all, started.elapsed()))
 }
 
-/// Creates the `select` schema unless it exists, and upserts the rows.
+/// The ad hoc form of `BENCH_GET`.
+const ADHOC_SELECT: &str = "SELECT val FROM bench_kv WHERE id = ?";
+
+/// Creates the benchmark's schema unless it exists, and upserts the rows.
 async fn setup(client: &Client, rows: u64) -> anyhow::Result<()> {
+    let has = |r: &voltrs_client::Response, column: usize, name: &str| {
+        r.tables.first().is_some_and(|t| {
+            t.rows
+                .iter()
+                .any(|row| matches!(row.get(column), Some(Value::Varchar(s)) if s.eq_ignore_ascii_case(name)))
+        })
+    };
     let tables = client.call("@SystemCatalog", vec![Value::str("TABLES")]).await?;
-    let exists = tables
-        .tables
-        .first()
-        .is_some_and(|t| t.rows.iter().any(|r| r.get(2) == Some(&Value::str("BENCH_KV"))));
-    if !exists {
-        for ddl in [
-            "CREATE TABLE bench_kv (id BIGINT NOT NULL, val VARCHAR(64) NOT NULL, PRIMARY KEY (id))",
-            "PARTITION TABLE bench_kv ON COLUMN id",
+    let procedures = client.call("@SystemCatalog", vec![Value::str("PROCEDURES")]).await?;
+    let mut ddl = Vec::new();
+    if !has(&tables, 2, "BENCH_KV") {
+        ddl.push("CREATE TABLE bench_kv (id BIGINT NOT NULL, val VARCHAR(64) NOT NULL, PRIMARY KEY (id))");
+        ddl.push("PARTITION TABLE bench_kv ON COLUMN id");
+    }
+    if !has(&procedures, 2, "BENCH_GET") {
+        ddl.push(
             "CREATE PROCEDURE bench_get PARTITION ON TABLE bench_kv COLUMN id AS SELECT val FROM bench_kv WHERE id = ?",
-        ] {
-            let r = client.call("@AdHoc", vec![Value::str(ddl)]).await?;
-            if r.status != status::SUCCESS {
-                bail!("{ddl}: {}", r.status_string.unwrap_or_default());
-            }
+        );
+    }
+    for statement in &ddl {
+        let r = client.call("@AdHoc", vec![Value::str(statement)]).await?;
+        if r.status != status::SUCCESS {
+            bail!("{statement}: {}", r.status_string.unwrap_or_default());
         }
+    }
+    if !ddl.is_empty() {
         client.refresh_topology().await?;
     }
     // Load with 64 calls in flight.

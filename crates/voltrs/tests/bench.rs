@@ -1,4 +1,4 @@
-//! `voltrs bench` runs both workloads against a real server and prints one line per
+//! `voltrs bench` runs every workload against a real server and prints one line per
 //! in-flight count (short runs: this checks that it works, not how fast).
 
 mod common;
@@ -8,10 +8,10 @@ use std::process::Command;
 use common::Server;
 
 #[test]
-fn bench_prints_a_line_per_in_flight_count_for_both_workloads() {
+fn bench_prints_a_line_per_in_flight_count_for_every_workload() {
     let server = Server::start(&[]);
     let port = server.client.to_string();
-    for workload in ["ping", "select"] {
+    for workload in ["ping", "select", "adhoc-select", "insert"] {
         let out = Command::new(env!("CARGO_BIN_EXE_voltrs"))
             .args(["bench", workload, "--servers", "127.0.0.1", "--port", &port])
             .args(["--in-flight", "1,8", "--seconds", "0.2", "--rows", "100"])
