@@ -4,8 +4,11 @@
 //! connection, and the connection's engine session (its current database, its user's
 //! permissions). Statements run on tokio's blocking pool, one at a time per connection,
 //! each as its own transaction (VoltDB has no interactive transactions; see
-//! [`query`] for BEGIN / COMMIT / ROLLBACK).
+//! [`query`] for BEGIN / COMMIT / ROLLBACK). psql's backslash commands (`\d`, `\dt`, ...)
+//! query pg_catalog, which voltrs does not have: [`catalog`] answers them from the voltrs
+//! catalog.
 
+mod catalog;
 mod extended;
 mod query;
 mod values;

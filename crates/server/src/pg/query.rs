@@ -19,8 +19,8 @@ use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::response::NoticeResponse;
 use voltrs_engine::{Error, Outcome, ResultTable};
 
-use super::PgConnection;
 use super::values::{PgValue, pg_type};
+use super::{PgConnection, catalog};
 
 /// What `server_version` reports: PostgreSQL 15 for clients, then voltrs.
 pub const SERVER_VERSION: &str = concat!("15.0 (voltrs ", env!("CARGO_PKG_VERSION"), ")");
@@ -116,6 +116,11 @@ impl SimpleQuery {
             _ => {}
         }
         drop(block);
+        // psql's backslash commands query pg_catalog, which voltrs answers from its catalog.
+        let database = conn.session().database().to_string();
+        if let Some(response) = catalog::answer(text, &conn.state.db.catalog(), &database) {
+            return (response, None);
+        }
         let session = conn.session.clone();
         let sql = text.to_string();
         let ran = tokio::task::spawn_blocking(move || {
