@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_sql::route::Route;
 use voltrs_storage::{DataType, Value};
 
 use crate::plan_cache::CachedPlan;
@@ -46,6 +47,8 @@ impl Session {
             )));
         }
         let parsed = statements.remove(0);
+        // The user's permissions apply when the statement is prepared.
+        self.check_statement(&parsed.statement)?;
         if !matches!(
             parsed.statement,
             Statement::Query(_) | Statement::Insert { .. } | Statement::Update(_) | Statement::Delete(_)
@@ -80,18 +83,40 @@ impl Session {
     /// Runs a prepared statement with `params` (one value per marker, converted to the
     /// marker's type). Fails if DDL changed the schema since it was prepared.
     pub fn execute_prepared(&mut self, stmt: &PreparedStatement, params: &[Value]) -> Result<Outcome, Error> {
+        let (route, version, work) = self.prepared_work(stmt, params)?;
+        prepared_outcome(self.run_work(route, version, work))
+    }
+
+    /// Like [`Session::execute_prepared`], without waiting: `reply` gets the outcome, on a
+    /// site thread (keep it short: hand the outcome on).
+    pub fn execute_prepared_async(
+        &self,
+        stmt: &PreparedStatement,
+        params: &[Value],
+        reply: impl FnOnce(Result<Outcome, Error>) + Send + 'static,
+    ) {
+        match self.prepared_work(stmt, params) {
+            Ok((route, version, work)) => {
+                self.db
+                    .shared
+                    .submit(route, version, work, Box::new(move |r| reply(prepared_outcome(r))))
+            }
+            Err(e) => reply(Err(e)),
+        }
+    }
+
+    /// The transaction that runs a prepared statement: its route, catalog version and work.
+    fn prepared_work(&self, stmt: &PreparedStatement, params: &[Value]) -> Result<(Route, u64, Work), Error> {
         let values = coerce_explicit(params, &stmt.plan.param_types)?;
         let catalog = self.db.shared.catalog();
         if catalog.version != stmt.version || catalog.database(&stmt.database).is_err() {
-            return Err(Error::Invalid(
-                "the schema changed since this statement was prepared: prepare it again".into(),
-            ));
+            return Err(schema_changed());
         }
         let read_only = matches!(stmt.plan.bound, voltrs_sql::binder::Bound::Query { .. });
         if let Some(refused) = self.refuse_write(read_only) {
             return Err(Error::Invalid(refused.status_string.unwrap_or_default()));
         }
-        let r = voltrs_sql::route::route(&stmt.plan.bound, &values, &self.db.shared.hashinator);
+        let route = voltrs_sql::route::route(&stmt.plan.bound, &values, &self.db.shared.hashinator);
         let work = Work::Statements {
             list: vec![Planned {
                 plan: stmt.plan.clone(),
@@ -99,12 +124,19 @@ impl Session {
             }],
             timeout: self.timeout,
         };
-        match self.run_work(r, catalog.version, work) {
-            Ok(c) => Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
-            Err(a) if a.status == crate::txn::Status::TxnRestart => Err(Error::Invalid(
-                "the schema changed since this statement was prepared: prepare it again".into(),
-            )),
-            Err(a) => Err(a.error),
-        }
+        Ok((route, catalog.version, work))
+    }
+}
+
+fn schema_changed() -> Error {
+    Error::Invalid("the schema changed since this statement was prepared: prepare it again".into())
+}
+
+/// A prepared statement's transaction result as its outcome.
+fn prepared_outcome(r: crate::txn::TxnResult) -> Result<Outcome, Error> {
+    match r {
+        Ok(c) => Ok(c.outcomes.into_iter().next().unwrap_or(Outcome::Modified(0))),
+        Err(a) if a.status == crate::txn::Status::TxnRestart => Err(schema_changed()),
+        Err(a) => Err(a.error),
     }
 }

@@ -193,3 +193,58 @@ fn psycopg_with_default_settings() {
     assert!(out.status.success(), "{text}\nserver stderr:\n{}", server.stderr());
     assert!(text.contains("psycopg: all checks passed"), "{text}");
 }
+
+const USERS: &str = r#"
+[security]
+enabled = true
+
+[[security.users]]
+name = "admin"
+password = "secret"
+roles = ["administrator"]
+
+[[security.users]]
+name = "reader"
+password = "r"
+roles = ["readers"]
+
+[[security.roles]]
+name = "readers"
+permissions = ["sqlread"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_respect_permissions() {
+    let config = common::temp_dir("pgperm").with_extension("toml");
+    std::fs::write(&config, USERS).unwrap();
+    let server = Server::start(&["--config", &config.display().to_string()]);
+    let _ = std::fs::remove_file(&config);
+    let login = |user: &str, password: &str| {
+        format!(
+            "host=127.0.0.1 port={} user={user} password={password} dbname=voltrs",
+            server.pg
+        )
+    };
+    let (admin, conn) = tokio_postgres::connect(&login("admin", "secret"), NoTls)
+        .await
+        .expect("admin");
+    tokio::spawn(conn);
+    admin
+        .batch_execute("CREATE TABLE w (id INTEGER NOT NULL)")
+        .await
+        .unwrap();
+    admin.execute("INSERT INTO w VALUES ($1)", &[&1i32]).await.unwrap();
+    assert!(tokio_postgres::connect(&login("reader", "nope"), NoTls).await.is_err());
+    let (reader, conn) = tokio_postgres::connect(&login("reader", "r"), NoTls)
+        .await
+        .expect("reader");
+    tokio::spawn(conn);
+    let n: i64 = reader
+        .query_one("SELECT COUNT(*) FROM w WHERE id = $1", &[&1i32])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    let e = reader.prepare("INSERT INTO w VALUES ($1)").await.unwrap_err();
+    assert_eq!(e.code().map(|c| c.code()), Some("42501"), "{e}");
+}

@@ -186,21 +186,19 @@ impl ExtendedQueryHandler for Extended {
             }
             PgStatement::Prepared { text, first, stmt } => {
                 let values = bind(portal, stmt.param_types())?;
-                let session = self.conn.session.clone();
-                let prepared = stmt.clone();
-                let ran = tokio::task::spawn_blocking(move || {
-                    let mut s = session.lock().unwrap_or_else(|e| e.into_inner());
-                    s.execute_prepared(&prepared, &values)
-                })
-                .await;
-                let outcome = match ran {
+                // The engine answers on a site thread; no blocking thread waits for it.
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.conn.session().execute_prepared_async(stmt, &values, move |r| {
+                    let _ = tx.send(r);
+                });
+                let outcome = match rx.await {
                     Ok(Ok(o)) => o,
                     Ok(Err(e)) => return Err(user_error(error_info(&e))),
-                    Err(e) => {
+                    Err(_) => {
                         return Err(user_error(ErrorInfo::new(
                             "ERROR".into(),
-                            "XX000".into(),
-                            format!("internal error: {e}"),
+                            "57P01".into(),
+                            "the database is shutting down".into(),
                         )));
                     }
                 };
