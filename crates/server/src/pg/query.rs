@@ -346,10 +346,7 @@ mod tests {
         let case = "CREATE PROCEDURE c AS BEGIN SELECT CASE WHEN a < 0 THEN 'n' ELSE 'p' END FROM t; \
                     SELECT CASE a WHEN 1 THEN CASE WHEN b THEN 1 END END FROM t; END; SELECT 6";
         assert_eq!(split_statements(case).len(), 2, "{:?}", split_statements(case));
-        assert_eq!(
-            split_statements("SELECT CASE WHEN a THEN 1 END; SELECT 7").len(),
-            2
-        );
+        assert_eq!(split_statements("SELECT CASE WHEN a THEN 1 END; SELECT 7").len(), 2);
         let lua = "CREATE PROCEDURE q LANGUAGE LUA AS $$ function run() end; $$; SELECT 4";
         assert_eq!(split_statements(lua).len(), 2);
         assert_eq!(
