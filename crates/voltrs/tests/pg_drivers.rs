@@ -147,6 +147,21 @@ async fn tokio_postgres_prepared_statements_in_binary() {
     assert_eq!(count, 15);
 }
 
+/// EXPLAIN is not prepared by the engine, but its one column is described at Parse, so a
+/// driver reads its rows (found by the sqllogictest-bin runs, docs/CONFORMANCE.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_postgres_explain_rows() {
+    let server = Server::start(&[]);
+    let c = connect(&server).await;
+    c.batch_execute("CREATE TABLE e (id INTEGER NOT NULL PRIMARY KEY)")
+        .await
+        .unwrap();
+    let rows = c.query("EXPLAIN SELECT id FROM e", &[]).await.unwrap();
+    assert_eq!(rows[0].columns()[0].name(), "execution_plan");
+    let plan: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(plan.join("\n").contains("SCAN of E"), "{plan:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_postgres_decimal_and_timestamp_columns() {
     let server = Server::start(&[]);
