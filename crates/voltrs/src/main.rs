@@ -61,7 +61,7 @@ struct StartArgs {
     /// HTTP port: JSON API, /metrics, /health (0 picks a free port).
     #[arg(long)]
     http_port: Option<u16>,
-    /// PostgreSQL port (reserved: the PostgreSQL frontend is not built yet).
+    /// PostgreSQL port (0 picks a free port).
     #[arg(long)]
     pg_port: Option<u16>,
     /// Number of partitions (default: the number of CPU cores).

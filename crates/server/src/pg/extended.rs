@@ -99,6 +99,16 @@ impl QueryParser for Parser {
                     format,
                 )
             }
+            // EXPLAIN answers one VARCHAR column (the engine's `EXECUTION_PLAN`).
+            PgStatement::Plain { text } if first_word(text) == "EXPLAIN" => fields(
+                &[ResultColumn {
+                    name: "EXECUTION_PLAN".into(),
+                    ty: DataType::VARCHAR_MAX,
+                }],
+                format,
+            ),
+            // EXEC / CALL answer rows whose columns only running the procedure tells, so
+            // they are described as returning none (docs/POSTGRES.md, "Not yet").
             PgStatement::Plain { .. } => Vec::new(),
         })
     }

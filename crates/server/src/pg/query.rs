@@ -251,7 +251,8 @@ fn show(name: &str) -> Response {
 }
 
 /// Splits a query string into statements at `;`, outside quotes, comments, `$$` bodies
-/// and `BEGIN ... END` procedure bodies.
+/// and `BEGIN ... END` procedure bodies (where a `CASE ... END` does not close the body,
+/// as in the engine's own splitter, `voltrs_sql`'s `BlockTracker`).
 pub fn split_statements(sql: &str) -> Vec<&str> {
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
@@ -299,6 +300,9 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
                 let statement_so_far = sql[start..i].trim_start().to_ascii_uppercase();
                 if word.eq_ignore_ascii_case("BEGIN") && statement_so_far.starts_with("CREATE") {
                     depth += 1;
+                } else if word.eq_ignore_ascii_case("CASE") && depth > 0 {
+                    // CASE ... END inside the block: its END does not close the block.
+                    depth += 1;
                 } else if word.eq_ignore_ascii_case("END") && depth > 0 {
                     depth -= 1;
                 }
@@ -339,6 +343,10 @@ mod tests {
             split_statements(proc),
             vec!["CREATE PROCEDURE p AS BEGIN SELECT 1; SELECT 2; END", " SELECT 3"]
         );
+        let case = "CREATE PROCEDURE c AS BEGIN SELECT CASE WHEN a < 0 THEN 'n' ELSE 'p' END FROM t; \
+                    SELECT CASE a WHEN 1 THEN CASE WHEN b THEN 1 END END FROM t; END; SELECT 6";
+        assert_eq!(split_statements(case).len(), 2, "{:?}", split_statements(case));
+        assert_eq!(split_statements("SELECT CASE WHEN a THEN 1 END; SELECT 7").len(), 2);
         let lua = "CREATE PROCEDURE q LANGUAGE LUA AS $$ function run() end; $$; SELECT 4";
         assert_eq!(split_statements(lua).len(), 2);
         assert_eq!(

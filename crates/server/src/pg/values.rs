@@ -48,8 +48,8 @@ impl ToSqlText for PgValue<'_> {
                 }
                 s
             }
-            Value::Float(f) if f.is_nan() => "NaN".into(),
-            Value::Float(f) if f.is_infinite() => (if *f > 0.0 { "Infinity" } else { "-Infinity" }).into(),
+            Value::Float(f) => float_text(*f),
+            Value::Timestamp(us) => timestamp_text(*us),
             other => voltrs_storage::text::render(other).unwrap_or_default(),
         };
         out.put_slice(text.as_bytes());
@@ -79,6 +79,57 @@ impl ToSql for PgValue<'_> {
     }
 
     to_sql_checked!();
+}
+
+/// A float8 as PostgreSQL writes it (`float8out`, PostgreSQL 12 and later): the shortest
+/// digits that read back as the same double, in fixed notation when the decimal exponent
+/// is in -4..15 and as `1.5e+20` / `1e-05` otherwise; `NaN`, `Infinity`, `-Infinity`.
+/// (voltrs's shared text form never uses an exponent.)
+fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return (if f > 0.0 { "Infinity" } else { "-Infinity" }).into();
+    }
+    // Rust's `{:e}` gives the same shortest digits: `-1.2345e-7`, `1e20`, `0e0`.
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..15).contains(&exp) {
+        let n = digits.len() as i32;
+        let text = if exp < 0 {
+            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        } else if exp + 1 >= n {
+            format!("{digits}{}", "0".repeat((exp + 1 - n) as usize))
+        } else {
+            let (int, frac) = digits.split_at((exp + 1) as usize);
+            format!("{int}.{frac}")
+        };
+        format!("{sign}{text}")
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{dot}{rest}e{exp_sign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// A TIMESTAMP as PostgreSQL writes it: `2024-01-02 03:04:05`, with the fraction's
+/// trailing zeros dropped (`...05.1`, `...05.123456`). voltrs's range (years 1583 to 9999)
+/// needs no `BC` or five-digit years.
+fn timestamp_text(us: i64) -> String {
+    let mut text = voltrs_storage::timestamp::format_timestamp(us);
+    if text.contains('.') {
+        let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
+        text.truncate(trimmed);
+    }
+    text
 }
 
 /// PostgreSQL's binary NUMERIC: base-10000 digits of a value with 12 decimal places
@@ -163,6 +214,43 @@ mod tests {
         assert_eq!(text(Value::Integer(-7), Type::INT4), "-7");
         assert_eq!(text(Value::str("héllo"), Type::VARCHAR), "héllo");
         assert_eq!(text(Value::Boolean(true), Type::BOOL), "t");
+        // Timestamps: PostgreSQL drops a zero fraction and trailing zeros.
+        let stamp = |s: &str| Value::Timestamp(voltrs_storage::timestamp::parse_timestamp(s).unwrap());
+        assert_eq!(
+            text(stamp("2024-01-02 03:04:05"), Type::TIMESTAMP),
+            "2024-01-02 03:04:05"
+        );
+        assert_eq!(
+            text(stamp("2024-01-02 03:04:05.1"), Type::TIMESTAMP),
+            "2024-01-02 03:04:05.1"
+        );
+        assert_eq!(
+            text(stamp("1969-12-31 23:59:59.999999"), Type::TIMESTAMP),
+            "1969-12-31 23:59:59.999999"
+        );
+        // Floats: float8out's shortest digits, exponent outside 1e-4..1e15.
+        for (f, pg) in [
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (3.0, "3"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (166.66666666666666, "166.66666666666666"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e14, "100000000000000"),
+            (123456789012345.6, "123456789012345.6"),
+            (1e15, "1e+15"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (-1e300, "-1e+300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(text(Value::Float(f), Type::FLOAT8), pg, "{f:e}");
+        }
     }
 }
 
