@@ -98,8 +98,6 @@ fn engine_config(config: &ServerConfig) -> voltrs_engine::Config {
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     config.check()?;
     let users = Users::from_config(&config.security)?;
-    std::fs::create_dir_all(&config.dir)
-        .with_context(|| format!("cannot create the data folder {}", config.dir.display()))?;
     let client = bind(&config.host, config.client_port, "client").await?;
     let admin = bind(&config.host, config.admin_port, "admin").await?;
     let http = bind(&config.host, config.http_port, "HTTP").await?;
@@ -110,6 +108,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         http: http.local_addr()?.port(),
         pg: pg.local_addr()?.port(),
     };
+    // After the ports: a start that fails on a taken port leaves no folder behind.
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("cannot create the data folder {}", config.dir.display()))?;
     let db = Database::open(engine_config(&config))?;
     let started_ms = now_ms();
     db.set_node_info(node_info(&config, ports, started_ms, db.config().partitions));

@@ -304,16 +304,21 @@ impl Connection {
             self.session.set_database(&db);
         }
         let pending = self.pending(call.handle, received, permit);
-        let name = call.procedure.to_ascii_lowercase();
-        match name.as_str() {
-            "@ping" => pending.answer(success()),
-            "@subscribe" => {
-                self.state.subscribers.add(self.tx.clone());
-                pending.answer(success());
-            }
-            "@loadsinglepartitiontable" | "@loadmultipartitiontable" => self.load(call, pending),
-            _ if name.starts_with('@') => self.system(call, pending),
-            _ => self.procedure(call, pending),
+        // Stored and default procedures, the common case, are named without `@`.
+        let Some(system) = call.procedure.strip_prefix('@') else {
+            self.procedure(call, pending);
+            return Ok(());
+        };
+        let is = |name: &str| system.eq_ignore_ascii_case(name);
+        if is("Ping") {
+            pending.answer(success());
+        } else if is("Subscribe") {
+            self.state.subscribers.add(self.tx.clone());
+            pending.answer(success());
+        } else if is("LoadSinglepartitionTable") || is("LoadMultipartitionTable") {
+            self.load(call, pending);
+        } else {
+            self.system(call, pending);
         }
         Ok(())
     }

@@ -7,6 +7,9 @@ use std::time::Duration;
 use common::Server;
 use voltrs_client::{Client, ClientConfig, ClientError, Value, status};
 
+/// `app`'s password in [`common::SECURE_USERS`].
+const APP_PASSWORD: &str = "päss wörd";
+
 async fn connect(port: u16, user: &str, password: &str) -> Result<Client, ClientError> {
     Client::connect(ClientConfig {
         user: user.into(),
@@ -16,33 +19,15 @@ async fn connect(port: u16, user: &str, password: &str) -> Result<Client, Client
     .await
 }
 
-const USERS: &str = r#"
-[security]
-enabled = true
-
-[[security.users]]
-name = "admin"
-password = "secret"
-roles = ["administrator"]
-
-[[security.users]]
-name = "app"
-password = "app"
-roles = ["user"]
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_port_takes_administrators_and_writes_while_paused() {
-    let config = common::temp_dir("admin").with_extension("toml");
-    std::fs::write(&config, USERS).unwrap();
-    let server = Server::start(&["--config", &config.display().to_string()]);
-    let _ = std::fs::remove_file(&config);
+    let server = Server::start_secure();
 
     // A user without the admin permission may use the client port, not the admin port.
-    let app = connect(server.client, "app", "app")
+    let app = connect(server.client, "app", APP_PASSWORD)
         .await
         .expect("app on the client port");
-    assert!(connect(server.admin, "app", "app").await.is_err());
+    assert!(connect(server.admin, "app", APP_PASSWORD).await.is_err());
     let admin = connect(server.admin, "admin", "secret")
         .await
         .expect("admin on the admin port");

@@ -16,14 +16,7 @@ use voltrs_wire::codec::{self, Table, VoltType, status};
 
 /// A server with `config` (TOML, may be empty) and table `T (ID INTEGER, V VARCHAR)`.
 fn start(config: &str) -> Server {
-    let mut args = Vec::new();
-    let path = common::temp_dir("bad-input-config");
-    if !config.is_empty() {
-        std::fs::write(&path, config).expect("write config");
-        args = vec!["--config".to_string(), path.display().to_string()];
-    }
-    let s = Server::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let _ = std::fs::remove_file(&path);
+    let s = Server::start_with_config(config, &[]);
     Raw::login(s.client)
         .sql("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, v VARCHAR(5000)); PARTITION TABLE t ON COLUMN id;");
     s

@@ -312,14 +312,10 @@ async fn an_all_partition_call_runs_once_on_every_partition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_checked_when_security_is_on() {
-    let config = common::temp_dir("security").with_extension("toml");
-    std::fs::write(
-        &config,
+    let server = Server::start_with_config(
         "[security]\nenabled = true\n[[security.users]]\nname = \"alice\"\npassword = \"s3cret\"\nroles = [\"administrator\"]\n",
-    )
-    .expect("write config");
-    let server = Server::start(&["--config", &config.display().to_string()]);
-    let _ = std::fs::remove_file(&config);
+        &[],
+    );
     let login = |password: &str| ClientConfig {
         user: "alice".into(),
         password: password.into(),

@@ -523,35 +523,13 @@ fn metrics_show_procedures_tables_and_queues() {
     assert_eq!((a.status, a.body.trim()), (200, "ok"));
 }
 
-const SECURITY: &str = r#"
-[security]
-enabled = true
-
-[[security.users]]
-name = "admin"
-password = "secret"
-roles = ["administrator"]
-
-[[security.users]]
-name = "reader"
-password = "r"
-roles = ["readers"]
-
-[[security.roles]]
-name = "readers"
-permissions = ["sqlread"]
-"#;
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
 fn security_checks_every_request() {
-    let path = common::temp_dir("http-security").with_extension("toml");
-    std::fs::write(&path, SECURITY).unwrap();
-    let s = Server::start(&["--config", &path.display().to_string()]);
-    let _ = std::fs::remove_file(&path);
+    let s = Server::start_secure();
     let api = |fields: &[(&str, &str)]| get(s.http, &format!("/api/1.0/?{}", query(fields)));
     let sql = |text: &str| json!([text]).to_string();
 

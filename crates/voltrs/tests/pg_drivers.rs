@@ -210,31 +210,9 @@ fn psycopg_with_default_settings() {
     assert!(text.contains("psycopg: all checks passed"), "{text}");
 }
 
-const USERS: &str = r#"
-[security]
-enabled = true
-
-[[security.users]]
-name = "admin"
-password = "secret"
-roles = ["administrator"]
-
-[[security.users]]
-name = "reader"
-password = "r"
-roles = ["readers"]
-
-[[security.roles]]
-name = "readers"
-permissions = ["sqlread"]
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepared_statements_respect_permissions() {
-    let config = common::temp_dir("pgperm").with_extension("toml");
-    std::fs::write(&config, USERS).unwrap();
-    let server = Server::start(&["--config", &config.display().to_string()]);
-    let _ = std::fs::remove_file(&config);
+    let server = Server::start_secure();
     let login = |user: &str, password: &str| {
         format!(
             "host=127.0.0.1 port={} user={user} password={password} dbname=voltrs",

@@ -4,34 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::Server;
-
-/// Runs `script` through psql (no psqlrc, errors do not stop it); stdout and stderr
-/// interleaved as psql wrote them, and the exit status.
-fn psql(server: &Server, args: &[&str], password: Option<&str>, script: &str) -> (bool, String) {
-    let mut cmd = Command::new("psql");
-    cmd.args(["-X", "-h", "127.0.0.1", "-p", &server.pg.to_string()])
-        .args(args)
-        .env_remove("PGPASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(p) = password {
-        cmd.env("PGPASSWORD", p);
-    }
-    let mut child = cmd.spawn().expect("run psql (scripts/setup-psql installs it)");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use common::{Server, psql};
 
 #[test]
 fn psql_runs_statements_with_postgresql_tags_and_types() {
@@ -143,31 +116,9 @@ fn the_startup_database_selects_the_namespace() {
     assert!(!ok && out.contains("database \"nosuch\" does not exist"), "{out}");
 }
 
-const USERS: &str = r#"
-[security]
-enabled = true
-
-[[security.users]]
-name = "admin"
-password = "secret"
-roles = ["administrator"]
-
-[[security.users]]
-name = "reader"
-password = "r"
-roles = ["readers"]
-
-[[security.roles]]
-name = "readers"
-permissions = ["sqlread"]
-"#;
-
 #[test]
 fn passwords_and_permissions_apply_with_security_on() {
-    let config = common::temp_dir("pgsec").with_extension("toml");
-    std::fs::write(&config, USERS).unwrap();
-    let server = Server::start(&["--config", &config.display().to_string()]);
-    let _ = std::fs::remove_file(&config);
+    let server = Server::start_secure();
     let (ok, out) = psql(&server, &["-U", "admin", "-w"], Some("wrong"), "SELECT 1;\n");
     assert!(
         !ok && out.to_lowercase().contains("password authentication failed"),

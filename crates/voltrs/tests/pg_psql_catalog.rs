@@ -4,30 +4,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::Server;
 
-/// Runs `script` through psql (no psqlrc, errors do not stop it); stdout and stderr
-/// interleaved as psql wrote them, and the exit status.
+/// psql without a password.
 fn psql(server: &Server, args: &[&str], script: &str) -> (bool, String) {
-    let mut cmd = Command::new("psql");
-    cmd.args(["-X", "-h", "127.0.0.1", "-p", &server.pg.to_string()])
-        .args(args)
-        .env_remove("PGPASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run psql (scripts/setup-psql installs it)");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::psql(server, args, None, script)
 }
 
 /// A partitioned table of every column type, a replicated table with a UNIQUE constraint,

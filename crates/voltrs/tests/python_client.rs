@@ -12,22 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::Server;
 
-/// The users test_voltdb_client.py logs in as (its SECURE_USERS).
-const SECURE_CONFIG: &str = r#"
-[security]
-enabled = true
-
-[[security.users]]
-name = "admin"
-password = "secret"
-roles = ["administrator"]
-
-[[security.users]]
-name = "app"
-password = "päss wörd"
-roles = ["user"]
-"#;
-
 /// The script must finish well within this (it takes a few seconds).
 const SCRIPT_LIMIT: Duration = Duration::from_secs(120);
 
@@ -58,9 +42,8 @@ fn install_client() -> PathBuf {
 fn voltdb_python_client_works_unchanged() {
     let pythonpath = install_client();
     let open = Server::start(&[]);
-    let config = common::temp_dir("secure-config");
-    std::fs::write(&config, SECURE_CONFIG).expect("write config");
-    let secure = Server::start(&["--config", config.to_str().expect("utf-8 path")]);
+    // The users test_voltdb_client.py logs in as (its SECURE_USERS).
+    let secure = Server::start_secure();
 
     let mut child = Command::new(python())
         .arg(repo_root().join("tests/python/test_voltdb_client.py"))
@@ -102,7 +85,6 @@ fn voltdb_python_client_works_unchanged() {
         open.stderr(),
         secure.stderr()
     );
-    let _ = std::fs::remove_file(&config);
     match status {
         None => panic!("the Python test ran over {SCRIPT_LIMIT:?}\n{output}"),
         Some(s) => assert!(s.success(), "the Python test failed ({s})\n{output}"),

@@ -205,17 +205,22 @@ pub fn rows(t: &ResultTable) -> Response {
 
 /// A result table, each column in the format the client asked for.
 pub fn rows_in(t: &ResultTable, format: &Format) -> Response {
-    let fields = Arc::new(fields(&t.columns, format));
+    query_response(Arc::new(fields(&t.columns, format)), &t.rows)
+}
+
+/// Rows encoded as `fields` describe them. A value that cannot be encoded ends the rows
+/// with its error (the partial row is dropped).
+pub fn query_response(fields: Arc<Vec<FieldInfo>>, rows: &[Vec<voltrs_storage::Value>]) -> Response {
     let mut encoder = DataRowEncoder::new(fields.clone());
-    let mut out = Vec::with_capacity(t.rows.len());
-    for row in &t.rows {
-        for v in row {
-            if let Err(e) = encoder.encode_field(&PgValue(v)) {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.iter().try_for_each(|v| encoder.encode_field(&PgValue(v))) {
+            Ok(()) => out.push(Ok(encoder.take_row())),
+            Err(e) => {
                 out.push(Err(e));
                 break;
             }
         }
-        out.push(Ok(encoder.take_row()));
     }
     Response::Query(QueryResponse::new(fields, stream::iter(out)))
 }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,4 +160,76 @@ pub fn sql(server: &Server, args: &[&str], stdin: &str) -> Shell {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The users of tests that turn security on: `admin` / `secret` (administrator), `reader` /
+/// `r` (role `readers`: sqlread only), `app` / `päss wörd` (user). tests/python/
+/// test_voltdb_client.py logs in as admin and app.
+pub const SECURE_USERS: &str = r#"
+[security]
+enabled = true
+
+[[security.users]]
+name = "admin"
+password = "secret"
+roles = ["administrator"]
+
+[[security.users]]
+name = "reader"
+password = "r"
+roles = ["readers"]
+
+[[security.users]]
+name = "app"
+password = "päss wörd"
+roles = ["user"]
+
+[[security.roles]]
+name = "readers"
+permissions = ["sqlread"]
+"#;
+
+impl Server {
+    /// `voltrs start` with a configuration file holding `toml` (written to a temporary
+    /// file, removed once the server has read it) and extra arguments.
+    pub fn start_with_config(toml: &str, extra: &[&str]) -> Server {
+        let path = temp_dir("config").with_extension("toml");
+        std::fs::write(&path, toml).expect("write config");
+        let config = path.display().to_string();
+        let mut args = vec!["--config", config.as_str()];
+        args.extend_from_slice(extra);
+        let server = Server::start(&args);
+        let _ = std::fs::remove_file(&path);
+        server
+    }
+
+    /// A server with security on and [`SECURE_USERS`].
+    pub fn start_secure() -> Server {
+        Server::start_with_config(SECURE_USERS, &[])
+    }
+}
+
+/// Runs `script` through the real psql against `server`'s PostgreSQL port (no psqlrc,
+/// errors do not stop it; `password` in PGPASSWORD): stdout then stderr, and whether
+/// psql exited 0.
+pub fn psql(server: &Server, args: &[&str], password: Option<&str>, script: &str) -> (bool, String) {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-h", "127.0.0.1", "-p", &server.pg.to_string()])
+        .args(args)
+        .env_remove("PGPASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let mut child = cmd.spawn().expect("run psql (scripts/setup-psql installs it)");
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

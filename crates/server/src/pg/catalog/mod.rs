@@ -23,15 +23,13 @@
 
 use std::sync::Arc;
 
-use futures::stream;
 use pgwire::api::Type;
-use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response};
+use pgwire::api::results::{FieldFormat, FieldInfo, Response};
 use pgwire::error::ErrorInfo;
 use regex::Regex;
 use voltrs_sql::catalog::{Catalog, Namespace};
 use voltrs_storage::Value;
 
-use super::values::PgValue;
 use relations::{Kind, columns, indexes, info, list, lookup, relation, view_definition};
 
 mod relations;
@@ -96,19 +94,7 @@ impl Table {
             .iter()
             .map(|(name, ty)| FieldInfo::new(name.clone(), None, None, ty.clone(), FieldFormat::Text))
             .collect();
-        let fields = Arc::new(fields);
-        let mut encoder = DataRowEncoder::new(fields.clone());
-        let mut out = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
-            for v in row {
-                if let Err(e) = encoder.encode_field(&PgValue(v)) {
-                    out.push(Err(e));
-                    break;
-                }
-            }
-            out.push(Ok(encoder.take_row()));
-        }
-        Response::Query(QueryResponse::new(fields, stream::iter(out)))
+        super::query::query_response(Arc::new(fields), &self.rows)
     }
 }
 
