@@ -66,3 +66,4 @@ pub use sysproc::{ClusterState, MemoryInfo, NodeInfo};
 pub use txn::{AppStatus, Status};
 pub use voltrs_sql::error::Error;
 pub use voltrs_sql::outcome::{Outcome, ResultColumn, ResultTable};
+pub use work::CancelFlag;

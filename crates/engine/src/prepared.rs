@@ -123,6 +123,7 @@ impl Session {
                 values,
             }],
             timeout: self.timeout,
+            cancel: self.cancel.clone(),
         };
         Ok((route, catalog.version, work))
     }

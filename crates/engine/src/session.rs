@@ -31,6 +31,8 @@ pub struct Session {
     pub(crate) admin: bool,
     /// What the logged-in user may do; `None` (security off) allows everything.
     pub(crate) permissions: Option<Arc<Permissions>>,
+    /// Set when a frontend can cancel this session's work.
+    pub(crate) cancel: Option<crate::CancelFlag>,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ impl Session {
             plan_cache: true,
             admin: false,
             permissions: None,
+            cancel: None,
         }
     }
 
@@ -57,7 +60,14 @@ impl Session {
             plan_cache: self.plan_cache,
             admin: self.admin,
             permissions: self.permissions.clone(),
+            cancel: self.cancel.clone(),
         }
+    }
+
+    /// The flag that cancels this session's work (see [`crate::CancelFlag`]), made on first
+    /// use; forks share it.
+    pub fn cancel_flag(&mut self) -> crate::CancelFlag {
+        self.cancel.get_or_insert_with(Default::default).clone()
     }
 
     /// Switches the current database without checking that it exists (a frontend passing
@@ -265,6 +275,7 @@ impl Session {
                     Work::Statements {
                         list: vec![Planned { plan, values }],
                         timeout: self.timeout,
+                        cancel: self.cancel.clone(),
                     },
                 ))
             }

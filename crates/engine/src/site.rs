@@ -183,6 +183,7 @@ pub(crate) fn execute(
         limits: shared.limits,
         read_only: work.read_only(),
         started,
+        cancel: work.cancel(),
     };
     let result = guarded(work, &mut store, &env, local);
     if result.is_ok() && !env.read_only {

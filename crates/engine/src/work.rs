@@ -6,6 +6,7 @@
 //! change it made, in every table, index and view ([`rollback`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use voltrs_sql::apply::{Store, WriteInputs, apply_write};
@@ -27,6 +28,29 @@ pub(crate) struct Planned {
     pub values: Vec<Value>,
 }
 
+/// Cancels what a session runs (PostgreSQL's cancel request): a transaction that has not
+/// started never runs, and a read-only one stops at its next deadline check. A write that
+/// has started runs to the end, since a cancel is not deterministic and the command log
+/// and replicas must see the same writes.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// Asks the session's current transaction to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Forgets an earlier cancel (a frontend starting its next statement).
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
+}
+
 /// What a transaction runs.
 pub(crate) enum Work {
     /// Statements run in order (an ad hoc batch); `timeout` replaces the database's query
@@ -34,6 +58,7 @@ pub(crate) enum Work {
     Statements {
         list: Vec<Planned>,
         timeout: Option<Duration>,
+        cancel: Option<CancelFlag>,
     },
     /// TRUNCATE TABLE.
     Truncate(Arc<TableDef>),
@@ -41,6 +66,7 @@ pub(crate) enum Work {
     Procedure {
         def: Arc<voltrs_sql::procedures::ProcedureDef>,
         params: Vec<Value>,
+        cancel: Option<CancelFlag>,
     },
     /// A DDL statement: runs on the MP coordinator only.
     Ddl(crate::ddl::DdlWork),
@@ -61,6 +87,14 @@ impl Work {
             Work::Ddl(_) => "@AdHoc",
             Work::StorageStats => "@Statistics",
             Work::ContentHash => "@ContentHash",
+        }
+    }
+
+    /// The caller's cancel flag, if it can cancel.
+    pub fn cancel(&self) -> Option<&AtomicBool> {
+        match self {
+            Work::Statements { cancel, .. } | Work::Procedure { cancel, .. } => cancel.as_ref().map(CancelFlag::flag),
+            _ => None,
         }
     }
 
@@ -92,14 +126,22 @@ pub(crate) struct TxnEnv<'a> {
     pub limits: Limits,
     pub read_only: bool,
     pub started: Instant,
+    /// The caller's cancel flag; statements check it only when the work is read-only.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
-impl TxnEnv<'_> {
+impl<'a> TxnEnv<'a> {
     pub fn func(&self) -> FuncContext {
         FuncContext {
             now: self.txn.timestamp(),
             seed: self.txn.seed(),
         }
+    }
+
+    /// The cancel flag a statement checks as it runs: a write, once started, is not
+    /// cancelled.
+    pub fn read_cancel(&self) -> Option<&'a AtomicBool> {
+        self.cancel.filter(|_| self.read_only)
     }
 
     pub fn deadline(&self) -> Option<(Instant, u64)> {
@@ -125,6 +167,7 @@ pub(crate) fn run_statement(
                 first: store.first,
                 local: store.local,
                 temp_limit: env.limits.temp_bytes,
+                cancel: env.read_cancel(),
                 ..ExecContext::new(store.partitions, env.hashinator, values, env.func(), env.deadline())
             };
             let rows = execute(plan, &ctx, None)?;
@@ -164,8 +207,11 @@ fn check_temp_bytes(table: &ResultTable, limit: usize) -> Result<(), Error> {
 
 /// Runs `work` against the store; the caller ends it with [`finish`].
 pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate::site::SiteLocal) -> TxnResult {
+    if env.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Aborted::graceful(Error::Cancelled));
+    }
     match work {
-        Work::Statements { list, timeout } => {
+        Work::Statements { list, timeout, .. } => {
             let mut outcomes = Vec::with_capacity(list.len());
             let mut failed = None;
             let mut limits = env.limits;
@@ -196,7 +242,7 @@ pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate
                 app_status: AppStatus::default(),
             })
             .map_err(Aborted::graceful),
-        Work::Procedure { def, params } => crate::procedure::run_body(def, params, store, env, site),
+        Work::Procedure { def, params, .. } => crate::procedure::run_body(def, params, store, env, site),
         Work::StorageStats => Ok(Committed {
             outcomes: vec![Outcome::Rows(storage_stats(store))],
             app_status: AppStatus::default(),

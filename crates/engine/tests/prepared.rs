@@ -50,3 +50,29 @@ fn prepared_statements_run_with_new_values() {
     let e = s.execute_prepared(&select, &[Value::Integer(1)]).expect_err("stale");
     assert!(e.to_string().contains("prepare it again"), "{e}");
 }
+
+/// A cancelled session's next transaction does not run (a write changes nothing); after a
+/// reset the same statement runs.
+#[test]
+fn a_cancel_stops_work_that_has_not_started() {
+    let db = Database::open(Config::with_partitions(2)).expect("open");
+    let mut s = db.session();
+    s.execute_sql("CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY); PARTITION TABLE t ON COLUMN id;")
+        .expect("schema");
+    let flag = s.cancel_flag();
+    let insert = s.prepare("INSERT INTO t VALUES (?)").expect("prepare");
+    flag.cancel();
+    let e = s
+        .execute_prepared(&insert, &[Value::Integer(1)])
+        .expect_err("cancelled");
+    assert_eq!(e.to_string(), "canceling statement due to user request");
+    let e = s.execute_sql("INSERT INTO t VALUES (2)").expect_err("cancelled");
+    assert_eq!(e.kind(), "cancelled");
+    flag.reset();
+    let got = rows(s.execute_sql("SELECT COUNT(*) FROM t").expect("count").remove(0));
+    assert_eq!(got, vec![vec![Value::Integer(0)]]);
+    assert_eq!(
+        s.execute_prepared(&insert, &[Value::Integer(1)]).expect("insert"),
+        Outcome::Modified(1)
+    );
+}

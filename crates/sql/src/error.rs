@@ -31,6 +31,9 @@ pub enum Error {
     /// The statement ran longer than its time limit.
     #[error("statement timed out after {0} ms")]
     Timeout(u64),
+    /// The client cancelled the statement (PostgreSQL's cancel request) before it wrote.
+    #[error("canceling statement due to user request")]
+    Cancelled,
     /// The session's user may not do this.
     #[error("{0}")]
     Permission(String),
@@ -38,9 +41,9 @@ pub enum Error {
 
 impl Error {
     /// Whether re-running the same statement on the same state fails the same way.
-    /// Only a timeout depends on the machine.
+    /// Only a timeout and a cancel depend on the machine.
     pub fn is_deterministic(&self) -> bool {
-        !matches!(self, Error::Timeout(_))
+        !matches!(self, Error::Timeout(_) | Error::Cancelled)
     }
 
     /// A short class name (used in tests and to map to SQLSTATE codes later).
@@ -54,6 +57,7 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Unsupported(_) => "unsupported",
             Error::Timeout(_) => "timeout",
+            Error::Cancelled => "cancelled",
             Error::Permission(_) => "permission",
         }
     }

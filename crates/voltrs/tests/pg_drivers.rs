@@ -242,3 +242,36 @@ async fn prepared_statements_respect_permissions() {
     let e = reader.prepare("INSERT INTO w VALUES ($1)").await.unwrap_err();
     assert_eq!(e.code().map(|c| c.code()), Some("42501"), "{e}");
 }
+
+/// A CancelRequest (tokio-postgres's cancel token, psql's Ctrl-C) stops a running read with
+/// SQLSTATE 57014 long before the query timeout, and the connection goes on working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_request_stops_a_running_read() {
+    let server = Server::start(&[]);
+    let c = connect(&server).await;
+    c.batch_execute("CREATE TABLE c (id INTEGER NOT NULL PRIMARY KEY)")
+        .await
+        .expect("DDL");
+    let values: Vec<String> = (0..2000).map(|i| format!("INSERT INTO c VALUES ({i});")).collect();
+    c.batch_execute(&values.join("\n")).await.expect("rows");
+    let token = c.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        token.cancel_query(NoTls).await
+    });
+    let started = std::time::Instant::now();
+    // 8 billion combinations: runs until the 10 s query timeout unless cancelled.
+    let e = c
+        .query("SELECT COUNT(*) FROM c a, c b, c x WHERE a.id + b.id + x.id > 0", &[])
+        .await
+        .expect_err("the cancelled read returned rows");
+    let took = started.elapsed();
+    canceller.await.expect("canceller").expect("cancel request sent");
+    assert_eq!(e.code().map(|c| c.code()), Some("57014"), "{e}");
+    let db = e.as_db_error().expect("a server error");
+    assert_eq!(db.message(), "canceling statement due to user request");
+    assert!(took < std::time::Duration::from_secs(5), "the cancel took {took:?}");
+    // The next statement is not cancelled by the earlier request.
+    let n: i64 = c.query_one("SELECT COUNT(*) FROM c", &[]).await.expect("count").get(0);
+    assert_eq!(n, 2000);
+}

@@ -124,6 +124,7 @@ fn run_dml(session: &mut Session, statements: &[Parsed], params: &[Value]) -> Re
         let work = Work::Statements {
             list,
             timeout: session.timeout,
+            cancel: session.cancel.clone(),
         };
         if let Some(refused) = session.refuse_write(work.read_only()) {
             return Ok(refused);

@@ -76,7 +76,11 @@ impl Session {
                 }
                 _ => Route::Multi,
             };
-            let work = Work::Statements { list, timeout: None };
+            let work = Work::Statements {
+                list,
+                timeout: None,
+                cancel: None,
+            };
             if let Some(refused) = self.refuse_write(false) {
                 return Ok(refused);
             }

@@ -135,6 +135,7 @@ impl Session {
             name: name.to_string(),
             params,
             destination,
+            cancel: self.cancel.clone(),
         }
     }
 
@@ -195,6 +196,7 @@ struct Call {
     params: Vec<Value>,
     /// The partition an all-partition leg runs on.
     destination: Option<usize>,
+    cancel: Option<crate::CancelFlag>,
 }
 
 type ReplyFn = Box<dyn FnOnce(Response) + Send>;
@@ -236,6 +238,7 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
     let work = Work::Procedure {
         def: def.clone(),
         params: values,
+        cancel: call.cancel.clone(),
     };
     shared.submit(
         route,

@@ -179,6 +179,7 @@ impl ExtendedQueryHandler for Extended {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        self.conn.cancel.reset();
         match &portal.statement.statement {
             PgStatement::Plain { text } => {
                 let (response, notice) = SimpleQuery(self.conn.clone()).run(text).await;

@@ -7,6 +7,11 @@
 //! [`query`] for BEGIN / COMMIT / ROLLBACK). psql's backslash commands (`\d`, `\dt`, ...)
 //! query pg_catalog, which voltrs does not have: [`catalog`] answers them from the voltrs
 //! catalog.
+//!
+//! A CancelRequest arrives on a connection of its own naming the pid and secret key the
+//! target connection got at startup; [`Cancels`] finds that connection's
+//! [`CancelFlag`]. The engine then stops the statement if it has not started or only
+//! reads; a write that has started commits (its result is still sent).
 
 mod catalog;
 mod extended;
@@ -24,11 +29,14 @@ use pgwire::api::auth::mechanism::AuthMechanismFactory;
 use pgwire::api::auth::{
     AuthDriver, AuthOutcome, AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler,
 };
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::{ClientInfo, PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::net::TcpListener;
-use voltrs_engine::{Permissions, Session};
+use voltrs_engine::{CancelFlag, Permissions, Session};
 
 use crate::ServerState;
 
@@ -37,10 +45,12 @@ use voltrs_sql::catalog::DEFAULT_DATABASE;
 /// Accepts PostgreSQL connections until the process ends.
 pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
     let pids = Arc::new(RandomPidSecretKeyGenerator::default());
+    let cancels = Arc::new(Cancels::default());
     loop {
         match listener.accept().await {
             Ok((socket, _)) => {
-                let handlers = Arc::new(PgHandlers(Arc::new(PgConnection::new(state.clone(), pids.clone()))));
+                let conn = PgConnection::new(state.clone(), pids.clone(), cancels.clone());
+                let handlers = Arc::new(PgHandlers(Arc::new(conn)));
                 tokio::spawn(async move {
                     if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
                         eprintln!("voltrs: PostgreSQL connection ended: {e}");
@@ -55,6 +65,33 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>) {
     }
 }
 
+/// The cancel flags of open connections by backend pid, with the secret key each got.
+#[derive(Default)]
+struct Cancels(Mutex<HashMap<i32, (SecretKey, CancelFlag)>>);
+
+impl Cancels {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, (SecretKey, CancelFlag)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels the connection's statement if the key matches; a wrong key or an unknown
+    /// pid is ignored, as PostgreSQL does (the requester learns nothing).
+    fn cancel(&self, request: &CancelRequest) {
+        if let Some((key, flag)) = self.lock().get(&request.pid)
+            && key.eq_value(&request.secret_key)
+        {
+            flag.cancel();
+        }
+    }
+}
+
+#[async_trait]
+impl CancelHandler for PgConnection {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        self.cancels.cancel(&request);
+    }
+}
+
 /// One PostgreSQL connection: its session and the handlers pgwire calls.
 struct PgConnection {
     state: Arc<ServerState>,
@@ -62,17 +99,26 @@ struct PgConnection {
     /// Statements of the current BEGIN block that wrote (for ROLLBACK's error).
     block: Mutex<query::Block>,
     pids: Arc<RandomPidSecretKeyGenerator>,
+    cancels: Arc<Cancels>,
+    /// This connection's pid in `cancels`, once startup gave it one.
+    pid: Mutex<Option<i32>>,
+    /// The session's cancel flag: set by a CancelRequest, reset as each query starts.
+    cancel: CancelFlag,
     driver: AuthDriver<Parameters, Arc<Permissions>>,
     cleartext: CleartextPasswordAuth<PgAuth>,
 }
 
 impl PgConnection {
-    fn new(state: Arc<ServerState>, pids: Arc<RandomPidSecretKeyGenerator>) -> PgConnection {
-        let session = state.session(None, false);
+    fn new(state: Arc<ServerState>, pids: Arc<RandomPidSecretKeyGenerator>, cancels: Arc<Cancels>) -> PgConnection {
+        let mut session = state.session(None, false);
+        let cancel = session.cancel_flag();
         PgConnection {
             session: Arc::new(Mutex::new(session)),
             block: Mutex::new(query::Block::default()),
             pids,
+            cancels,
+            pid: Mutex::new(None),
+            cancel,
             driver: AuthDriver::new(Parameters),
             cleartext: CleartextPasswordAuth::new(Arc::new(PgAuth(state.clone()))),
             state,
@@ -86,6 +132,12 @@ impl PgConnection {
         if wrote {
             block.note(text);
         }
+    }
+
+    /// Makes this connection cancellable by `pid` and `key` (sent to the client at startup).
+    fn register_cancel(&self, pid: i32, key: SecretKey) {
+        self.cancels.lock().insert(pid, (key, self.cancel.clone()));
+        *self.pid.lock().unwrap_or_else(|e| e.into_inner()) = Some(pid);
     }
 
     fn session(&self) -> std::sync::MutexGuard<'_, Session> {
@@ -118,6 +170,14 @@ impl PgConnection {
     }
 }
 
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        if let Some(pid) = *self.pid.lock().unwrap_or_else(|e| e.into_inner()) {
+            self.cancels.lock().remove(&pid);
+        }
+    }
+}
+
 /// The handlers of one connection, as pgwire asks for them.
 struct PgHandlers(Arc<PgConnection>);
 
@@ -132,6 +192,10 @@ impl PgWireServerHandlers for PgHandlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         Arc::new(Startup(self.0.clone()))
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.0.clone()
     }
 }
 
@@ -196,6 +260,7 @@ impl StartupHandler for Startup {
                 pgwire::api::auth::protocol_negotiation(client, startup).await?;
                 pgwire::api::auth::save_startup_parameters_to_metadata(client, startup);
                 let (pid, key) = conn.pids.generate(client);
+                conn.register_cancel(pid, key.clone());
                 client.set_pid_and_secret_key(pid, key);
                 conn.choose_database(client)?;
                 if conn.state.users.enabled() {

@@ -52,6 +52,7 @@ impl SimpleQueryHandler for SimpleQuery {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        self.0.cancel.reset();
         let mut out = Vec::new();
         for text in split_statements(query) {
             let (response, notice) = self.run(text).await;
@@ -167,7 +168,7 @@ pub fn error_info(e: &Error) -> ErrorInfo {
         Error::Constraint(_) => "23000",
         Error::Invalid(_) => "42000",
         Error::Unsupported(_) => "0A000",
-        Error::Timeout(_) => "57014",
+        Error::Timeout(_) | Error::Cancelled => "57014",
         Error::Permission(_) => "42501",
     };
     ErrorInfo::new("ERROR".into(), code.into(), message)

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use voltrs_storage::{Partition, Value};
@@ -53,6 +54,9 @@ pub struct ExecContext<'a> {
     pub func: FuncContext,
     /// When the statement must stop with `Error::Timeout`.
     pub deadline: Option<(Instant, u64)>,
+    /// Set by another thread to stop the statement with `Error::Cancelled` (checked where
+    /// the deadline is).
+    pub cancel: Option<&'a AtomicBool>,
     /// Results of uncorrelated subqueries, by `Subquery::id`, computed once per statement.
     pub subquery_cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
     /// Set in a per-partition fragment: the one partition this context reads (its copy of
@@ -96,6 +100,7 @@ impl<'a> ExecContext<'a> {
             params,
             func,
             deadline,
+            cancel: None,
             subquery_cache: RefCell::new(HashMap::new()),
             local: None,
             temp: std::cell::Cell::new(0),
@@ -360,28 +365,39 @@ fn internal<T>(msg: impl std::fmt::Display) -> Result<T> {
     Err(Error::Invalid(format!("internal: {msg}")))
 }
 
-/// Checks the statement's deadline cheaply: on the first tick, then every 1024 ticks.
-struct Ticker {
+/// Checks the statement's deadline and cancel flag cheaply: on the first tick, then every
+/// 1024 ticks.
+struct Ticker<'a> {
     deadline: Option<(Instant, u64)>,
+    cancel: Option<&'a AtomicBool>,
     count: u32,
 }
 
-impl Ticker {
-    fn new(ctx: &ExecContext) -> Ticker {
+impl<'a> Ticker<'a> {
+    fn new(ctx: &ExecContext<'a>) -> Ticker<'a> {
         Ticker {
             deadline: ctx.deadline,
+            cancel: ctx.cancel,
             count: 0,
         }
     }
 
     #[inline]
     fn tick(&mut self) -> Result<()> {
-        if let Some((at, ms)) = self.deadline {
-            if self.count & 1023 == 0 && Instant::now() > at {
+        if self.deadline.is_none() && self.cancel.is_none() {
+            return Ok(());
+        }
+        if self.count & 1023 == 0 {
+            if let Some((at, ms)) = self.deadline
+                && Instant::now() > at
+            {
                 return Err(Error::Timeout(ms));
             }
-            self.count = self.count.wrapping_add(1);
+            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Error::Cancelled);
+            }
         }
+        self.count = self.count.wrapping_add(1);
         Ok(())
     }
 }
