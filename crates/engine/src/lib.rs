@@ -35,6 +35,7 @@ mod content_hash;
 mod coordinator;
 mod database;
 mod ddl;
+pub mod durability;
 mod gate;
 pub mod lua;
 mod memory;
