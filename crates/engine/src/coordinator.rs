@@ -37,10 +37,14 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
     };
     while let Ok(MpTask::Run { version, work, reply }) = inbox.recv() {
         seq += 1;
-        let txn = TxnId {
-            seq,
-            unique_id: ids.next_id(),
+        let unique_id = match shared.take_replayed_id() {
+            Some(id) => {
+                ids.observe(id);
+                id
+            }
+            None => ids.next_id(),
         };
+        let txn = TxnId { seq, unique_id };
         let Some(mut parts) = gather(&shared, n) else {
             reply(Err(Aborted::new(
                 Status::ServerUnavailable,
@@ -67,7 +71,10 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
                 });
             }
         }
-        shared.gate.release(seq, move || reply(result));
+        let watermark = shared.log_committed(&work, txn, crate::durability::record::MULTI_PARTITION, &result);
+        shared.gate.release(watermark, move |durable| {
+            reply(crate::durability::gated(result, durable))
+        });
     }
 }
 

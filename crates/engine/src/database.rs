@@ -51,6 +51,8 @@ pub struct Config {
     pub lua: crate::lua::LuaLimits,
     /// The clock of transaction ids and timestamps (a fixed one makes runs repeatable).
     pub clock: crate::txn::Clock,
+    /// The data folder and command log; `None` keeps everything in memory only.
+    pub durability: Option<crate::durability::Durability>,
 }
 
 impl Config {
@@ -72,6 +74,7 @@ impl Default for Config {
             memory_limit_bytes: crate::memory::physical_bytes().map(|b| b / 10 * 8),
             lua: crate::lua::LuaLimits::default(),
             clock: crate::txn::Clock::System,
+            durability: None,
         }
     }
 }
@@ -110,11 +113,49 @@ pub(crate) struct Shared {
     defaults: Mutex<(u64, HashMap<String, Arc<ProcedureDef>>)>,
     pub memory: Arc<crate::memory::MemoryGuard>,
     stop_monitor: Arc<AtomicBool>,
+    /// The command log, once recovery is over (none without durability).
+    pub log: std::sync::OnceLock<Arc<crate::durability::log::CommandLog>>,
+    /// The unique id the next transaction takes (replay of a logged transaction).
+    replayed_id: Mutex<Option<i64>>,
+    log_writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Shared {
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Starts serving with `log` (after recovery); its writer thread stops with the database.
+    pub fn set_log(&self, log: Arc<crate::durability::log::CommandLog>, writer: JoinHandle<()>) {
+        let _ = self.log.set(log);
+        *self.log_writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+    }
+
+    /// Replay: the next transaction takes `id` (its unique id in the log).
+    pub fn set_replayed_id(&self, id: Option<i64>) {
+        *self.replayed_id.lock().unwrap_or_else(|e| e.into_inner()) = id;
+    }
+
+    pub fn take_replayed_id(&self) -> Option<i64> {
+        self.replayed_id.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Logs a committed write and returns the watermark its result waits for: the last LSN
+    /// appended (0 when nothing can wait: no log, or an asynchronous one).
+    pub fn log_committed(&self, work: &Work, txn: crate::txn::TxnId, partition: i32, result: &TxnResult) -> u64 {
+        let Some(log) = self.log.get() else {
+            return 0;
+        };
+        if result.is_ok()
+            && !work.read_only()
+            && let Some((database, command)) = work.logged()
+        {
+            log.append(txn.unique_id, txn.timestamp(), partition, database, &command);
+        }
+        match log.settings.mode {
+            crate::durability::log::LogMode::Sync => log.appended(),
+            _ => 0,
+        }
     }
 
     /// Installs the next catalog version (the coordinator, at a DDL barrier).
@@ -207,7 +248,7 @@ impl Shared {
         };
         match self.lanes.get(p) {
             Some(lane) => {
-                if let Err(reply) = lane.submit(version, work, reply) {
+                if let Err(reply) = lane.submit(version, work, reply, self.take_replayed_id()) {
                     unavailable(reply);
                 }
             }
@@ -251,6 +292,14 @@ impl Drop for Threads {
         for h in self.handles.drain(..) {
             let _ = h.join();
         }
+        // The sites are done: the log writer writes (and syncs) what they appended.
+        if let Some(log) = self.shared.log.get() {
+            log.stop();
+        }
+        let writer = self.shared.log_writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
     }
 }
 
@@ -260,6 +309,10 @@ pub struct Database {
     pub(crate) shared: Arc<Shared>,
     _threads: Arc<Threads>,
     config: Config,
+    /// What opening the data folder did (durability only).
+    recovery: Option<Arc<crate::durability::Recovery>>,
+    /// Held while any handle lives: the data folder's lock.
+    _folder_lock: Option<Arc<Box<dyn Send + Sync>>>,
 }
 
 impl Database {
@@ -301,6 +354,9 @@ impl Database {
             defaults: Mutex::new((0, HashMap::new())),
             memory: Arc::new(crate::memory::MemoryGuard::default()),
             stop_monitor: Arc::new(AtomicBool::new(false)),
+            log: std::sync::OnceLock::new(),
+            replayed_id: Mutex::new(None),
+            log_writer: Mutex::new(None),
         });
         if let Some(limit) = config.memory_limit_bytes {
             crate::memory::start_monitor(
@@ -330,14 +386,33 @@ impl Database {
             .spawn(move || run_coordinator(s, mp_rx, returns))
             .map_err(|e| Error::Invalid(format!("cannot start the MP coordinator: {e}")))?;
         handles.push(h);
-        Ok(Database {
+        let mut db = Database {
             _threads: Arc::new(Threads {
                 shared: shared.clone(),
                 handles,
             }),
             shared,
             config,
-        })
+            recovery: None,
+            _folder_lock: None,
+        };
+        if let Some(d) = db.config.durability.clone() {
+            let (recovery, lock) = crate::durability::recover::open(&db, &d)?;
+            db.recovery = Some(Arc::new(recovery));
+            db._folder_lock = Some(Arc::new(lock));
+        }
+        Ok(db)
+    }
+
+    /// What opening the data folder did: the snapshot loaded, the log records replayed.
+    pub fn recovery(&self) -> Option<&crate::durability::Recovery> {
+        self.recovery.as_deref()
+    }
+
+    /// The command log's failure, if it failed (the database then takes no writes and every
+    /// result fails; a server must stop).
+    pub fn log_failure(&self) -> Option<String> {
+        self.shared.log.get().and_then(|l| l.failure())
     }
 
     pub fn session(&self) -> Session {
@@ -461,6 +536,7 @@ impl Database {
     ) -> Result<(), Error> {
         let catalog = self.catalog();
         let work = Work::Ddl(crate::ddl::DdlWork {
+            source: None,
             ops: vec![crate::ddl::DdlOp::Register(spec)],
             database: database.to_uppercase(),
             partition_first_column: false,

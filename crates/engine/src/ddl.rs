@@ -31,6 +31,9 @@ pub(crate) struct DdlWork {
     pub database: String,
     /// `voltrs-slt` mode: partition new tables on their first column where allowed.
     pub partition_first_column: bool,
+    /// What the command log records (`None`: not logged, e.g. registering a native
+    /// procedure, which the embedding program does again at every start).
+    pub source: Option<Arc<crate::work::Logged>>,
 }
 
 /// Applies a DDL statement to the lent partitions and installs the next catalog.

@@ -17,6 +17,8 @@ use crate::{Error, Outcome, Session};
 #[derive(Debug, Clone)]
 pub struct PreparedStatement {
     plan: Arc<CachedPlan>,
+    /// The statement as written (the command log records it with the values).
+    text: String,
     version: u64,
     database: String,
 }
@@ -74,6 +76,7 @@ impl Session {
         };
         let plan = bind_as_written(&cx, &parsed.statement)?;
         Ok(PreparedStatement {
+            text: parsed.text.clone(),
             plan: Arc::new(plan),
             version: catalog.version,
             database: self.database.clone(),
@@ -124,6 +127,12 @@ impl Session {
             }],
             timeout: self.timeout,
             cancel: self.cancel.clone(),
+            source: None,
+        };
+        let work = if read_only {
+            work
+        } else {
+            work.with_source(crate::work::Logged::adhoc(&stmt.database, &stmt.text, params))
         };
         Ok((route, catalog.version, work))
     }

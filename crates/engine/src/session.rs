@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use voltrs_sql::binder::Bound;
 use voltrs_sql::catalog::{Catalog, DEFAULT_DATABASE};
-use voltrs_sql::parser::{Statement, parse_script};
+use voltrs_sql::parser::{Parsed, Statement, parse_script};
 use voltrs_sql::planner::explain;
 use voltrs_sql::route::{Route, route};
 use voltrs_storage::Value;
@@ -183,7 +183,7 @@ impl Session {
             let (mine, after) = rest.split_at(s.params.min(rest.len()));
             rest = after;
             let cacheable = s.operator_depth <= crate::prepare::MAX_CACHED_DEPTH;
-            match self.execute(&s.statement, s.params, cacheable, mine) {
+            match self.execute(&s, cacheable, mine) {
                 Ok(o) => out.push(o),
                 Err(e) => return (out, Some(e)),
             }
@@ -191,19 +191,18 @@ impl Session {
         (out, None)
     }
 
-    fn execute(
-        &mut self,
-        stmt: &Statement,
-        markers: usize,
-        cacheable: bool,
-        params: &[Value],
-    ) -> Result<Outcome, Error> {
+    fn execute(&mut self, parsed: &Parsed, cacheable: bool, params: &[Value]) -> Result<Outcome, Error> {
         let mut last = None;
         for _ in 0..MAX_RESTARTS {
             let catalog = self.db.shared.catalog();
-            let (route, work) = match self.plan(&catalog, stmt, markers, cacheable, params)? {
+            let (route, work) = match self.plan(&catalog, &parsed.statement, parsed.params, cacheable, params)? {
                 PlanOutcome::Done(o) => return Ok(o),
                 PlanOutcome::Run(route, work) => (route, work),
+            };
+            let work = if work.read_only() {
+                work
+            } else {
+                work.with_source(crate::work::Logged::adhoc(&self.database, &parsed.text, params))
             };
             if let Some(refused) = self.refuse_write(work.read_only()) {
                 return Err(Error::Invalid(refused.status_string.unwrap_or_default()));
@@ -276,17 +275,23 @@ impl Session {
                         list: vec![Planned { plan, values }],
                         timeout: self.timeout,
                         cancel: self.cancel.clone(),
+                        source: None,
                     },
                 ))
             }
-            Statement::Truncate { table } => {
-                Ok(PlanOutcome::Run(Route::Multi, Work::Truncate(ns.table(table)?.clone())))
-            }
+            Statement::Truncate { table } => Ok(PlanOutcome::Run(
+                Route::Multi,
+                Work::Truncate {
+                    table: ns.table(table)?.clone(),
+                    source: None,
+                },
+            )),
             Statement::Use { .. } => Err(Error::Invalid("internal: USE reached planning".into())),
             Statement::Exec { name, args } => Ok(PlanOutcome::Done(self.exec_statement(name, args)?)),
             ddl_stmt => Ok(PlanOutcome::Run(
                 Route::Multi,
                 Work::Ddl(DdlWork {
+                    source: None,
                     ops: vec![DdlOp::Statement(Box::new(ddl_stmt.clone()))],
                     database: self.database.clone(),
                     partition_first_column: self.partition_first_column,

@@ -75,13 +75,18 @@ impl Lane {
     }
 
     /// Queues a single-partition transaction; false if the site has stopped.
-    pub fn submit(&self, version: u64, work: Work, reply: Reply) -> Result<(), Reply> {
+    /// `replayed` is the unique id a transaction replayed from the command log had.
+    pub fn submit(&self, version: u64, work: Work, reply: Reply, replayed: Option<i64>) -> Result<(), Reply> {
         let mut l = self.lock();
         l.seq += 1;
-        let txn = TxnId {
-            seq: l.seq,
-            unique_id: l.ids.next_id(),
+        let unique_id = match replayed {
+            Some(id) => {
+                l.ids.observe(id);
+                id
+            }
+            None => l.ids.next_id(),
         };
+        let txn = TxnId { seq: l.seq, unique_id };
         let task = SiteTask::Sp {
             txn,
             version,
@@ -161,7 +166,10 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
                     )
                 };
                 record(&shared, work.label(), p, started, &result);
-                shared.gate.release(txn.seq, move || reply(result));
+                let watermark = shared.log_committed(&work, txn, p as i32, &result);
+                shared.gate.release(watermark, move |durable| {
+                    reply(crate::durability::gated(result, durable))
+                });
             }
         }
     }

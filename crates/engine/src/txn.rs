@@ -78,6 +78,17 @@ impl UniqueIds {
         }
     }
 
+    /// Makes later ids larger than `id` (a replayed transaction's, from the command log),
+    /// whatever the clock says.
+    pub fn observe(&mut self, id: i64) {
+        let ms = id >> (COUNTER_BITS + PARTITION_BITS);
+        let counter = (id >> PARTITION_BITS) & ((1 << COUNTER_BITS) - 1);
+        if (ms, counter) > (self.last_ms, self.counter) {
+            self.last_ms = ms;
+            self.counter = counter;
+        }
+    }
+
     pub fn next_id(&mut self) -> i64 {
         let now = match self.clock {
             Clock::System => SystemTime::now()

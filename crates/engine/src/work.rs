@@ -17,6 +17,7 @@ use voltrs_sql::functions::FuncContext;
 use voltrs_storage::{Partition, Value};
 use voltrs_wire::Hashinator;
 
+use crate::durability::record::{Command, CommandRef};
 use crate::plan_cache::CachedPlan;
 use crate::txn::{Aborted, AppStatus, Committed, Status, TxnId, TxnResult};
 use crate::{Error, Outcome, ResultTable};
@@ -59,14 +60,21 @@ pub(crate) enum Work {
         list: Vec<Planned>,
         timeout: Option<Duration>,
         cancel: Option<CancelFlag>,
+        /// What the command log records if the statements write.
+        source: Option<Arc<Logged>>,
     },
     /// TRUNCATE TABLE.
-    Truncate(Arc<TableDef>),
+    Truncate {
+        table: Arc<TableDef>,
+        source: Option<Arc<Logged>>,
+    },
     /// A stored procedure with its (already converted) parameter values.
     Procedure {
         def: Arc<voltrs_sql::procedures::ProcedureDef>,
         params: Vec<Value>,
         cancel: Option<CancelFlag>,
+        /// The database the procedure was called in (the command log records it).
+        database: String,
     },
     /// A DDL statement: runs on the MP coordinator only.
     Ddl(crate::ddl::DdlWork),
@@ -77,11 +85,62 @@ pub(crate) enum Work {
     ContentHash,
 }
 
+/// What the command log records for a transaction that is not a procedure call: its
+/// database and command (the SQL it ran, or the rows it loaded).
+#[derive(Debug)]
+pub(crate) struct Logged {
+    pub database: String,
+    pub command: Command,
+}
+
+impl Logged {
+    pub fn adhoc(database: &str, sql: &str, params: &[Value]) -> Arc<Logged> {
+        Arc::new(Logged {
+            database: database.to_string(),
+            command: Command::AdHoc {
+                sql: sql.to_string(),
+                params: params.to_vec(),
+            },
+        })
+    }
+}
+
 impl Work {
+    /// Attaches what the command log records if this work writes.
+    pub fn with_source(mut self, logged: Arc<Logged>) -> Work {
+        match &mut self {
+            Work::Statements { source, .. } | Work::Truncate { source, .. } => *source = Some(logged),
+            Work::Ddl(d) => d.source = Some(logged),
+            _ => {}
+        }
+        self
+    }
+
+    /// The database and command the command log records for this work, if it is logged.
+    pub fn logged(&self) -> Option<(&str, CommandRef<'_>)> {
+        fn from(l: &Arc<Logged>) -> (&str, CommandRef<'_>) {
+            (&l.database, l.command.as_ref())
+        }
+        match self {
+            Work::Statements { source, .. } | Work::Truncate { source, .. } => source.as_ref().map(from),
+            Work::Ddl(d) => d.source.as_ref().map(from),
+            Work::Procedure {
+                def, params, database, ..
+            } => Some((
+                database,
+                CommandRef::Procedure {
+                    name: &def.name,
+                    params,
+                },
+            )),
+            Work::StorageStats | Work::ContentHash => None,
+        }
+    }
+
     /// The name `@Statistics PROCEDURE` counts the work under.
     pub fn label(&self) -> &str {
         match self {
-            Work::Statements { .. } | Work::Truncate(_) => "@AdHoc",
+            Work::Statements { .. } | Work::Truncate { .. } => "@AdHoc",
             Work::Procedure { def, .. } => &def.name,
             Work::Ddl(d) if d.ops.iter().any(|o| matches!(o, crate::ddl::DdlOp::Register(_))) => "@RegisterProcedure",
             Work::Ddl(_) => "@AdHoc",
@@ -102,7 +161,7 @@ impl Work {
     pub fn read_only(&self) -> bool {
         match self {
             Work::Statements { list, .. } => list.iter().all(|p| matches!(p.plan.bound, Bound::Query { .. })),
-            Work::Truncate(_) | Work::Ddl(_) => false,
+            Work::Truncate { .. } | Work::Ddl(_) => false,
             Work::StorageStats | Work::ContentHash => true,
             Work::Procedure { def, .. } => def.read_only,
         }
@@ -236,7 +295,7 @@ pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate
                 Some(e) => Err(Aborted::graceful(e)),
             }
         }
-        Work::Truncate(table) => voltrs_sql::apply::truncate(table, store)
+        Work::Truncate { table, .. } => voltrs_sql::apply::truncate(table, store)
             .map(|n| Committed {
                 outcomes: vec![Outcome::Modified(n)],
                 app_status: AppStatus::default(),

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     /// Resident memory, in percent of physical memory, above which writes are refused;
     /// `None` turns the monitor off.
     pub memory_limit_percent: Option<u32>,
+    /// The command log: mode, segment size, group commit wait, async flush interval.
+    pub log: voltrs_engine::durability::LogSettings,
     pub security: Security,
 }
 
@@ -83,6 +85,7 @@ impl Default for ServerConfig {
             login_timeout: Duration::from_secs(30),
             query_timeout: Some(Duration::from_secs(10)),
             memory_limit_percent: Some(80),
+            log: voltrs_engine::durability::LogSettings::default(),
             security: Security::default(),
         }
     }
@@ -97,7 +100,19 @@ struct FileConfig {
     #[serde(default)]
     limits: LimitsSection,
     #[serde(default)]
+    durability: DurabilitySection,
+    #[serde(default)]
     security: Option<Security>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DurabilitySection {
+    /// `sync`, `async` or `off`.
+    command_log: Option<String>,
+    log_segment_mb: Option<u64>,
+    group_commit_wait_us: Option<u64>,
+    async_flush_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,6 +177,28 @@ impl ServerConfig {
         if let Some(p) = l.memory_limit_percent {
             self.memory_limit_percent = (p > 0).then_some(p);
         }
+        let d = f.durability;
+        if let Some(m) = d.command_log {
+            self.log.mode = parse_log_mode(&m)?;
+        }
+        if let Some(mb) = d.log_segment_mb {
+            if !(1..=4096).contains(&mb) {
+                anyhow::bail!("durability.log_segment_mb must be between 1 and 4096, not {mb}");
+            }
+            self.log.segment_bytes = mb << 20;
+        }
+        if let Some(us) = d.group_commit_wait_us {
+            if us > 100_000 {
+                anyhow::bail!("durability.group_commit_wait_us must be at most 100000, not {us}");
+            }
+            self.log.group_commit_wait = Duration::from_micros(us);
+        }
+        if let Some(ms) = d.async_flush_ms {
+            if !(1..=60_000).contains(&ms) {
+                anyhow::bail!("durability.async_flush_ms must be between 1 and 60000, not {ms}");
+            }
+            self.log.flush_interval = Duration::from_millis(ms);
+        }
         if let Some(sec) = f.security {
             self.security = sec;
         }
@@ -184,6 +221,12 @@ impl ServerConfig {
         crate::auth::Users::from_config(&self.security)?;
         Ok(())
     }
+}
+
+/// A command-log mode from the config or the command line.
+pub fn parse_log_mode(s: &str) -> anyhow::Result<voltrs_engine::durability::LogMode> {
+    voltrs_engine::durability::LogMode::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("command log mode must be sync, async or off, not {s:?}"))
 }
 
 fn set<T>(slot: &mut T, v: Option<T>) {

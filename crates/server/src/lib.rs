@@ -87,6 +87,10 @@ fn engine_config(config: &ServerConfig) -> voltrs_engine::Config {
         c.partitions = n;
     }
     c.query_timeout = config.query_timeout;
+    c.durability = Some(voltrs_engine::durability::Durability::on_disk(
+        &config.dir,
+        config.log.clone(),
+    ));
     c.memory_limit_bytes = config.memory_limit_percent.and_then(|p| {
         let total = voltrs_engine::physical_memory_bytes()?;
         Some(total / 100 * u64::from(p))
@@ -111,7 +115,21 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // After the ports: a start that fails on a taken port leaves no folder behind.
     std::fs::create_dir_all(&config.dir)
         .with_context(|| format!("cannot create the data folder {}", config.dir.display()))?;
-    let db = Database::open(engine_config(&config))?;
+    let mut engine = engine_config(&config);
+    if config.sites.is_none()
+        && let Some(n) = stored_partitions(&config.dir)
+    {
+        // The folder's partition count wins over the core count (replay depends on it).
+        engine.partitions = n;
+    }
+    let db = Database::open(engine)?;
+    if let Some(r) = db.recovery() {
+        eprintln!(
+            "voltrs: recovered {} command-log records in {:.3} s",
+            r.replayed,
+            r.elapsed.as_secs_f64()
+        );
+    }
     let started_ms = now_ms();
     db.set_node_info(node_info(&config, ports, started_ms, db.config().partitions));
     let state = Arc::new(ServerState {
@@ -136,13 +154,35 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         ports.client, ports.admin, ports.http, ports.pg
     );
     eprintln!(
-        "voltrs: {} partitions, data folder {} (in memory only: nothing is written to disk yet)",
+        "voltrs: {} partitions, data folder {}, command log {}",
         state.db.config().partitions,
-        state.config.dir.display()
+        state.config.dir.display(),
+        match state.config.log.mode {
+            voltrs_engine::durability::LogMode::Sync => "sync (a write is acknowledged once on disk)".to_string(),
+            voltrs_engine::durability::LogMode::Async => format!(
+                "async (a crash loses up to {} ms of acknowledged writes)",
+                state.config.log.flush_interval.as_millis()
+            ),
+            voltrs_engine::durability::LogMode::Off => "off (nothing survives a restart)".to_string(),
+        }
     );
     let why = wait_for_stop(&state, stop).await;
+    if let Some(failure) = state.db.log_failure() {
+        // Every unacknowledged write has failed; this memory may hold what the log lost,
+        // so the server stops rather than serve it (a restart recovers from the disk).
+        anyhow::bail!("the command log failed, stopping: {failure}");
+    }
     eprintln!("voltrs: stopping ({why})");
     Ok(())
+}
+
+/// The partition count a data folder was created with, if it was.
+fn stored_partitions(dir: &std::path::Path) -> Option<usize> {
+    std::fs::read_to_string(dir.join("partitions"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// SIGINT and SIGTERM, listened to from now on.
@@ -163,7 +203,7 @@ fn stop_signals() -> anyhow::Result<StopSignals> {
 async fn wait_for_stop(state: &ServerState, mut signals: StopSignals) -> &'static str {
     let shutdown = async {
         loop {
-            if state.db.shutdown_requested() {
+            if state.db.shutdown_requested() || state.db.log_failure().is_some() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -199,7 +239,7 @@ fn node_info(config: &ServerConfig, ports: Ports, started_ms: i64, partitions: u
         partitions,
         cpus,
         data_dir: config.dir.display().to_string(),
-        command_log: "off".into(),
+        command_log: config.log.mode.name().into(),
         memory: MemoryInfo::default(),
     }
 }

@@ -70,6 +70,10 @@ struct StartArgs {
     /// A TOML configuration file (docs/CONFIG.md); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Command log: sync (default: a write is acknowledged once on disk), async (synced
+    /// every async_flush_ms; a crash loses at most that) or off (nothing is kept).
+    #[arg(long, value_name = "sync|async|off")]
+    command_log: Option<String>,
 }
 
 fn server_config(a: StartArgs) -> anyhow::Result<voltrs_server::ServerConfig> {
@@ -97,6 +101,9 @@ fn server_config(a: StartArgs) -> anyhow::Result<voltrs_server::ServerConfig> {
     }
     if a.sites.is_some() {
         c.sites = a.sites;
+    }
+    if let Some(m) = &a.command_log {
+        c.log.mode = voltrs_server::config::parse_log_mode(m)?;
     }
     c.check()?;
     Ok(c)

@@ -125,6 +125,16 @@ fn run_dml(session: &mut Session, statements: &[Parsed], params: &[Value]) -> Re
             list,
             timeout: session.timeout,
             cancel: session.cancel.clone(),
+            source: None,
+        };
+        let work = if work.read_only() {
+            work
+        } else {
+            work.with_source(crate::work::Logged::adhoc(
+                &session.database,
+                &batch_text(statements),
+                params,
+            ))
         };
         if let Some(refused) = session.refuse_write(work.read_only()) {
             return Ok(refused);
@@ -139,12 +149,20 @@ fn run_dml(session: &mut Session, statements: &[Parsed], params: &[Value]) -> Re
     )))
 }
 
+/// A batch's statements as one text that parses back to them.
+fn batch_text(statements: &[Parsed]) -> String {
+    let texts: Vec<&str> = statements.iter().map(|s| s.text.as_str()).collect();
+    texts.join(";\n")
+}
+
 fn run_ddl(session: &mut Session, statements: Vec<Parsed>) -> Response {
     if let Some(r) = session.refuse_write(false) {
         return r;
     }
     let catalog = session.db.shared.catalog();
+    let source = crate::work::Logged::adhoc(&session.database, &batch_text(&statements), &[]);
     let work = Work::Ddl(DdlWork {
+        source: Some(source),
         ops: statements
             .into_iter()
             .map(|s| DdlOp::Statement(Box::new(s.statement)))

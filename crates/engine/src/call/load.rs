@@ -80,6 +80,14 @@ impl Session {
                 list,
                 timeout: None,
                 cancel: None,
+                source: Some(std::sync::Arc::new(crate::work::Logged {
+                    database: self.database.clone(),
+                    command: crate::durability::record::Command::Load {
+                        table: def.name.clone(),
+                        upsert,
+                        rows: rows.to_vec(),
+                    },
+                })),
             };
             if let Some(refused) = self.refuse_write(false) {
                 return Ok(refused);

@@ -239,6 +239,7 @@ fn submit(call: Call, attempts: usize, reply: ReplyFn) {
         def: def.clone(),
         params: values,
         cancel: call.cancel.clone(),
+        database: call.database.clone(),
     };
     shared.submit(
         route,
@@ -308,6 +309,9 @@ fn refuse_write(shared: &Shared, admin: bool, read_only: bool) -> Option<Respons
             Status::ServerUnavailable,
             "Server is paused and is available in read-only mode - please try again later",
         ));
+    }
+    if let Some(refusal) = shared.log.get().and_then(|log| log.refusal()) {
+        return Some(Response::failure(Status::GracefulFailure, refusal));
     }
     shared
         .memory_refusal()

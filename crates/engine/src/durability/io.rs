@@ -44,6 +44,9 @@ pub trait Storage: Send + Sync {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Makes the directory's entries durable (after creating, renaming or removing files).
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Takes an exclusive lock on `path` (created if missing) for as long as the returned
+    /// guard lives; fails with `WouldBlock` if another holder has it.
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Send + Sync>>;
 }
 
 /// The real file system.
@@ -134,6 +137,25 @@ impl Storage for DiskStorage {
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
     }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Send + Sync>> {
+        use std::os::fd::AsRawFd;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        // SAFETY: flock only reads the descriptor, which `f` keeps open.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let _ = f.set_len(0);
+        let _ = f.write_all_at(format!("{}\n", std::process::id()).as_bytes(), 0);
+        // The lock lives as long as the descriptor.
+        Ok(Box::new(f))
+    }
 }
 
 /// One in-memory file: what a crash keeps and what it may lose.
@@ -147,12 +169,36 @@ struct MemFile {
 
 #[derive(Debug, Default)]
 struct MemState {
-    files: BTreeMap<PathBuf, MemFile>,
+    /// Names to files ("inodes"): an open file follows its file through a rename.
+    names: BTreeMap<PathBuf, u64>,
+    files: BTreeMap<u64, MemFile>,
+    next_inode: u64,
     dirs: std::collections::BTreeSet<PathBuf>,
     /// Bytes the disk can still take; `None` is unlimited.
     space: Option<u64>,
     /// Every sync fails (an I/O error) while set.
     failing_sync: bool,
+    locks: std::collections::BTreeSet<PathBuf>,
+    /// Bumped by a crash: files opened before it are dead (the process that had them is
+    /// gone), so their writes and syncs fail.
+    generation: u64,
+}
+
+impl MemState {
+    fn file(&self, path: &Path) -> Option<&MemFile> {
+        self.names.get(path).and_then(|i| self.files.get(i))
+    }
+
+    /// Unlinks a name; its file goes too, and its bytes are free again.
+    fn unlink(&mut self, path: &Path) -> Option<()> {
+        let inode = self.names.remove(path)?;
+        if let Some(f) = self.files.remove(&inode)
+            && let Some(space) = self.space
+        {
+            self.space = Some(space + f.data.len() as u64);
+        }
+        Some(())
+    }
 }
 
 /// An in-memory file system for fault tests: [`MemStorage::crash`] drops unsynced bytes
@@ -172,9 +218,13 @@ impl MemStorage {
     }
 
     /// A crash: every file goes back to its synced content plus `torn` bytes of what was
-    /// written after (at most what was written).
+    /// written after (at most what was written). Files open before it stop working and
+    /// locks are released, as when the process dies.
     pub fn crash(&self, torn: usize) {
-        for f in self.state().files.values_mut() {
+        let mut st = self.state();
+        st.generation += 1;
+        st.locks.clear();
+        for f in st.files.values_mut() {
             let start = common_prefix(&f.data, &f.synced);
             let end = f.data.len().min(start + torn).max(start);
             let mut kept = f.synced.clone();
@@ -192,7 +242,10 @@ impl MemStorage {
     /// Flips one bit of a file's content (synced too: the disk went bad).
     pub fn flip_bit(&self, path: &Path, offset: usize, bit: u8) -> bool {
         let mut st = self.state();
-        let Some(f) = st.files.get_mut(path) else {
+        let Some(inode) = st.names.get(path).copied() else {
+            return false;
+        };
+        let Some(f) = st.files.get_mut(&inode) else {
             return false;
         };
         let Some(b) = f.data.get_mut(offset) else {
@@ -218,12 +271,20 @@ impl MemStorage {
 
     /// A file's current content.
     pub fn content(&self, path: &Path) -> Option<Vec<u8>> {
-        self.state().files.get(path).map(|f| f.data.clone())
+        self.state().file(path).map(|f| f.data.clone())
     }
 
     /// Every file's path.
     pub fn paths(&self) -> Vec<PathBuf> {
-        self.state().files.keys().cloned().collect()
+        self.state().names.keys().cloned().collect()
+    }
+
+    fn handle(&self, st: &MemState, inode: u64) -> Box<dyn WriteFile> {
+        Box::new(MemWriteFile {
+            storage: self.clone(),
+            inode,
+            generation: st.generation,
+        })
     }
 }
 
@@ -237,65 +298,79 @@ fn not_found(path: &Path) -> io::Error {
 
 struct MemWriteFile {
     storage: MemStorage,
-    path: PathBuf,
+    inode: u64,
+    generation: u64,
 }
 
 impl MemWriteFile {
-    /// Grows the file to `end`, charging the growth to the free space.
-    fn grow(st: &mut MemState, path: &Path, end: usize) -> io::Result<()> {
-        let len = st.files.get(path).map_or(0, |f| f.data.len());
-        if end > len {
-            let more = (end - len) as u64;
-            if let Some(space) = st.space {
-                if more > space {
-                    return Err(io::Error::from_raw_os_error(libc::ENOSPC));
-                }
-                st.space = Some(space - more);
-            }
-            if let Some(f) = st.files.get_mut(path) {
-                f.data.resize(end, 0);
-            }
+    /// The state and this file, unless the simulated process crashed since it was opened.
+    fn with<T>(&self, f: impl FnOnce(&mut MemState, u64) -> io::Result<T>) -> io::Result<T> {
+        let mut st = self.storage.state();
+        if st.generation != self.generation {
+            return Err(io::Error::other("the simulated process crashed"));
         }
-        Ok(())
+        if !st.files.contains_key(&self.inode) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "the file was removed"));
+        }
+        f(&mut st, self.inode)
     }
+}
+
+/// Grows a file to `end` bytes, charging the growth to the free space.
+fn grow(st: &mut MemState, inode: u64, end: usize) -> io::Result<()> {
+    let len = st.files.get(&inode).map_or(0, |f| f.data.len());
+    if end > len {
+        let more = (end - len) as u64;
+        if let Some(space) = st.space {
+            if more > space {
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            st.space = Some(space - more);
+        }
+        if let Some(f) = st.files.get_mut(&inode) {
+            f.data.resize(end, 0);
+        }
+    }
+    Ok(())
 }
 
 impl WriteFile for MemWriteFile {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
-        let mut st = self.storage.state();
-        if !st.files.contains_key(&self.path) {
-            return Err(not_found(&self.path));
-        }
-        let start = offset as usize;
-        let end = start + buf.len();
-        MemWriteFile::grow(&mut st, &self.path, end)?;
-        if let Some(f) = st.files.get_mut(&self.path) {
-            f.data[start..end].copy_from_slice(buf);
-        }
-        Ok(())
+        self.with(|st, inode| {
+            let start = offset as usize;
+            let end = start + buf.len();
+            grow(st, inode, end)?;
+            if let Some(to) = st.files.get_mut(&inode).and_then(|f| f.data.get_mut(start..end)) {
+                to.copy_from_slice(buf);
+            }
+            Ok(())
+        })
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        let mut st = self.storage.state();
-        if st.failing_sync {
-            return Err(io::Error::other("simulated fdatasync failure"));
-        }
-        let f = st.files.get_mut(&self.path).ok_or_else(|| not_found(&self.path))?;
-        f.synced = f.data.clone();
-        Ok(())
+        self.with(|st, inode| {
+            if st.failing_sync {
+                return Err(io::Error::other("simulated fdatasync failure"));
+            }
+            if let Some(f) = st.files.get_mut(&inode) {
+                f.synced = f.data.clone();
+            }
+            Ok(())
+        })
     }
 
     fn allocate(&mut self, len: u64) -> io::Result<()> {
-        let mut st = self.storage.state();
-        MemWriteFile::grow(&mut st, &self.path, len as usize)
+        self.with(|st, inode| grow(st, inode, len as usize))
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut st = self.storage.state();
-        let f = st.files.get_mut(&self.path).ok_or_else(|| not_found(&self.path))?;
-        f.data.truncate(len as usize);
-        f.synced.truncate(len as usize);
-        Ok(())
+        self.with(|st, inode| {
+            if let Some(f) = st.files.get_mut(&inode) {
+                f.data.truncate(len as usize);
+                f.synced.truncate(len as usize);
+            }
+            Ok(())
+        })
     }
 }
 
@@ -314,7 +389,7 @@ impl Storage for MemStorage {
             return Err(not_found(dir));
         }
         let mut names: Vec<String> = st
-            .files
+            .names
             .keys()
             .chain(st.dirs.iter())
             .filter(|p| p.parent() == Some(dir))
@@ -327,7 +402,7 @@ impl Storage for MemStorage {
 
     fn exists(&self, path: &Path) -> bool {
         let st = self.state();
-        st.files.contains_key(path) || st.dirs.contains(path)
+        st.names.contains_key(path) || st.dirs.contains(path)
     }
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
@@ -341,33 +416,22 @@ impl Storage for MemStorage {
         {
             return Err(not_found(parent));
         }
-        let old = st.files.insert(path.to_path_buf(), MemFile::default());
-        if let (Some(old), Some(space)) = (old, st.space) {
-            st.space = Some(space + old.data.len() as u64);
-        }
-        Ok(Box::new(MemWriteFile {
-            storage: self.clone(),
-            path: path.to_path_buf(),
-        }))
+        st.unlink(path);
+        let inode = st.next_inode;
+        st.next_inode += 1;
+        st.files.insert(inode, MemFile::default());
+        st.names.insert(path.to_path_buf(), inode);
+        Ok(self.handle(&st, inode))
     }
 
     fn open(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
-        if !self.state().files.contains_key(path) {
-            return Err(not_found(path));
-        }
-        Ok(Box::new(MemWriteFile {
-            storage: self.clone(),
-            path: path.to_path_buf(),
-        }))
+        let st = self.state();
+        let inode = *st.names.get(path).ok_or_else(|| not_found(path))?;
+        Ok(self.handle(&st, inode))
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        let mut st = self.state();
-        let f = st.files.remove(path).ok_or_else(|| not_found(path))?;
-        if let Some(space) = st.space {
-            st.space = Some(space + f.data.len() as u64);
-        }
-        Ok(())
+        self.state().unlink(path).ok_or_else(|| not_found(path))
     }
 
     fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
@@ -375,13 +439,9 @@ impl Storage for MemStorage {
         if !st.dirs.contains(path) {
             return Err(not_found(path));
         }
-        let gone: Vec<PathBuf> = st.files.keys().filter(|p| p.starts_with(path)).cloned().collect();
+        let gone: Vec<PathBuf> = st.names.keys().filter(|p| p.starts_with(path)).cloned().collect();
         for p in gone {
-            if let Some(f) = st.files.remove(&p)
-                && let Some(space) = st.space
-            {
-                st.space = Some(space + f.data.len() as u64);
-            }
+            st.unlink(&p);
         }
         st.dirs.retain(|d| !d.starts_with(path));
         Ok(())
@@ -389,13 +449,35 @@ impl Storage for MemStorage {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut st = self.state();
-        let f = st.files.remove(from).ok_or_else(|| not_found(from))?;
-        st.files.insert(to.to_path_buf(), f);
+        let inode = st.names.remove(from).ok_or_else(|| not_found(from))?;
+        st.unlink(to);
+        st.names.insert(to.to_path_buf(), inode);
         Ok(())
     }
 
     fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
         Ok(())
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Send + Sync>> {
+        if !self.state().locks.insert(path.to_path_buf()) {
+            return Err(io::Error::from(io::ErrorKind::WouldBlock));
+        }
+        Ok(Box::new(MemLock {
+            storage: self.clone(),
+            path: path.to_path_buf(),
+        }))
+    }
+}
+
+struct MemLock {
+    storage: MemStorage,
+    path: PathBuf,
+}
+
+impl Drop for MemLock {
+    fn drop(&mut self) {
+        self.storage.state().locks.remove(&self.path);
     }
 }
 

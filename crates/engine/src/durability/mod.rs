@@ -3,3 +3,28 @@
 //! docs/STORAGE-FORMAT.md.
 
 pub mod io;
+pub mod log;
+pub mod record;
+pub mod recover;
+pub mod scan;
+
+pub use log::{LogMode, LogSettings};
+pub use recover::{Durability, Recovery};
+
+use crate::Error;
+use crate::txn::{Aborted, Status, TxnResult};
+
+/// A transaction's result as released by the gate: unchanged when its log records are
+/// durable, failed when the command log failed first.
+pub(crate) fn gated(result: TxnResult, durable: bool) -> TxnResult {
+    if durable {
+        return result;
+    }
+    Err(Aborted::new(
+        Status::UnexpectedFailure,
+        Error::Invalid(
+            "the command log could not be written, so this transaction's outcome is unknown to the log: the server stops"
+                .into(),
+        ),
+    ))
+}

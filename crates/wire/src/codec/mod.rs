@@ -20,7 +20,7 @@ pub use invocation::{Invocation, InvocationError, Param, decode_invocation, enco
 pub use login::{HashScheme, LoginFailure, LoginRequest, LoginResponse, decode_login_response, encode_login_failure};
 pub use reader::Reader;
 pub use response::{Response, ResponseHead, begin_response, decode_response, encode_response};
-pub use table::{Column, Table, decode_table, encode_table, encode_value};
+pub use table::{Column, Table, decode_table, decode_value, encode_table, encode_value};
 pub use types::{VoltType, status};
 
 /// The largest frame body the server accepts by default (50 MiB).

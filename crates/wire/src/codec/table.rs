@@ -146,7 +146,7 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
 }
 
 /// Reads one value of type `ty` (no type byte); each type's sentinel is NULL.
-pub(crate) fn decode_value(r: &mut Reader<'_>, ty: VoltType, at: usize) -> Result<Value, WireError> {
+pub fn decode_value(r: &mut Reader<'_>, ty: VoltType, at: usize) -> Result<Value, WireError> {
     Ok(match ty {
         VoltType::Null => Value::Null,
         VoltType::TinyInt => null_or(r.i8("TINYINT")?, i8::MIN, |i| Value::Integer(i64::from(i))),

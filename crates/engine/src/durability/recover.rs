@@ -1,0 +1,214 @@
+//! Opening a data folder: lock it, check its partition count, load the newest complete
+//! snapshot, replay the command log after it, then start logging.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use voltrs_storage::Value;
+
+use super::io::Storage;
+use super::log::{self, LogMode, LogSettings};
+use super::record::{Command, MULTI_PARTITION, Record};
+use super::scan::scan_log;
+use crate::database::Database;
+use crate::txn::Status;
+use crate::{Error, Response};
+
+/// Where and how a database keeps its data on disk.
+#[derive(Clone)]
+pub struct Durability {
+    /// The data folder (created if missing).
+    pub dir: PathBuf,
+    pub log: LogSettings,
+    pub storage: Arc<dyn Storage>,
+}
+
+impl std::fmt::Debug for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Durability")
+            .field("dir", &self.dir)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Durability {
+    /// The real file system under `dir`, with these log settings.
+    pub fn on_disk(dir: impl Into<PathBuf>, log: LogSettings) -> Durability {
+        Durability {
+            dir: dir.into(),
+            log,
+            storage: Arc::new(super::io::DiskStorage),
+        }
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.join("log")
+    }
+}
+
+/// What opening the data folder did.
+#[derive(Debug, Clone, Default)]
+pub struct Recovery {
+    /// The snapshot loaded, if any.
+    pub snapshot: Option<String>,
+    /// Log records replayed after it.
+    pub replayed: u64,
+    /// A torn last record that was cut off.
+    pub torn: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// The file holding the partition count fixed at the folder's first start.
+const PARTITIONS_FILE: &str = "partitions";
+
+/// Locks and checks the folder, recovers its content into `db` (which must be empty) and
+/// starts the command log. Returns the lock guard, held for the database's life.
+pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn Send + Sync>), Error> {
+    let started = Instant::now();
+    let storage = &*d.storage;
+    let folder = |e: std::io::Error| Error::Invalid(format!("data folder {}: {e}", d.dir.display()));
+    storage.create_dir_all(&d.dir).map_err(folder)?;
+    let lock = storage.lock(&d.dir.join("voltrs.lock")).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            Error::Invalid(format!(
+                "data folder {} is in use by another voltrs server (it holds {}/voltrs.lock)",
+                d.dir.display(),
+                d.dir.display()
+            ))
+        } else {
+            folder(e)
+        }
+    })?;
+    check_partitions(storage, &d.dir, db.shared.partition_count())?;
+    let mut recovery = Recovery::default();
+    let after = 0;
+    if d.log.mode == LogMode::Off {
+        recovery.elapsed = started.elapsed();
+        return Ok((recovery, lock));
+    }
+    let log_dir = d.log_dir();
+    let summary = scan_log(storage, &log_dir, after, true, &mut |record, _, _| replay(db, record))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    recovery.replayed = summary.replayed;
+    recovery.torn = summary.torn.clone();
+    if let Some(t) = &summary.torn {
+        eprintln!("voltrs: warning: {t}");
+    }
+    let shared = Arc::downgrade(&db.shared);
+    let on_durable: log::DurableFn = Box::new(move |r| {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        match r {
+            Ok(lsn) => shared.gate.advance(lsn),
+            Err(e) => {
+                eprintln!("voltrs: the command log failed: {e}");
+                shared.gate.fail();
+            }
+        }
+    });
+    let (log, writer) = log::start(
+        d.storage.clone(),
+        &log_dir,
+        d.log.clone(),
+        summary.next_lsn,
+        summary.segments,
+        on_durable,
+    )
+    .map_err(|e| Error::Invalid(format!("cannot start the command log in {}: {e}", log_dir.display())))?;
+    if d.log.mode == LogMode::Sync {
+        db.shared.gate.set_durable(summary.next_lsn - 1);
+    }
+    db.shared.set_log(log, writer);
+    recovery.elapsed = started.elapsed();
+    Ok((recovery, lock))
+}
+
+/// Fixes the partition count at the folder's first start; a later start must match it
+/// (the hash ring and every logged routing depend on it).
+fn check_partitions(storage: &dyn Storage, dir: &Path, partitions: usize) -> Result<(), Error> {
+    let path = dir.join(PARTITIONS_FILE);
+    if storage.exists(&path) {
+        let text = storage
+            .read(&path)
+            .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", path.display())))?;
+        let stored: usize = String::from_utf8_lossy(&text).trim().parse().map_err(|_| {
+            Error::Invalid(format!(
+                "{} does not hold a partition count: the data folder is damaged",
+                path.display()
+            ))
+        })?;
+        if stored != partitions {
+            return Err(Error::Invalid(format!(
+                "data folder {} was created with {stored} partitions but this server has {partitions}: start it with --sites {stored}",
+                dir.display()
+            )));
+        }
+        return Ok(());
+    }
+    let write = || -> std::io::Result<()> {
+        let mut f = storage.create(&path)?;
+        f.write_at(0, format!("{partitions}\n").as_bytes())?;
+        f.sync()?;
+        storage.sync_dir(dir)
+    };
+    write().map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Runs a logged transaction again, with its unique id; it committed before, so it must
+/// commit again.
+pub(crate) fn replay(db: &Database, record: Record) -> Result<(), String> {
+    let mut session = db.session();
+    session.set_database(&record.database);
+    session.set_admin(true);
+    db.shared.set_replayed_id(Some(record.unique_id));
+    let response = match record.command {
+        Command::Procedure { ref name, ref params } => {
+            if record.partition == MULTI_PARTITION {
+                session.call(name, params)
+            } else {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                session.call_on_partition_async(name, record.partition as usize, params.clone(), move |r| {
+                    let _ = tx.send(r);
+                });
+                rx.recv()
+                    .unwrap_or_else(|_| Response::failure(Status::UnexpectedFailure, "the site stopped"))
+            }
+        }
+        Command::AdHoc { ref sql, ref params } => {
+            let mut all = Vec::with_capacity(params.len() + 1);
+            all.push(Value::str(sql));
+            all.extend(params.iter().cloned());
+            session.call("@AdHoc", &all)
+        }
+        Command::Load {
+            ref table,
+            upsert,
+            ref rows,
+        } => session.load_table(table, None, upsert, rows.clone()),
+    };
+    db.shared.set_replayed_id(None);
+    if response.status == Status::Success {
+        return Ok(());
+    }
+    Err(format!(
+        "record {} (unique id {}, {}) committed before but fails when replayed: {}",
+        record.lsn,
+        record.unique_id,
+        describe(&record.command),
+        response.status_string.unwrap_or_default()
+    ))
+}
+
+fn describe(c: &Command) -> String {
+    match c {
+        Command::Procedure { name, .. } => format!("procedure {name}"),
+        Command::AdHoc { sql, .. } => {
+            let short: String = sql.chars().take(80).collect();
+            format!("SQL `{short}`")
+        }
+        Command::Load { table, rows, .. } => format!("{} rows loaded into {table}", rows.len()),
+    }
+}
