@@ -30,8 +30,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the server (single node; data in memory only until durability lands).
+    /// Start the server (single node; recovers the data folder's snapshot and command log).
     Start(StartArgs),
+    /// Inspect a data folder: what it holds and any damage (changes nothing). Exits 1 on
+    /// damage recovery would refuse.
+    Check {
+        /// The data folder (default: ./voltrs_data).
+        dir: Option<PathBuf>,
+    },
     /// An SQL shell connected to a running server (like VoltDB's sqlcmd).
     Sql(sql_shell::SqlArgs),
     /// Measure call latency and throughput against a running server.
@@ -121,6 +127,7 @@ fn main() {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(voltrs_server::run(config))
         }),
+        Command::Check { dir } => check(dir),
         Command::Embedded { sites } => {
             let mut config = voltrs_engine::Config::default();
             if let Some(n) = sites {
@@ -133,6 +140,27 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("voltrs: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// `voltrs check DIR`: prints the report; exit status 1 when something is damaged.
+fn check(dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("voltrs_data"));
+    let report = voltrs_engine::durability::check::check(&voltrs_engine::durability::io::DiskStorage, &dir);
+    for line in &report.lines {
+        println!("{line}");
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    for p in &report.problems {
+        println!("damage: {p}");
+    }
+    if report.problems.is_empty() {
+        println!("ok: recovery can use this folder");
+        Ok(())
+    } else {
         std::process::exit(1);
     }
 }

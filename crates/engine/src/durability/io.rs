@@ -20,8 +20,9 @@ pub trait WriteFile: Send {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()>;
     /// Makes every byte written so far durable (`fdatasync`).
     fn sync(&mut self) -> io::Result<()>;
-    /// Reserves `len` bytes of disk for the file (`posix_fallocate`), so a full disk shows
-    /// here rather than in a later write.
+    /// Reserves `len` bytes of disk for the file and fills them with zeros (synced), so a
+    /// full disk shows here rather than in a later write, and later syncs of overwrites
+    /// need no metadata update.
     fn allocate(&mut self, len: u64) -> io::Result<()>;
     /// Cuts the file to `len` bytes.
     fn truncate(&mut self, len: u64) -> io::Result<()>;
@@ -73,11 +74,21 @@ impl WriteFile for DiskFile {
         // reads its integer arguments.
         let rc = unsafe { libc::posix_fallocate(self.0.as_raw_fd(), 0, len) };
         match rc {
-            0 => Ok(()),
+            0 => {}
             // File systems without fallocate: reserve by setting the length (sparse).
-            libc::EOPNOTSUPP | libc::EINVAL => self.0.set_len(len as u64),
-            e => Err(io::Error::from_raw_os_error(e)),
+            libc::EOPNOTSUPP | libc::EINVAL => self.0.set_len(len as u64)?,
+            e => return Err(io::Error::from_raw_os_error(e)),
         }
+        // Write the zeros too: a sync after overwriting written blocks needs no metadata
+        // update, while the first write to a fallocated (unwritten) extent does.
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = 0u64;
+        while at < len as u64 {
+            let n = (len as u64 - at).min(zeros.len() as u64) as usize;
+            self.0.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        self.0.sync_all()
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {

@@ -5,6 +5,7 @@
 pub mod io;
 pub mod log;
 pub mod record;
+pub mod check;
 pub mod recover;
 pub mod scan;
 

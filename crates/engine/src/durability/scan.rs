@@ -169,7 +169,7 @@ pub fn scan_log(
                         ));
                     }
                     summary.torn = Some(format!(
-                        "{}: a torn record at offset {offset} ({why}) was cut off; no client was told it committed",
+                        "{}: a torn record at offset {offset} ({why}); no client was told it committed",
                         seg.path.display()
                     ));
                     if repair {
