@@ -3,3 +3,4 @@
 //! docs/STORAGE-FORMAT.md.
 
 pub mod io;
+pub mod snapshot;
