@@ -237,7 +237,7 @@ impl MemStorage {
         st.locks.clear();
         for f in st.files.values_mut() {
             let start = common_prefix(&f.data, &f.synced);
-            let end = f.data.len().min(start + torn).max(start);
+            let end = f.data.len().min(start.saturating_add(torn)).max(start);
             let mut kept = f.synced.clone();
             if end > kept.len() {
                 kept.resize(end, 0);

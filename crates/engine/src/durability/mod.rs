@@ -8,6 +8,7 @@ pub mod record;
 pub mod check;
 pub mod recover;
 pub mod scan;
+pub mod snapshot;
 
 pub use log::{LogMode, LogSettings};
 pub use recover::{Durability, Recovery};
