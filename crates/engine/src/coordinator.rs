@@ -54,7 +54,17 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
         };
         let started = Instant::now();
         let result = if let Work::Ddl(ddl) = &work {
-            crate::ddl::apply(ddl, &shared, &mut parts, txn)
+            let r = crate::ddl::apply(ddl, &shared, &mut parts, txn);
+            if r.is_ok()
+                && let Some((database, crate::durability::record::CommandRef::AdHoc { sql, .. })) = work.logged()
+            {
+                shared.note_ddl(database, sql);
+            }
+            r
+        } else if let Work::Snapshot(capture) = &work {
+            crate::durability::snapshots::capture(capture, &shared, &parts)
+        } else if let Work::Install(rows) = &work {
+            crate::durability::snapshots::install(rows, &shared, &mut parts)
         } else if version != shared.catalog().version {
             Err(Aborted::restart())
         } else {

@@ -118,6 +118,11 @@ pub(crate) struct Shared {
     /// The unique id the next transaction takes (replay of a logged transaction).
     replayed_id: Mutex<Option<i64>>,
     log_writer: Mutex<Option<JoinHandle<()>>>,
+    /// Every DDL batch applied, in order, with its database: a snapshot rebuilds the
+    /// catalog from it.
+    ddl_history: Mutex<Vec<(String, String)>>,
+    /// The snapshot thread (durability only).
+    pub snapshots: std::sync::OnceLock<Arc<crate::durability::snapshots::SnapshotService>>,
 }
 
 impl Shared {
@@ -129,6 +134,23 @@ impl Shared {
     pub fn set_log(&self, log: Arc<crate::durability::log::CommandLog>, writer: JoinHandle<()>) {
         let _ = self.log.set(log);
         *self.log_writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+    }
+
+    /// Records a DDL batch that committed (for snapshots).
+    pub fn note_ddl(&self, database: &str, sql: &str) {
+        self.ddl_history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((database.to_string(), sql.to_string()));
+    }
+
+    pub fn ddl_history(&self) -> Vec<(String, String)> {
+        self.ddl_history.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The database is being dropped: background threads stop.
+    pub fn stopping(&self) -> bool {
+        self.stop_monitor.load(Ordering::Relaxed)
     }
 
     /// Replay: the next transaction takes `id` (its unique id in the log).
@@ -357,6 +379,8 @@ impl Database {
             log: std::sync::OnceLock::new(),
             replayed_id: Mutex::new(None),
             log_writer: Mutex::new(None),
+            ddl_history: Mutex::new(Vec::new()),
+            snapshots: std::sync::OnceLock::new(),
         });
         if let Some(limit) = config.memory_limit_bytes {
             crate::memory::start_monitor(

@@ -83,6 +83,10 @@ pub(crate) enum Work {
     StorageStats,
     /// The content hash of every partition of the window: one row (PARTITION, HASH).
     ContentHash,
+    /// A snapshot's image of every partition (runs on the coordinator only).
+    Snapshot(Arc<crate::durability::snapshots::Capture>),
+    /// Restored rows put into a table's storage (runs on the coordinator only).
+    Install(Box<crate::durability::snapshots::Install>),
 }
 
 /// What the command log records for a transaction that is not a procedure call: its
@@ -133,7 +137,7 @@ impl Work {
                     params,
                 },
             )),
-            Work::StorageStats | Work::ContentHash => None,
+            Work::StorageStats | Work::ContentHash | Work::Snapshot(_) | Work::Install(_) => None,
         }
     }
 
@@ -146,6 +150,8 @@ impl Work {
             Work::Ddl(_) => "@AdHoc",
             Work::StorageStats => "@Statistics",
             Work::ContentHash => "@ContentHash",
+            Work::Snapshot(_) => "@SnapshotSave",
+            Work::Install(_) => "@SnapshotRestore",
         }
     }
 
@@ -162,7 +168,8 @@ impl Work {
         match self {
             Work::Statements { list, .. } => list.iter().all(|p| matches!(p.plan.bound, Bound::Query { .. })),
             Work::Truncate { .. } | Work::Ddl(_) => false,
-            Work::StorageStats | Work::ContentHash => true,
+            Work::StorageStats | Work::ContentHash | Work::Snapshot(_) => true,
+            Work::Install(_) => false,
             Work::Procedure { def, .. } => def.read_only,
         }
     }
@@ -310,9 +317,9 @@ pub(crate) fn run(work: &Work, store: &mut Store, env: &TxnEnv, site: &mut crate
             outcomes: vec![Outcome::Rows(content_hashes(store))],
             app_status: AppStatus::default(),
         }),
-        Work::Ddl(_) => Err(Aborted::new(
+        Work::Ddl(_) | Work::Snapshot(_) | Work::Install(_) => Err(Aborted::new(
             Status::UnexpectedFailure,
-            Error::Invalid("internal: DDL reached a site".into()),
+            Error::Invalid("internal: coordinator-only work reached a site".into()),
         )),
     }
 }

@@ -253,9 +253,10 @@ pub fn coerce_for_column(v: &Value, ty: DataType, column: &str) -> Result<Value>
             }
         }
         DataType::Float => match v {
-            // -1.7976931348623157E308 is FLOAT's NULL on VoltDB's wire: not storable as data.
-            Value::Float(f) if *f <= -f64::MAX => range_err(format!(
-                "value {f:e} is out of range for column \"{column}\" of type FLOAT (it is FLOAT's NULL value)"
+            // VoltDB's wire reads any FLOAT at or below -1.7E308 as NULL: not storable as data
+            // (it would come back NULL from a client, a snapshot or a replica).
+            Value::Float(f) if *f <= -1.7e308 => range_err(format!(
+                "value {f:e} is out of range for column \"{column}\" of type FLOAT (at or below -1.7E308 is FLOAT's NULL value)"
             )),
             Value::Integer(_) | Value::Float(_) | Value::Decimal(_) => Ok(Value::Float(v.as_f64().unwrap_or(0.0))),
             _ => incompatible(),

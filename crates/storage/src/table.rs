@@ -190,6 +190,20 @@ impl Table {
         rows
     }
 
+    /// A copy of the rows only (the arena, no indexes): what a snapshot writes, taken at a
+    /// point of the transaction order and written later while the table moves on.
+    pub fn rows_copy(&self) -> Table {
+        Table {
+            layout: self.layout.clone(),
+            records: self.records.clone(),
+            outline: self.outline.clone(),
+            live: self.live.clone(),
+            free: self.free.clone(),
+            len: self.len,
+            indexes: Vec::new(),
+        }
+    }
+
     /// Bytes held by the row arena (records, out-of-line slots and bookkeeping; not the
     /// heap bytes of long strings, nor indexes).
     pub fn arena_bytes(&self) -> usize {

@@ -11,6 +11,7 @@
 
 mod adhoc;
 mod load;
+mod snapshot;
 mod system;
 
 use std::sync::Arc;

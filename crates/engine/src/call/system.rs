@@ -48,6 +48,10 @@ pub(super) fn call(session: &mut Session, name: &str, params: &[Value]) -> Respo
             session.db.shared.set_paused(false);
             Ok(vec![status_table()])
         }
+        "snapshotsave" => super::snapshot::save(session, params),
+        "snapshotscan" => super::snapshot::scan(session, params),
+        "snapshotdelete" => super::snapshot::delete(session, params),
+        "snapshotrestore" => super::snapshot::restore_call(session, params),
         "shutdown" => {
             session.db.shared.request_shutdown();
             Ok(Vec::new())
@@ -139,6 +143,9 @@ fn now_ms() -> i64 {
 }
 
 fn statistics(session: &mut Session, selector: &str) -> Result<Vec<ResultTable>, Error> {
+    if selector.eq_ignore_ascii_case("COMMANDLOG") {
+        return Ok(vec![super::snapshot::command_log_stats(session)]);
+    }
     let shared = session.db.shared.clone();
     let mut node = node_info(session);
     let procedures: Vec<ProcedureStatRow> = shared

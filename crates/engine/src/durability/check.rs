@@ -29,7 +29,9 @@ pub fn check(storage: &dyn Storage, dir: &Path) -> CheckReport {
             Ok(n) => r.lines.push(format!("partitions: {n}")),
             Err(_) => r.problems.push("the partitions file does not hold a number".into()),
         },
-        Err(_) => r.lines.push("partitions: not fixed yet (no server has started here)".into()),
+        Err(_) => r
+            .lines
+            .push("partitions: not fixed yet (no server has started here)".into()),
     }
     match storage.lock(&dir.join("voltrs.lock")) {
         Ok(_) => r.lines.push("in use: no".into()),

@@ -2,16 +2,18 @@
 //! result is released), snapshots, and recovery from them. The formats are specified in
 //! docs/STORAGE-FORMAT.md.
 
+pub mod check;
 pub mod io;
 pub mod log;
 pub mod record;
-pub mod check;
 pub mod recover;
 pub mod scan;
 pub mod snapshot;
+pub mod snapshots;
 
 pub use log::{LogMode, LogSettings};
 pub use recover::{Durability, Recovery};
+pub use snapshots::SnapshotSettings;
 
 use crate::Error;
 use crate::txn::{Aborted, Status, TxnResult};

@@ -21,6 +21,7 @@ pub struct Durability {
     /// The data folder (created if missing).
     pub dir: PathBuf,
     pub log: LogSettings,
+    pub snapshots: super::snapshots::SnapshotSettings,
     pub storage: Arc<dyn Storage>,
 }
 
@@ -39,12 +40,18 @@ impl Durability {
         Durability {
             dir: dir.into(),
             log,
+            snapshots: Default::default(),
             storage: Arc::new(super::io::DiskStorage),
         }
     }
 
     pub fn log_dir(&self) -> PathBuf {
         self.dir.join("log")
+    }
+
+    /// Where snapshots of the data folder go (the ones recovery loads).
+    pub fn snapshot_dir(&self) -> PathBuf {
+        self.dir.join("snapshots")
     }
 }
 
@@ -83,7 +90,24 @@ pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn S
     })?;
     check_partitions(storage, &d.dir, db.shared.partition_count())?;
     let mut recovery = Recovery::default();
-    let after = 0;
+    let mut after = 0;
+    let mut last = None;
+    if let Some(snap) = super::snapshot::newest_complete(storage, &d.snapshot_dir()) {
+        let meta = super::snapshots::restore(db, storage, &d.snapshot_dir(), &snap.nonce, true)
+            .map_err(|e| Error::Invalid(format!("cannot load snapshot {}: {e}", snap.nonce)))?;
+        after = meta.lsn;
+        last = Some((meta.nonce.clone(), meta.lsn, meta.created_ms));
+        recovery.snapshot = Some(meta.nonce);
+    }
+    let service = super::snapshots::start(
+        &db.shared,
+        d.storage.clone(),
+        d.snapshot_dir(),
+        d.snapshots.clone(),
+        last,
+    )
+    .map_err(|e| Error::Invalid(format!("cannot start the snapshot thread: {e}")))?;
+    let _ = db.shared.snapshots.set(service);
     if d.log.mode == LogMode::Off {
         recovery.elapsed = started.elapsed();
         return Ok((recovery, lock));

@@ -41,7 +41,7 @@ use voltrs_storage::table::Table;
 use crate::durability::io::Storage;
 
 pub use csv::{CsvFile, write_csv};
-pub use read::{Visit, list_snapshots, newest_complete, read_snapshot};
+pub use read::{Visit, list_snapshots, newest_complete, read_meta, read_snapshot};
 pub use write::write_snapshot;
 
 /// The catalog file of every snapshot.

@@ -59,6 +59,27 @@ pub fn read_snapshot(
     Ok(catalog.meta)
 }
 
+/// A complete snapshot's meta (its LSN and the DDL that rebuilds its catalog), checked
+/// against the marker, without reading its rows.
+pub fn read_meta(storage: &dyn Storage, root: &Path, nonce: &str) -> Result<SnapshotMeta, SnapshotError> {
+    check_nonce(nonce)?;
+    let snap = Folder::open(storage, root, nonce)?;
+    let marker = snap.marker()?;
+    let Some(digest) = marker.files.iter().find(|d| d.name == CATALOG_FILE) else {
+        return Err(snap.corrupt(
+            MARKER_FILE,
+            Corrupt {
+                offset: 0,
+                what: format!("the marker does not list {CATALOG_FILE}"),
+            },
+        ));
+    };
+    let bytes = snap.read_checked(digest)?;
+    let catalog = parse_catalog(&bytes).map_err(|c| snap.corrupt(CATALOG_FILE, c))?;
+    snap.check_agreement(&marker, &catalog)?;
+    Ok(catalog.meta)
+}
+
 /// Every folder under `root`, by name, complete or not. Never fails: what cannot
 /// be read is reported in [`SnapshotInfo::problem`]; a missing root is no snapshots.
 pub fn list_snapshots(storage: &dyn Storage, root: &Path) -> Vec<SnapshotInfo> {
