@@ -561,6 +561,10 @@ impl Storage for Dying {
         self.tick()?;
         self.mem.sync_dir(dir)
     }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Send + Sync>> {
+        self.mem.lock(path)
+    }
 }
 
 #[test]
