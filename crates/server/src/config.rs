@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub memory_limit_percent: Option<u32>,
     /// The command log: mode, segment size, group commit wait, async flush interval.
     pub log: voltrs_engine::durability::LogSettings,
+    /// Automatic snapshots: interval, log growth, how many are kept.
+    pub snapshots: voltrs_engine::durability::SnapshotSettings,
     pub security: Security,
 }
 
@@ -85,6 +87,7 @@ impl Default for ServerConfig {
             login_timeout: Duration::from_secs(30),
             query_timeout: Some(Duration::from_secs(10)),
             memory_limit_percent: Some(80),
+            snapshots: voltrs_engine::durability::SnapshotSettings::default(),
             log: voltrs_engine::durability::LogSettings::default(),
             security: Security::default(),
         }
@@ -113,6 +116,11 @@ struct DurabilitySection {
     log_segment_mb: Option<u64>,
     group_commit_wait_us: Option<u64>,
     async_flush_ms: Option<u64>,
+    /// 0 turns time-based snapshots off.
+    snapshot_interval_min: Option<u64>,
+    /// 0 turns size-based snapshots off.
+    snapshot_log_mb: Option<u64>,
+    snapshot_retain: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,6 +206,18 @@ impl ServerConfig {
                 anyhow::bail!("durability.async_flush_ms must be between 1 and 60000, not {ms}");
             }
             self.log.flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(min) = d.snapshot_interval_min {
+            self.snapshots.interval = (min > 0).then(|| Duration::from_secs(min * 60));
+        }
+        if let Some(mb) = d.snapshot_log_mb {
+            self.snapshots.log_bytes = (mb > 0).then_some(mb << 20);
+        }
+        if let Some(n) = d.snapshot_retain {
+            if n == 0 {
+                anyhow::bail!("durability.snapshot_retain must be at least 1");
+            }
+            self.snapshots.retain = n;
         }
         if let Some(sec) = f.security {
             self.security = sec;

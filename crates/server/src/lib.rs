@@ -87,10 +87,9 @@ fn engine_config(config: &ServerConfig) -> voltrs_engine::Config {
         c.partitions = n;
     }
     c.query_timeout = config.query_timeout;
-    c.durability = Some(voltrs_engine::durability::Durability::on_disk(
-        &config.dir,
-        config.log.clone(),
-    ));
+    let mut durability = voltrs_engine::durability::Durability::on_disk(&config.dir, config.log.clone());
+    durability.snapshots = config.snapshots.clone();
+    c.durability = Some(durability);
     c.memory_limit_bytes = config.memory_limit_percent.and_then(|p| {
         let total = voltrs_engine::physical_memory_bytes()?;
         Some(total / 100 * u64::from(p))
