@@ -113,8 +113,12 @@ pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn S
         return Ok((recovery, lock));
     }
     let log_dir = d.log_dir();
-    let summary = scan_log(storage, &log_dir, after, true, &mut |record, _, _| replay(db, record))
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut replayer = Replayer::new(db);
+    let summary = scan_log(storage, &log_dir, after, true, &mut |record, _, _| {
+        replayer.replay(record)
+    })
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    replayer.drain().map_err(Error::Invalid)?;
     recovery.replayed = summary.replayed;
     recovery.torn = summary.torn.clone();
     if let Some(t) = &summary.torn {
@@ -181,47 +185,97 @@ fn check_partitions(storage: &dyn Storage, dir: &Path, partitions: usize) -> Res
     write().map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Runs a logged transaction again, with its unique id; it committed before, so it must
-/// commit again.
-pub(crate) fn replay(db: &Database, record: Record) -> Result<(), String> {
-    let mut session = db.session();
-    session.set_database(&record.database);
-    session.set_admin(true);
-    db.shared.set_replayed_id(Some(record.unique_id));
-    let response = match record.command {
-        Command::Procedure { ref name, ref params } => {
-            if record.partition == MULTI_PARTITION {
-                session.call(name, params)
-            } else {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                session.call_on_partition_async(name, record.partition as usize, params.clone(), move |r| {
-                    let _ = tx.send(r);
-                });
-                rx.recv()
-                    .unwrap_or_else(|_| Response::failure(Status::UnexpectedFailure, "the site stopped"))
+/// Runs logged transactions again, in log order, each with its logged unique id; each
+/// committed before, so each must commit again.
+///
+/// Single-partition procedure calls are queued without waiting (their lane keeps them in
+/// order, and the unique id is taken while the call is queued on this thread); anything
+/// else first waits for those to finish, then runs alone.
+struct Replayer<'a> {
+    db: &'a Database,
+    results: crossbeam_channel::Receiver<(u64, String, Response)>,
+    sender: crossbeam_channel::Sender<(u64, String, Response)>,
+    outstanding: usize,
+}
+
+/// Calls in flight during replay before the next one waits for an answer.
+const REPLAY_WINDOW: usize = 4096;
+
+impl<'a> Replayer<'a> {
+    fn new(db: &'a Database) -> Replayer<'a> {
+        let (sender, results) = crossbeam_channel::unbounded();
+        Replayer {
+            db,
+            results,
+            sender,
+            outstanding: 0,
+        }
+    }
+
+    fn replay(&mut self, record: Record) -> Result<(), String> {
+        let mut session = self.db.session();
+        session.set_database(&record.database);
+        session.set_admin(true);
+        if let Command::Procedure { ref name, ref params } = record.command
+            && record.partition != MULTI_PARTITION
+        {
+            while self.outstanding >= REPLAY_WINDOW {
+                self.take_one()?;
             }
+            let tx = self.sender.clone();
+            let (lsn, what) = (record.lsn, describe(&record.command));
+            self.db.shared.set_replayed_id(Some(record.unique_id));
+            session.call_on_partition_async(name, record.partition as usize, params.clone(), move |r| {
+                let _ = tx.send((lsn, what, r));
+            });
+            self.db.shared.set_replayed_id(None);
+            self.outstanding += 1;
+            return Ok(());
         }
-        Command::AdHoc { ref sql, ref params } => {
-            let mut all = Vec::with_capacity(params.len() + 1);
-            all.push(Value::str(sql));
-            all.extend(params.iter().cloned());
-            session.call("@AdHoc", &all)
+        self.drain()?;
+        self.db.shared.set_replayed_id(Some(record.unique_id));
+        let response = match record.command {
+            Command::Procedure { ref name, ref params } => session.call(name, params),
+            Command::AdHoc { ref sql, ref params } => {
+                let mut all = Vec::with_capacity(params.len() + 1);
+                all.push(Value::str(sql));
+                all.extend(params.iter().cloned());
+                session.call("@AdHoc", &all)
+            }
+            Command::Load {
+                ref table,
+                upsert,
+                ref rows,
+            } => session.load_table(table, None, upsert, rows.clone()),
+        };
+        self.db.shared.set_replayed_id(None);
+        check(record.lsn, &describe(&record.command), response)
+    }
+
+    fn take_one(&mut self) -> Result<(), String> {
+        let (lsn, what, response) = self
+            .results
+            .recv()
+            .map_err(|_| "a site stopped during replay".to_string())?;
+        self.outstanding -= 1;
+        check(lsn, &what, response)
+    }
+
+    /// Waits for every queued call.
+    fn drain(&mut self) -> Result<(), String> {
+        while self.outstanding > 0 {
+            self.take_one()?;
         }
-        Command::Load {
-            ref table,
-            upsert,
-            ref rows,
-        } => session.load_table(table, None, upsert, rows.clone()),
-    };
-    db.shared.set_replayed_id(None);
+        Ok(())
+    }
+}
+
+fn check(lsn: u64, what: &str, response: Response) -> Result<(), String> {
     if response.status == Status::Success {
         return Ok(());
     }
     Err(format!(
-        "record {} (unique id {}, {}) committed before but fails when replayed: {}",
-        record.lsn,
-        record.unique_id,
-        describe(&record.command),
+        "record {lsn} ({what}) committed before but fails when replayed: {}",
         response.status_string.unwrap_or_default()
     ))
 }

@@ -408,7 +408,9 @@ fn run(shared: Weak<Shared>, service: &SnapshotService, requests: Receiver<Reque
 /// Takes and writes one snapshot; one in the data folder releases the log it covers.
 fn save(shared: &Shared, service: &SnapshotService, r: &Request) -> Result<SnapshotSummary, String> {
     super::snapshot::check_nonce(&r.nonce).map_err(|e| e.to_string())?;
+    let started = Instant::now();
     let image = take_image(shared)?;
+    let captured = started.elapsed();
     let storage = &*service.storage;
     if r.csv {
         let dir = r.root.join(&r.nonce);
@@ -425,6 +427,14 @@ fn save(shared: &Shared, service: &SnapshotService, r: &Request) -> Result<Snaps
         .create_dir_all(&r.root)
         .map_err(|e| format!("cannot create {}: {e}", r.root.display()))?;
     let summary = write_image(storage, &r.root, &r.nonce, &image)?;
+    eprintln!(
+        "voltrs: snapshot {}: partitions paused {:.1} ms for the copy, {} rows and {} bytes written in {:.1} ms",
+        r.nonce,
+        captured.as_secs_f64() * 1e3,
+        summary.rows,
+        summary.bytes,
+        (started.elapsed() - captured).as_secs_f64() * 1e3
+    );
     if r.root == service.root {
         *service.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((r.nonce.clone(), image.lsn, now_ms()));
         if let Some(log) = shared.log.get() {
