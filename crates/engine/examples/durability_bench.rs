@@ -12,8 +12,10 @@ use voltrs_engine::{Config, Database, Status};
 use voltrs_storage::Value;
 
 fn open(dir: &std::path::Path, mode: LogMode) -> Database {
-    let mut settings = LogSettings::default();
-    settings.mode = mode;
+    let settings = LogSettings {
+        mode,
+        ..LogSettings::default()
+    };
     let mut d = Durability::on_disk(dir, settings);
     d.snapshots.interval = None;
     d.snapshots.log_bytes = None;
