@@ -46,6 +46,7 @@ fn count(db: &Database, sql: &str) -> i64 {
 const SCHEMA: &str = "CREATE TABLE acct (id BIGINT NOT NULL PRIMARY KEY, balance BIGINT NOT NULL, name VARCHAR(20));
 PARTITION TABLE acct ON COLUMN id;
 CREATE TABLE settings (k VARCHAR(10) NOT NULL PRIMARY KEY, v INTEGER);
+CREATE TABLE stamps (id INTEGER NOT NULL PRIMARY KEY, at TIMESTAMP);
 CREATE VIEW by_balance (balance, n) AS SELECT balance, COUNT(*) FROM acct GROUP BY balance;
 CREATE PROCEDURE deposit PARTITION ON TABLE acct COLUMN id PARAMETER 0 AS UPDATE acct SET balance = balance + ? WHERE id = ?;";
 
@@ -92,6 +93,12 @@ fn write_everything(db: &Database) {
     // A failed write is not logged and must not come back.
     let r = s.call("ACCT.insert", &[Value::Integer(1), Value::Integer(1), Value::Null]);
     assert_ne!(r.status, Status::Success);
+    // NOW is the transaction's timestamp: replay must reuse the logged one.
+    for i in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        s.execute_sql(&format!("INSERT INTO stamps VALUES ({i}, NOW)"))
+            .expect("stamp");
+    }
     s.execute_sql("CREATE DATABASE other; USE other; CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (5);")
         .expect("other database");
 }
@@ -402,4 +409,95 @@ fn snapshots_restore_into_another_database_and_export_as_csv() {
     })
     .expect("reopen");
     assert_eq!(count(&again, "SELECT COUNT(*) FROM acct"), 61);
+}
+
+/// A read must not see a write whose log record is not yet durable: while the disk holds
+/// the write's sync, a read of that row waits too.
+#[test]
+fn no_result_leaves_before_what_it_saw_is_durable() {
+    let storage = MemStorage::new();
+    let db = open(&storage);
+    db.session()
+        .execute_sql("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY)")
+        .expect("schema");
+    storage.hold_syncs(true);
+    let (done_tx, done_rx) = crossbeam_channel::unbounded();
+    let writer = {
+        let db = db.clone();
+        let tx = done_tx.clone();
+        std::thread::spawn(move || {
+            let r = db.session().execute_sql("INSERT INTO t VALUES (1)");
+            let _ = tx.send(("write", r.is_ok()));
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let reader = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let n = count(&db, "SELECT COUNT(*) FROM t");
+            let _ = done_tx.send(("read", n == 1));
+        })
+    };
+    // Neither answers while the sync is held (the read ran after the write, so it saw it).
+    assert!(
+        done_rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(),
+        "a result left before the write it saw was durable"
+    );
+    storage.hold_syncs(false);
+    let mut got = vec![done_rx.recv().expect("first"), done_rx.recv().expect("second")];
+    got.sort();
+    assert_eq!(got, vec![("read", true), ("write", true)]);
+    writer.join().expect("writer");
+    reader.join().expect("reader");
+}
+
+#[test]
+fn automatic_snapshots_follow_the_log_size_and_keep_the_newest() {
+    let storage = MemStorage::new();
+    let mut c = config(&storage, LogMode::Sync, 2);
+    if let Some(d) = &mut c.durability {
+        d.snapshots.interval = None;
+        d.snapshots.log_bytes = Some(4 << 10);
+        d.snapshots.retain = 2;
+    }
+    let db = Database::open(c.clone()).expect("open");
+    let mut s = db.session();
+    s.execute_sql("CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, pad VARCHAR(100))")
+        .expect("schema");
+    let autos = || {
+        let mut names: Vec<String> = storage
+            .paths()
+            .iter()
+            .filter_map(|p| {
+                let p = p.to_string_lossy().into_owned();
+                p.strip_prefix("/data/snapshots/AUTO_")
+                    .and_then(|rest| rest.split('/').next().map(String::from))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..600 {
+        s.execute_sql(&format!("INSERT INTO t VALUES ({i}, '{}')", "p".repeat(80)))
+            .expect("insert");
+        if i % 50 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            seen.extend(autos());
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    seen.extend(autos());
+    assert!(seen.len() >= 3, "automatic snapshots taken: {seen:?}");
+    assert!(autos().len() <= 2, "kept: {:?}", autos());
+    // A non-blocking save answers at once and the snapshot appears.
+    let r = ok(s.call("@SnapshotSave", &[Value::Null, Value::str("later"), Value::Integer(0)]));
+    assert_eq!(r.tables[0].rows[0][8], Value::str("SUCCESS"));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(storage.content(Path::new("/data/snapshots/later/COMPLETE")).is_some());
+    drop(s);
+    drop(db);
+    let db = Database::open(c).expect("reopen");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM t"), 600);
 }

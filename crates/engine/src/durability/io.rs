@@ -217,7 +217,14 @@ impl MemState {
 /// [`MemStorage::set_space`] fills the disk and [`MemStorage::fail_syncs`] makes every
 /// sync fail.
 #[derive(Debug, Default, Clone)]
-pub struct MemStorage(Arc<Mutex<MemState>>);
+pub struct MemStorage(Arc<Mutex<MemState>>, Arc<SyncHold>);
+
+/// Holds syncs until released ([`MemStorage::hold_syncs`]).
+#[derive(Debug, Default)]
+struct SyncHold {
+    held: Mutex<bool>,
+    released: std::sync::Condvar,
+}
 
 impl MemStorage {
     pub fn new() -> MemStorage {
@@ -273,6 +280,14 @@ impl MemStorage {
     /// Leaves `bytes` of free space (`None`: unlimited); writing past it fails with ENOSPC.
     pub fn set_space(&self, bytes: Option<u64>) {
         self.state().space = bytes;
+    }
+
+    /// While `held`, every sync waits (a slow disk); releasing lets them finish.
+    pub fn hold_syncs(&self, held: bool) {
+        *self.1.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        if !held {
+            self.1.released.notify_all();
+        }
     }
 
     /// Makes every sync fail with an I/O error (or succeed again).
@@ -359,6 +374,12 @@ impl WriteFile for MemWriteFile {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        let hold = &self.storage.1;
+        let mut held = hold.held.lock().unwrap_or_else(|e| e.into_inner());
+        while *held {
+            held = hold.released.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(held);
         self.with(|st, inode| {
             if st.failing_sync {
                 return Err(io::Error::other("simulated fdatasync failure"));

@@ -350,7 +350,7 @@ fn run(shared: Weak<Shared>, service: &SnapshotService, requests: Receiver<Reque
     let mut last_auto = Instant::now();
     let mut log_bytes_at_last = 0u64;
     loop {
-        let request = match requests.recv_timeout(Duration::from_secs(1)) {
+        let request = match requests.recv_timeout(Duration::from_millis(100)) {
             Ok(r) => Some(r),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
