@@ -77,27 +77,60 @@ pub(crate) struct Capture(Mutex<Option<Sender<Image>>>);
 /// Takes the image on the coordinator, with every partition lent.
 pub(crate) fn capture(capture: &Capture, shared: &Shared, parts: &[Partition]) -> TxnResult {
     let catalog = shared.catalog();
-    let mut tables = Vec::new();
+    // What to copy: each table of each partition (a replicated table once).
+    let mut wanted = Vec::new();
     for (db, ns) in &catalog.databases {
         for def in ns.tables.values() {
             let columns: Vec<(String, DataType)> = def.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
             let replicated = !def.is_partitioned();
-            for (p, part) in parts.iter().enumerate() {
+            for p in 0..parts.len() {
                 if replicated && p > 0 {
                     break;
                 }
-                let Some(t) = part.table(def.id) else { continue };
-                tables.push(ImageTable {
-                    database: db.clone(),
-                    name: def.name.clone(),
-                    columns: columns.clone(),
-                    replicated,
-                    partition: p as u32,
-                    rows: t.rows_copy(),
-                });
+                wanted.push((db.clone(), def.clone(), columns.clone(), replicated, p));
             }
         }
     }
+    // The copies are memory copies of row arenas: one thread per partition (the sites are
+    // idle at the barrier, so this uses their cores).
+    let copies: Vec<Vec<(usize, Table)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .enumerate()
+            .map(|(p, part)| {
+                let wanted = &wanted;
+                scope.spawn(move || {
+                    wanted
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.4 == p)
+                        .filter_map(|(i, w)| part.table(w.1.id).map(|t| (i, t.rows_copy())))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut by_index: Vec<Option<Table>> = (0..wanted.len()).map(|_| None).collect();
+    for (i, t) in copies.into_iter().flatten() {
+        if let Some(slot) = by_index.get_mut(i) {
+            *slot = Some(t);
+        }
+    }
+    let tables: Vec<ImageTable> = wanted
+        .into_iter()
+        .zip(by_index)
+        .filter_map(|((database, def, columns, replicated, p), rows)| {
+            Some(ImageTable {
+                database,
+                name: def.name.clone(),
+                columns,
+                replicated,
+                partition: p as u32,
+                rows: rows?,
+            })
+        })
+        .collect();
     let image = Image {
         lsn: shared.log.get().map_or(0, |l| l.appended()),
         partition_count: parts.len() as u32,
