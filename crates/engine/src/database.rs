@@ -121,6 +121,8 @@ pub(crate) struct Shared {
     /// Every DDL batch applied, in order, with its database: a snapshot rebuilds the
     /// catalog from it.
     ddl_history: Mutex<Vec<(String, String)>>,
+    /// The last LSN recovery replayed (what a snapshot includes when no log runs).
+    recovered_lsn: std::sync::atomic::AtomicU64,
     /// The snapshot thread (durability only).
     pub snapshots: std::sync::OnceLock<Arc<crate::durability::snapshots::SnapshotService>>,
 }
@@ -134,6 +136,18 @@ impl Shared {
     pub fn set_log(&self, log: Arc<crate::durability::log::CommandLog>, writer: JoinHandle<()>) {
         let _ = self.log.set(log);
         *self.log_writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+    }
+
+    pub fn set_recovered_lsn(&self, lsn: u64) {
+        self.recovered_lsn.store(lsn, Ordering::Release);
+    }
+
+    /// The last LSN whose effects are in memory: the log's last appended record, or the
+    /// last one recovery replayed when no log runs.
+    pub fn last_lsn(&self) -> u64 {
+        self.log
+            .get()
+            .map_or_else(|| self.recovered_lsn.load(Ordering::Acquire), |l| l.appended())
     }
 
     /// Records a DDL batch that committed (for snapshots).
@@ -163,7 +177,8 @@ impl Shared {
     }
 
     /// Logs a committed write and returns the watermark its result waits for: the last LSN
-    /// appended (0 when nothing can wait: no log, or an asynchronous one).
+    /// appended (0 without a log). The log releases it once synced (synchronous mode) or
+    /// written to the operating system (asynchronous mode).
     pub fn log_committed(&self, work: &Work, txn: crate::txn::TxnId, partition: i32, result: &TxnResult) -> u64 {
         let Some(log) = self.log.get() else {
             return 0;
@@ -174,10 +189,7 @@ impl Shared {
         {
             log.append(txn.unique_id, txn.timestamp(), partition, database, &command);
         }
-        match log.settings.mode {
-            crate::durability::log::LogMode::Sync => log.appended(),
-            _ => 0,
-        }
+        log.appended()
     }
 
     /// Installs the next catalog version (the coordinator, at a DDL barrier).
@@ -381,6 +393,7 @@ impl Database {
             log_writer: Mutex::new(None),
             ddl_history: Mutex::new(Vec::new()),
             snapshots: std::sync::OnceLock::new(),
+            recovered_lsn: std::sync::atomic::AtomicU64::new(0),
         });
         if let Some(limit) = config.memory_limit_bytes {
             crate::memory::start_monitor(

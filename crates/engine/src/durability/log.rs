@@ -360,12 +360,13 @@ impl Writer {
                 batch.clear();
                 if sync {
                     self.sync()?;
-                    self.durable(last);
                 }
+                // Asynchronous mode releases results once their records are written to the
+                // operating system: a killed process then loses nothing it acknowledged.
+                self.durable(last);
             }
             if !sync && self.unsynced && (stop || self.last_sync.elapsed() >= settings.flush_interval) {
                 self.sync()?;
-                self.durable(last);
             }
             if let Some(upto) = release {
                 self.remove_covered(upto);

@@ -99,19 +99,6 @@ pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn S
         last = Some((meta.nonce.clone(), meta.lsn, meta.created_ms));
         recovery.snapshot = Some(meta.nonce);
     }
-    let service = super::snapshots::start(
-        &db.shared,
-        d.storage.clone(),
-        d.snapshot_dir(),
-        d.snapshots.clone(),
-        last,
-    )
-    .map_err(|e| Error::Invalid(format!("cannot start the snapshot thread: {e}")))?;
-    let _ = db.shared.snapshots.set(service);
-    if d.log.mode == LogMode::Off {
-        recovery.elapsed = started.elapsed();
-        return Ok((recovery, lock));
-    }
     let log_dir = d.log_dir();
     let mut replayer = Replayer::new(db);
     let summary = scan_log(storage, &log_dir, after, true, &mut |record, _, _| {
@@ -123,6 +110,27 @@ pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn S
     recovery.torn = summary.torn.clone();
     if let Some(t) = &summary.torn {
         eprintln!("voltrs: warning: {t}");
+    }
+    // A snapshot taken from now on includes every record recovered.
+    db.shared.set_recovered_lsn(summary.next_lsn - 1);
+    let service = super::snapshots::start(
+        &db.shared,
+        d.storage.clone(),
+        d.snapshot_dir(),
+        d.snapshots.clone(),
+        last,
+    )
+    .map_err(|e| Error::Invalid(format!("cannot start the snapshot thread: {e}")))?;
+    let _ = db.shared.snapshots.set(service);
+    if d.log.mode == LogMode::Off {
+        if summary.records > 0 {
+            eprintln!(
+                "voltrs: warning: the command log of {} was replayed, but with the command log off new writes are not logged: only snapshots keep them",
+                d.dir.display()
+            );
+        }
+        recovery.elapsed = started.elapsed();
+        return Ok((recovery, lock));
     }
     let shared = Arc::downgrade(&db.shared);
     let on_durable: log::DurableFn = Box::new(move |r| {
@@ -146,9 +154,7 @@ pub(crate) fn open(db: &Database, d: &Durability) -> Result<(Recovery, Box<dyn S
         on_durable,
     )
     .map_err(|e| Error::Invalid(format!("cannot start the command log in {}: {e}", log_dir.display())))?;
-    if d.log.mode == LogMode::Sync {
-        db.shared.gate.set_durable(summary.next_lsn - 1);
-    }
+    db.shared.gate.set_durable(summary.next_lsn - 1);
     db.shared.set_log(log, writer);
     recovery.elapsed = started.elapsed();
     Ok((recovery, lock))
@@ -176,10 +182,13 @@ fn check_partitions(storage: &dyn Storage, dir: &Path, partitions: usize) -> Res
         }
         return Ok(());
     }
+    // Written aside and renamed, so a crash never leaves an empty or partial file.
     let write = || -> std::io::Result<()> {
-        let mut f = storage.create(&path)?;
+        let tmp = dir.join("partitions.tmp");
+        let mut f = storage.create(&tmp)?;
         f.write_at(0, format!("{partitions}\n").as_bytes())?;
         f.sync()?;
+        storage.rename(&tmp, &path)?;
         storage.sync_dir(dir)
     };
     write().map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))

@@ -156,6 +156,15 @@ pub fn scan_log(
                             format!("zeros where a record should be, with an intact record after them at offset {at}"),
                         ));
                     }
+                    // The preallocated rest of the segment: a restart writes a new segment,
+                    // so this one is cut to its records.
+                    if repair && bytes.len() > offset {
+                        let cut = storage.open(&seg.path).and_then(|mut f| {
+                            f.truncate(offset as u64)?;
+                            f.sync()
+                        });
+                        cut.map_err(|e| err(offset, format!("cannot cut the segment to its records: {e}")))?;
+                    }
                     break;
                 }
                 Frame::Damaged(why) => {
@@ -185,6 +194,13 @@ pub fn scan_log(
         }
         expected = Some(next);
         summary.next_lsn = summary.next_lsn.max(next);
+        if repair && next == first {
+            // No records: nothing to keep (its first LSN is the next segment's).
+            storage
+                .remove_file(&seg.path)
+                .map_err(|e| err(0, format!("cannot remove the empty segment: {e}")))?;
+            continue;
+        }
         summary.segments.push(seg.clone());
     }
     Ok(summary)

@@ -132,7 +132,7 @@ pub(crate) fn capture(capture: &Capture, shared: &Shared, parts: &[Partition]) -
         })
         .collect();
     let image = Image {
-        lsn: shared.log.get().map_or(0, |l| l.appended()),
+        lsn: shared.last_lsn(),
         partition_count: parts.len() as u32,
         ddl: shared.ddl_history(),
         tables,
