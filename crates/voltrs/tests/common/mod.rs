@@ -18,6 +18,8 @@ pub struct Server {
     pub dir: PathBuf,
     /// Standard error, collected in the background.
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Whether dropping the server removes `dir` (not for [`Server::start_in`]).
+    owns_dir: bool,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -33,7 +35,18 @@ impl Server {
     /// `extra` (`--client-port 21300`) replaces that port's default of 0, so a test can
     /// restart a server on the port it had.
     pub fn start(extra: &[&str]) -> Server {
-        let dir = temp_dir("server");
+        Server::launch(temp_dir("server"), true, extra)
+    }
+
+    /// Like [`Server::start`], on the data folder `dir`, which outlives the server (the
+    /// caller removes it): crash tests restart servers on one folder.
+    pub fn start_in(dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::launch(dir.to_path_buf(), false, extra)
+    }
+
+    /// The `voltrs start` arguments for `dir` and `extra` (free ports and 2 sites unless
+    /// `extra` says otherwise).
+    pub fn start_args(dir: &std::path::Path, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = vec!["start".into(), "--dir".into(), dir.display().to_string()];
         for flag in ["--client-port", "--admin-port", "--http-port", "--pg-port"] {
             if !extra.contains(&flag) {
@@ -44,6 +57,11 @@ impl Server {
             args.extend(["--sites".into(), "2".into()]);
         }
         args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    fn launch(dir: PathBuf, owns_dir: bool, extra: &[&str]) -> Server {
+        let args = Server::start_args(&dir, extra);
         let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
             .args(&args)
             .stdout(Stdio::piped())
@@ -93,6 +111,7 @@ impl Server {
             child,
             dir,
             stderr,
+            owns_dir,
         }
     }
 
@@ -117,13 +136,20 @@ impl Server {
         }
         None
     }
+
+    /// Kills the process with SIGKILL (no shutdown, no flush: a crash) and reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.kill9();
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
