@@ -695,17 +695,11 @@ async fn kill_9_under_load_loses_no_acknowledged_write_with_a_sync_command_log()
     assert!(t.acked_calls > 0 && t.checked > 0, "{t:?}");
 }
 
-/// Async mode syncs only every `async_flush_ms`, but is meant to write each record to the
-/// OS at once: a killed process (not a crashed machine) would then lose nothing either.
-///
-/// Ignored for now: on 2 cores it fails in about one run of five cycles in three. In
-/// async mode a result is released as soon as its record is in the log's memory buffer
-/// (`Shared::log_committed` returns watermark 0), before the writer thread has written
-/// it (it may be asleep, inside the periodic fdatasync, or preallocating a segment), so
-/// a kill -9 loses the acknowledged writes (and what reads saw) still in the buffer.
-/// `scripts/crash-test` runs it.
+/// Async mode syncs only every `async_flush_ms`, but releases a result only once its
+/// record is written to the OS: a killed process (not a crashed machine) loses nothing it
+/// acknowledged. (Before that fix, results left as soon as the record was in the log's
+/// memory buffer, and this test failed in about one run of five cycles in three.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "async mode acknowledges writes before they reach the OS: kill -9 loses some"]
 async fn kill_9_under_load_loses_no_acknowledged_write_with_an_async_command_log() {
     let t = crash_cycles("async", "3").await;
     assert!(t.acked_calls > 0 && t.checked > 0, "{t:?}");
