@@ -159,7 +159,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         match state.config.log.mode {
             voltrs_engine::durability::LogMode::Sync => "sync (a write is acknowledged once on disk)".to_string(),
             voltrs_engine::durability::LogMode::Async => format!(
-                "async (a crash loses up to {} ms of acknowledged writes)",
+                "async (a killed server loses nothing acknowledged; an OS crash up to about {} ms of it)",
                 state.config.log.flush_interval.as_millis()
             ),
             voltrs_engine::durability::LogMode::Off => "off (nothing survives a restart)".to_string(),
