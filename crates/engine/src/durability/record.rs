@@ -180,24 +180,11 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 fn put_values(out: &mut Vec<u8>, values: &[Value]) {
     out.extend_from_slice(&(values.len() as u32).to_be_bytes());
     for v in values {
-        let ty = natural_type(v);
+        let ty = VoltType::natural(v);
         out.push(ty.code() as u8);
         if ty != VoltType::Null {
             encode_value(out, ty, v);
         }
-    }
-}
-
-fn natural_type(v: &Value) -> VoltType {
-    match v {
-        Value::Null => VoltType::Null,
-        Value::Integer(_) => VoltType::BigInt,
-        Value::Float(_) => VoltType::Float,
-        Value::Decimal(_) => VoltType::Decimal,
-        Value::Varchar(_) => VoltType::String,
-        Value::Varbinary(_) => VoltType::Varbinary,
-        Value::Timestamp(_) => VoltType::Timestamp,
-        Value::Boolean(_) => VoltType::TinyInt,
     }
 }
 

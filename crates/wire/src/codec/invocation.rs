@@ -218,16 +218,7 @@ pub fn encode_invocation(
     }
     out.extend_from_slice(&(params.len() as i16).to_be_bytes());
     for v in params {
-        let ty = match v {
-            Value::Null => VoltType::Null,
-            Value::Integer(_) => VoltType::BigInt,
-            Value::Float(_) => VoltType::Float,
-            Value::Decimal(_) => VoltType::Decimal,
-            Value::Varchar(_) => VoltType::String,
-            Value::Varbinary(_) => VoltType::Varbinary,
-            Value::Timestamp(_) => VoltType::Timestamp,
-            Value::Boolean(_) => VoltType::TinyInt,
-        };
+        let ty = VoltType::natural(v);
         out.push(ty.code() as u8);
         if ty != VoltType::Null {
             encode_value(out, ty, v);

@@ -1,4 +1,4 @@
-use voltrs_storage::DataType;
+use voltrs_storage::{DataType, Value};
 
 /// VoltDB's type codes (`VoltType.java`), as parameters and result columns carry them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +21,21 @@ pub enum VoltType {
 }
 
 impl VoltType {
+    /// The type a value goes as when nothing else says: integers BIGINT, FLOAT, DECIMAL,
+    /// STRING, VARBINARY, TIMESTAMP, a boolean TINYINT, NULL as type NULL.
+    pub fn natural(v: &Value) -> VoltType {
+        match v {
+            Value::Null => VoltType::Null,
+            Value::Integer(_) => VoltType::BigInt,
+            Value::Float(_) => VoltType::Float,
+            Value::Decimal(_) => VoltType::Decimal,
+            Value::Varchar(_) => VoltType::String,
+            Value::Varbinary(_) => VoltType::Varbinary,
+            Value::Timestamp(_) => VoltType::Timestamp,
+            Value::Boolean(_) => VoltType::TinyInt,
+        }
+    }
+
     pub fn code(self) -> i8 {
         match self {
             VoltType::Null => 1,
