@@ -1,5 +1,6 @@
-//! `voltrs bench ping|select|adhoc-select|insert`: round-trip latency and throughput
-//! through `voltrs-client` against a running server.
+//! `voltrs bench ping|select|adhoc-select|insert|voter`: round-trip latency and throughput
+//! through `voltrs-client` against a running server. `voter` (VoltDB's voter client
+//! workload) lives in [`voter`]; the rest here:
 //!
 //! 1. Every workload but `ping` first makes sure its schema exists (table `BENCH_KV`
 //!    partitioned on `ID`, single-partition procedure `BENCH_GET`) and upserts `--rows`
@@ -16,12 +17,33 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use voltrs_client::{Client, Value, status};
 
+mod voter;
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// What each call does: `ping` (`@Ping`, no transaction) or `select` (a one-row
-    /// single-partition procedure call).
-    #[arg(value_enum)]
-    workload: Workload,
+    #[command(subcommand)]
+    workload: BenchWorkload,
+}
+
+/// What each call does.
+#[derive(clap::Subcommand)]
+enum BenchWorkload {
+    /// `@Ping`: no transaction.
+    Ping(CallArgs),
+    /// `BENCH_GET(id)`: a single-partition procedure reading one row by primary key.
+    Select(CallArgs),
+    /// `@AdHoc('SELECT val FROM bench_kv WHERE id = ?', id)`: the same read as ad hoc SQL.
+    AdhocSelect(CallArgs),
+    /// `BENCH_KV.insert(id, val)`: a single-row insert of a new key.
+    Insert(CallArgs),
+    /// VoltDB's voter client: asynchronous `Vote` calls, then a report and a consistency
+    /// check against `Results` (creates the voter schema of examples/voter if missing).
+    Voter(voter::VoterArgs),
+}
+
+/// The flags of the call-in-a-loop workloads.
+#[derive(clap::Args)]
+struct CallArgs {
     #[command(flatten)]
     server: crate::server_args::ServerArgs,
     /// Calls kept in flight; a comma-separated list runs once per value.
@@ -35,15 +57,11 @@ pub struct BenchArgs {
     rows: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Workload {
-    /// `@Ping`: no transaction.
     Ping,
-    /// `BENCH_GET(id)`: a single-partition procedure reading one row by primary key.
     Select,
-    /// `@AdHoc('SELECT val FROM bench_kv WHERE id = ?', id)`: the same read as ad hoc SQL.
     AdhocSelect,
-    /// `BENCH_KV.insert(id, val)`: a single-row insert of a new key.
     Insert,
 }
 
@@ -59,23 +77,30 @@ impl Workload {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let (workload, args) = match args.workload {
+        BenchWorkload::Voter(args) => return voter::run(args),
+        BenchWorkload::Ping(args) => (Workload::Ping, args),
+        BenchWorkload::Select(args) => (Workload::Select, args),
+        BenchWorkload::AdhocSelect(args) => (Workload::AdhocSelect, args),
+        BenchWorkload::Insert(args) => (Workload::Insert, args),
+    };
     if args.in_flight.contains(&0) || args.rows == 0 || args.seconds.is_nan() || args.seconds <= 0.0 {
         bail!("--in-flight values, --rows and --seconds must be positive");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(bench(args))
+    runtime.block_on(bench(workload, args))
 }
 
-async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+async fn bench(workload: Workload, args: CallArgs) -> anyhow::Result<()> {
     let servers = args.server.addresses();
     let client = Client::connect(args.server.client_config()).await?;
-    if args.workload != Workload::Ping {
+    if workload != Workload::Ping {
         setup(&client, args.rows).await?;
     }
     let duration = Duration::from_secs_f64(args.seconds);
     println!(
         "voltrs bench {} against {}, {:.1} s per run",
-        args.workload.name(),
+        workload.name(),
         servers.join(","),
         args.seconds
     );
@@ -84,7 +109,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "in_flight", "calls", "calls/s", "p50_us", "p99_us", "max_us"
     );
     for &n in &args.in_flight {
-        let (mut latencies, elapsed) = measure(&client, args.workload, n, duration, args.rows).await?;
+        let (mut latencies, elapsed) = measure(&client, workload, n, duration, args.rows).await?;
         latencies.sort_unstable();
         let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
         println!(

@@ -18,7 +18,7 @@
 //! the same from run to run.
 
 mod catalog;
-mod input;
+pub(crate) mod input;
 mod output;
 
 use std::io::{self, IsTerminal, Read, Write};
