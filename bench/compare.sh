@@ -26,13 +26,19 @@ BASELINES="${BASELINES:-pg redis tarantool sqlite}"
 SHARED_BENCH="${SHARED_BENCH:-$root/../shared/bench}"
 OUT="${OUT:-$(mktemp -d /tmp/voltrs-compare.XXXXXX)}"
 mkdir -p "$OUT"
-export RESULTS_DIR="$OUT" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$OUT/cargo-target}"
+export RESULTS_DIR="$OUT"
+# The SQLite baseline runs its Rust program from $SHARED_BENCH/rust/target: it builds there
+# when that folder is writable, and is skipped (SKIP_RUST=1) when it is not.
+if [ ! -w "$SHARED_BENCH/rust" ]; then
+  export SKIP_RUST=1
+  echo "compare: $SHARED_BENCH/rust is read-only: SQLite's Rust variant is skipped" >&2
+fi
 echo "compare: results in $OUT (duration ${DURATION}s, warmup ${WARMUP}s, repeats $REPEATS, clients $CLIENTS)" >&2
 
 # voltrs: a fresh server per repeat, default settings (sync command log), voter over the
 # binary protocol; the JSON line of each run goes to voltrs_voter.jsonl.
 (cd "$root" && cargo build --release -q -p voltrs)
-bin="$root/target/release/voltrs"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/voltrs"
 for rep in $(seq 1 "$REPEATS"); do
   dir="$(mktemp -d /tmp/voltrs-compare-data.XXXXXX)"
   "$bin" start --dir "$dir" --client-port 21612 --admin-port 0 --http-port 0 --pg-port 0 \
@@ -47,15 +53,17 @@ for rep in $(seq 1 "$REPEATS"); do
   rm -rf "$dir"
 done
 
+# A baseline that fails (a package that cannot be installed, ...) is reported and skipped.
 for b in $BASELINES; do
   case "$b" in
     pg) CLIENTS="$CLIENTS" DURATION="$DURATION" REPEATS="$REPEATS" TRANSPORTS=tcp SYNC_MODES=off \
-          bash "$SHARED_BENCH/pg_voter.sh" >&2 ;;
+          bash "$SHARED_BENCH/pg_voter.sh" >&2 || echo "compare: the PostgreSQL baseline failed" >&2 ;;
     redis) CLIENTS="$CLIENTS" DURATION="$DURATION" REPEATS="$REPEATS" PIPELINES=32 PERSIST_MODES=none \
-          bash "$SHARED_BENCH/redis_voter.sh" >&2 ;;
+          bash "$SHARED_BENCH/redis_voter.sh" >&2 || echo "compare: the Redis baseline failed" >&2 ;;
     tarantool) FIBERS="$((4 * CLIENTS))" DURATION="$DURATION" WARMUP="$WARMUP" REPEATS="$REPEATS" WAL_MODES=none \
-          bash "$SHARED_BENCH/tarantool_voter.sh" >&2 ;;
-    sqlite) DURATION="$DURATION" REPEATS="$REPEATS" bash "$SHARED_BENCH/sqlite_voter.sh" >&2 ;;
+          bash "$SHARED_BENCH/tarantool_voter.sh" >&2 || echo "compare: the Tarantool baseline failed" >&2 ;;
+    sqlite) DURATION="$DURATION" REPEATS="$REPEATS" bash "$SHARED_BENCH/sqlite_voter.sh" >&2 \
+          || echo "compare: the SQLite baseline failed" >&2 ;;
     *) echo "compare: unknown baseline $b" >&2; exit 2 ;;
   esac
 done
