@@ -7,21 +7,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{Server, adhoc, client as connect};
 use voltrs_client::{Client, ClientConfig, ClientError, Response, Value, VoltType, status};
 use voltrs_storage::Decimal;
-
-async fn connect(server: &Server) -> Client {
-    Client::connect(ClientConfig::new([format!("127.0.0.1:{}", server.client)]))
-        .await
-        .expect("connect")
-}
-
-async fn adhoc(c: &Client, sql: &str) -> Response {
-    let r = c.call("@AdHoc", vec![Value::str(sql)]).await.expect("call @AdHoc");
-    assert_eq!(r.status, status::SUCCESS, "{sql}: {:?}", r.status_string);
-    r
-}
 
 /// The integers of a one-column result.
 fn ints(r: &Response) -> Vec<i64> {

@@ -30,8 +30,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, temp_dir};
-use voltrs_client::{Client, ClientConfig, Response, Value, status};
+use common::{Server, adhoc, client as connect, temp_dir};
+use voltrs_client::{Client, Response, Value, status};
 
 /// Accounts of the bank invariant, each opened with `OPENING` (the sum never changes).
 const ACCOUNTS: i64 = 16;
@@ -195,18 +195,6 @@ fn env_u64(name: &str) -> Option<u64> {
         v.parse()
             .unwrap_or_else(|_| panic!("{name} must be a number, not {v:?}")),
     )
-}
-
-async fn connect(server: &Server) -> Client {
-    Client::connect(ClientConfig::new([format!("127.0.0.1:{}", server.client)]))
-        .await
-        .expect("connect")
-}
-
-async fn adhoc(c: &Client, sql: &str) -> Response {
-    let r = c.call("@AdHoc", vec![Value::str(sql)]).await.expect("call @AdHoc");
-    assert_eq!(r.status, status::SUCCESS, "{sql}: {:?}", r.status_string);
-    r
 }
 
 fn int(v: &Value) -> i64 {

@@ -49,10 +49,7 @@ const VARCHAR: DataType = DataType::VARCHAR_MAX;
 pub(super) fn save(session: &Session, params: &[Value]) -> Result<Vec<ResultTable>, Error> {
     let service = service(session)?;
     let root = root(&service, params);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    let now = crate::durability::snapshots::now_ms();
     let nonce = text(params, 1).unwrap_or_else(|| format!("MANUAL_{now}"));
     let blocking = match params.get(2) {
         None | Some(Value::Null) => true,
@@ -194,10 +191,7 @@ pub(super) fn restore_call(session: &Session, params: &[Value]) -> Result<Vec<Re
     let catalog = session.db.shared.catalog();
     let no_schema = catalog.databases.values().all(|ns| ns.tables.is_empty());
     let meta = restore(&session.db, &*service.storage, &root, &nonce, no_schema).map_err(Error::Invalid)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    let now = crate::durability::snapshots::now_ms();
     let (tx, rx) = crossbeam_channel::bounded(1);
     service
         .submit(Request {

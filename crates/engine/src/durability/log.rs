@@ -227,7 +227,6 @@ struct Writer {
     spare: Option<(PathBuf, Box<dyn WriteFile>)>,
     /// Older segments still on disk, oldest first: (first LSN, path).
     closed: Vec<(u64, PathBuf)>,
-    written: u64,
     unsynced: bool,
     last_sync: Instant,
 }
@@ -275,7 +274,6 @@ pub fn start(
         current,
         spare: None,
         closed: existing.into_iter().map(|s| (s.first_lsn, s.path)).collect(),
-        written: 0,
         unsynced: false,
         last_sync: Instant::now(),
     };
@@ -419,7 +417,6 @@ impl Writer {
             self.unsynced = true;
             at = end;
         }
-        self.written += batch.len() as u64;
         Ok(())
     }
 

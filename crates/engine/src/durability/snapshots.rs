@@ -173,7 +173,8 @@ fn images(image: &Image) -> Vec<TableImage<'_>> {
         .collect()
 }
 
-fn now_ms() -> i64 {
+/// Wall-clock milliseconds since the Unix epoch (snapshot names and creation times).
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

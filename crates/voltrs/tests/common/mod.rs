@@ -259,3 +259,23 @@ pub fn psql(server: &Server, args: &[&str], password: Option<&str>, script: &str
     );
     (out.status.success(), text)
 }
+
+/// A Rust client connected to the server's client port.
+pub async fn client(server: &Server) -> voltrs_client::Client {
+    voltrs_client::Client::connect(voltrs_client::ClientConfig::new([format!(
+        "127.0.0.1:{}",
+        server.client
+    )]))
+    .await
+    .expect("connect")
+}
+
+/// Runs `@AdHoc(sql)` and asserts it succeeded.
+pub async fn adhoc(c: &voltrs_client::Client, sql: &str) -> voltrs_client::Response {
+    let r = c
+        .call("@AdHoc", vec![voltrs_client::Value::str(sql)])
+        .await
+        .expect("call @AdHoc");
+    assert_eq!(r.status, voltrs_client::status::SUCCESS, "{sql}: {:?}", r.status_string);
+    r
+}
