@@ -37,7 +37,7 @@ struct Cli {
 enum Command {
     /// Start the server (single node; recovers the data folder's snapshot and command log).
     Start(StartArgs),
-    /// Inspect a data folder: what it holds and any damage (changes nothing). Exits 1 on
+    /// Inspect a data folder: what it holds and any damage (changes no data). Exits 1 on
     /// damage recovery would refuse.
     Check {
         /// The data folder (default: ./voltrs_data).

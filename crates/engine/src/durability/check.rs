@@ -16,7 +16,8 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
 }
 
-/// Inspects the data folder `dir`. Reads only; a running server may hold the folder.
+/// Inspects the data folder `dir`. Changes no data (taking the lock for a moment writes
+/// this process's pid into `voltrs.lock`); a running server may hold the folder.
 pub fn check(storage: &dyn Storage, dir: &Path) -> CheckReport {
     let mut r = CheckReport::default();
     if !storage.exists(dir) {
