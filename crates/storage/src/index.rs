@@ -466,10 +466,19 @@ mod int_key {
             _ => None,
         };
         let Some((lo, hi)) = bounds else { return };
-        if let (Bound::Included(a), Bound::Included(b)) = (lo, hi)
-            && a > b
-        {
-            return;
+        if let (Bound::Included(a), Bound::Included(b)) = (lo, hi) {
+            if a > b {
+                return;
+            }
+            // A point lookup on a unique index (the commonest plan): no range walk.
+            if a == b
+                && let super::IndexMap::UniqueInt(m) = &ix.map
+            {
+                if let Some(id) = m.get(&a) {
+                    visit(*id);
+                }
+                return;
+            }
         }
         let ids = ix.int_entries(lo, hi);
         if desc {

@@ -139,6 +139,20 @@ impl Table {
         Ok(Some(old))
     }
 
+    /// Writes `row` over the live row at `id`, whose current image the caller read as `old`
+    /// (it is put back if `row` does not encode). False if no row is at `id`.
+    pub fn overwrite(&mut self, id: RowId, row: &[Value], old: &[Value]) -> Result<bool, EncodeError> {
+        if !self.contains(id) {
+            return Ok(false);
+        }
+        if let Err(e) = self.write(id as usize, row) {
+            // The slot must never hold a half-written row.
+            let _ = self.write(id as usize, old);
+            return Err(e);
+        }
+        Ok(true)
+    }
+
     /// Puts a deleted row back into its old slot (undo of a delete).
     pub fn restore(&mut self, id: RowId, row: &[Value]) -> Result<(), EncodeError> {
         self.write(id as usize, row)?;

@@ -130,6 +130,10 @@ pub struct Hashinator {
     ring: Vec<(i32, u32)>,
     /// Number of distinct partition ids on the ring.
     partition_count: u32,
+    /// The spacing of the tokens when they are evenly spaced from `i32::MIN` (every ring
+    /// [`Hashinator::try_new`] builds): a token's entry is then found by a division instead
+    /// of a binary search over 16384 entries.
+    even_step: Option<i64>,
 }
 
 impl Hashinator {
@@ -194,10 +198,7 @@ impl Hashinator {
             .flat_map(|(partition, tokens)| tokens.iter().map(move |&token| (token, partition)))
             .collect();
         ring.sort_unstable();
-        Ok(Self {
-            ring,
-            partition_count: partitions,
-        })
+        Ok(Self::from_ring(ring, partitions))
     }
 
     /// Parses the raw `HASHCONFIG` form: big-endian
@@ -247,7 +248,25 @@ impl Hashinator {
             ring.push((token, partition));
         }
         let partition_count = u32::try_from(partitions.len()).unwrap_or(u32::MAX);
-        Ok(Self { ring, partition_count })
+        Ok(Self::from_ring(ring, partition_count))
+    }
+
+    /// A hashinator over a sorted ring whose first token is `i32::MIN`.
+    fn from_ring(ring: Vec<(i32, u32)>, partition_count: u32) -> Self {
+        let step = match ring.as_slice() {
+            [(first, _), (second, _), ..] => i64::from(*second) - i64::from(*first),
+            _ => 0,
+        };
+        let even = step > 0
+            && ring
+                .iter()
+                .enumerate()
+                .all(|(k, &(token, _))| i64::from(token) == i64::from(i32::MIN) + k as i64 * step);
+        Self {
+            ring,
+            partition_count,
+            even_step: even.then_some(step),
+        }
     }
 
     /// Serializes the ring in the raw `HASHCONFIG` form read by
@@ -284,6 +303,11 @@ impl Hashinator {
     /// Partition owning `token`: that of the greatest ring token `<= token`.
     #[must_use]
     pub fn partition_for_token(&self, token: i32) -> u32 {
+        if let Some(step) = self.even_step {
+            let index = ((i64::from(token) - i64::from(i32::MIN)) / step) as usize;
+            let last = self.ring.len().saturating_sub(1);
+            return self.ring.get(index.min(last)).map_or(0, |&(_, partition)| partition);
+        }
         let after = self.ring.partition_point(|&(ring_token, _)| ring_token <= token);
         // `after >= 1` because the first ring token is i32::MIN.
         after

@@ -78,6 +78,8 @@ struct Pending {
     stop: bool,
     /// Remove segments whose records all have LSNs at most this (a snapshot covers them).
     release_upto: Option<u64>,
+    /// The writer is waiting on `wake` for something to do.
+    writer_waiting: bool,
 }
 
 /// Called with the highest durable LSN, or with the error that stopped the log.
@@ -140,11 +142,13 @@ impl CommandLog {
             partition,
             database,
         };
-        let was_empty = p.buf.is_empty();
         encode_record(&mut p.buf, &head, command);
         self.appended.store(lsn, Ordering::Release);
+        // Only a waiting writer needs waking (a notify is a system call); a busy one takes
+        // the buffer when it is done.
+        let waiting = std::mem::take(&mut p.writer_waiting);
         drop(p);
-        if was_empty {
+        if waiting {
             self.wake.notify_one();
         }
         lsn
@@ -255,6 +259,7 @@ pub fn start(
             next_lsn,
             stop: false,
             release_upto: None,
+            writer_waiting: false,
         }),
         wake: Condvar::new(),
         appended: AtomicU64::new(next_lsn - 1),
@@ -339,8 +344,10 @@ impl Writer {
                     } else {
                         settings.flush_interval
                     };
+                    p.writer_waiting = true;
                     let (g, timeout) = self.log.wake.wait_timeout(p, wait).unwrap_or_else(|e| e.into_inner());
                     p = g;
+                    p.writer_waiting = false;
                     if timeout.timed_out() {
                         break;
                     }

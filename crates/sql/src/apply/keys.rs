@@ -105,16 +105,21 @@ pub fn rebuild_indexes(def: &TableDef, t: &mut Table) -> Result<()> {
 pub fn check_row(table: &TableDef, row: Vec<Value>) -> Result<Row> {
     let mut out = Vec::with_capacity(row.len());
     for (v, c) in row.into_iter().zip(&table.columns) {
-        let v = crate::cast::coerce_for_column(&v, c.ty, &c.name)?;
-        if v.is_null() && !c.nullable {
-            return Err(Error::Constraint(format!(
-                "CONSTRAINT VIOLATION: column \"{}\" of table \"{}\" is NOT NULL",
-                c.name, table.name
-            )));
-        }
-        out.push(v);
+        out.push(check_value(table, c, &v)?);
     }
     Ok(out.into_boxed_slice())
+}
+
+/// One value of a row for column `c` of `table`, as [`check_row`] checks it.
+pub fn check_value(table: &TableDef, c: &ColumnDef, v: &Value) -> Result<Value> {
+    let v = crate::cast::coerce_for_column(v, c.ty, &c.name)?;
+    if v.is_null() && !c.nullable {
+        return Err(Error::Constraint(format!(
+            "CONSTRAINT VIOLATION: column \"{}\" of table \"{}\" is NOT NULL",
+            c.name, table.name
+        )));
+    }
+    Ok(v)
 }
 
 /// A column's value when an INSERT does not give one.

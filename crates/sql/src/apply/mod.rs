@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval, execute, matching_rows};
 use crate::functions::FuncContext;
 
-pub use keys::{check_row, default_value, partition_of, rebuild_indexes, unique_key};
+pub use keys::{check_row, check_value, default_value, partition_of, rebuild_indexes, unique_key};
 pub use writer::{Store, UndoLog, Writer};
 
 use keys::target_partitions;

@@ -1,7 +1,6 @@
 //! [`Writer`]: every change a statement makes, across tables, with index upkeep, view
 //! maintenance and one undo log.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use voltrs_storage::{Partition, Row, RowId, Table, TableId, Value};
@@ -17,6 +16,29 @@ enum Undo {
     Truncated { rows: Vec<(RowId, Row)> },
 }
 
+/// An update between its two halves: the row, its images, and per index whose key it
+/// changes the key leaving and the key entering (`None`: the row is not in that index).
+struct PlannedUpdate {
+    id: RowId,
+    old: Row,
+    new: Row,
+    moves: Vec<(usize, Option<Box<[Value]>>, Option<Box<[Value]>>)>,
+}
+
+/// Whether a row's key for `u` may differ between two images: false only for a plain
+/// column key whose columns hold equal values (then the keys are equal, no need to build
+/// them).
+fn key_may_differ(u: &crate::catalog::UniqueKey, old: &[Value], new: &[Value]) -> bool {
+    use crate::expr::ExprKind;
+    if u.predicate.is_some() {
+        return true;
+    }
+    u.exprs.iter().any(|e| match e.kind {
+        ExprKind::Column(i) => old.get(i) != new.get(i),
+        _ => true,
+    })
+}
+
 /// One undo entry: which table and partition, and how to reverse the change.
 struct UndoEntry {
     table: Arc<TableDef>,
@@ -28,8 +50,10 @@ struct UndoEntry {
 #[derive(Default)]
 pub struct UndoLog {
     entries: Vec<UndoEntry>,
-    /// Table partitions whose indexes were changed (rebuilt on rollback).
-    touched: BTreeMap<(TableId, usize), Arc<TableDef>>,
+    /// Table partitions whose indexes were changed (rebuilt on rollback), each once. A
+    /// vector kept across transactions: a transaction touches few, and clearing keeps the
+    /// allocation.
+    touched: Vec<(TableId, usize, Arc<TableDef>)>,
 }
 
 impl UndoLog {
@@ -48,7 +72,15 @@ impl UndoLog {
 
     /// The table partitions (table id, partition) the log's changes touched.
     pub fn touched(&self) -> impl Iterator<Item = (TableId, usize)> + '_ {
-        self.touched.keys().copied()
+        self.touched.iter().map(|(id, p, _)| (*id, *p))
+    }
+
+    /// Notes that a change reaches table partition (`table`, `p`).
+    fn touch(&mut self, table: &Arc<TableDef>, p: usize) {
+        // Newest first: a statement writes one table partition many times in a row.
+        if !self.touched.iter().rev().any(|(id, q, _)| *id == table.id && *q == p) {
+            self.touched.push((table.id, p, table.clone()));
+        }
     }
 
     /// Forgets every change: the transaction committed.
@@ -86,7 +118,7 @@ impl UndoLog {
                 }
             }
         }
-        for ((_, p), table) in &self.touched {
+        for (_, p, table) in &self.touched {
             if let Ok(t) = stored_mut(partitions, first, table, *p) {
                 // The state at the savepoint was consistent, so this cannot find duplicates.
                 let _ = rebuild_indexes(table, t);
@@ -160,7 +192,7 @@ impl<'a> Writer<'a> {
         if !(self.first..self.first + self.partitions.len()).contains(&p) {
             return Err(outside_window(table));
         }
-        self.undo.touched.entry((table.id, p)).or_insert_with(|| table.clone());
+        self.undo.touch(table, p);
         stored_mut(self.partitions, self.first, table, p)
     }
 
@@ -237,51 +269,84 @@ impl<'a> Writer<'a> {
     /// itself. A key a row keeps (the usual case: a view's group, a primary key the
     /// statement does not set) stays in its index untouched.
     pub fn update_many(&mut self, table: &Arc<TableDef>, p: usize, changes: Vec<(RowId, Row)>) -> Result<()> {
-        // Per row and index: `None` when the key stays, else (key leaving, key entering).
-        type Move = Option<(Option<Box<[Value]>>, Option<Box<[Value]>>)>;
-        let mut planned: Vec<(RowId, Row, Vec<Move>)> = Vec::with_capacity(changes.len());
+        let mut planned = Vec::with_capacity(changes.len());
         for (id, new) in changes {
-            let t = self.storage(table, p)?;
-            let Some(old) = t.get(id) else {
+            let Some(old) = self.storage(table, p)?.get(id) else {
                 continue;
             };
-            let mut moves = Vec::with_capacity(table.uniques.len());
-            for u in &table.uniques {
-                let (ko, kn) = (unique_key(u, &old)?, unique_key(u, &new)?);
-                moves.push(if ko == kn { None } else { Some((ko, kn)) });
-            }
-            if let Ok(t) = self.storage(table, p) {
-                for (ix, m) in t.indexes.iter_mut().zip(&moves) {
-                    if let Some((Some(ko), _)) = m {
-                        ix.remove(ko, id);
-                    }
-                }
-            }
-            planned.push((id, new, moves));
+            planned.push(self.plan_update(table, p, id, old, new)?);
         }
-        for (id, new, moves) in planned {
-            for (i, (u, m)) in table.uniques.iter().zip(&moves).enumerate() {
-                if let Some((_, Some(kn))) = m
-                    && u.kind.is_unique()
-                    && self.find(table, p, i, kn)?.is_some()
-                {
-                    return Err(violation(table, u, kn));
-                }
-            }
-            let t = self.storage(table, p)?;
-            let Some(old) = t.replace(id, &new)? else {
+        for update in planned {
+            self.finish_update(table, p, update)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces one row in place with `edit` of its current image (the image must still
+    /// pass [`super::check_row`]: `edit` checks what it changed). False if no row is at `id`.
+    pub fn update_row(
+        &mut self,
+        table: &Arc<TableDef>,
+        p: usize,
+        id: RowId,
+        edit: impl FnOnce(&[Value]) -> Result<Row>,
+    ) -> Result<bool> {
+        let Some(old) = self.storage(table, p)?.get(id) else {
+            return Ok(false);
+        };
+        let new = edit(&old)?;
+        let update = self.plan_update(table, p, id, old, new)?;
+        self.finish_update(table, p, update)?;
+        Ok(true)
+    }
+
+    /// The first half of an update: the keys the row changes leave their indexes.
+    fn plan_update(&mut self, table: &Arc<TableDef>, p: usize, id: RowId, old: Row, new: Row) -> Result<PlannedUpdate> {
+        let mut moves = Vec::new();
+        for (i, u) in table.uniques.iter().enumerate() {
+            if !key_may_differ(u, &old, &new) {
                 continue;
-            };
-            for (ix, m) in t.indexes.iter_mut().zip(moves) {
-                if let Some((_, Some(kn))) = m {
-                    ix.insert(kn, id);
+            }
+            let (ko, kn) = (unique_key(u, &old)?, unique_key(u, &new)?);
+            if ko != kn {
+                moves.push((i, ko, kn));
+            }
+        }
+        if !moves.is_empty() {
+            let t = self.storage(table, p)?;
+            for (i, ko, _) in &moves {
+                if let (Some(ix), Some(ko)) = (t.indexes.get_mut(*i), ko) {
+                    ix.remove(ko, id);
                 }
             }
-            let changed = (!table.views.is_empty()).then(|| old.clone());
-            self.log(table, p, Undo::Updated { id, old });
-            if let Some(old) = changed {
-                crate::views::row_changed(self, table, p, id, &old)?;
+        }
+        Ok(PlannedUpdate { id, old, new, moves })
+    }
+
+    /// The second half: the new keys are checked and enter, the new image is written.
+    fn finish_update(&mut self, table: &Arc<TableDef>, p: usize, update: PlannedUpdate) -> Result<()> {
+        let PlannedUpdate { id, old, new, moves } = update;
+        for (i, _, kn) in &moves {
+            if let (Some(u), Some(kn)) = (table.uniques.get(*i), kn)
+                && u.kind.is_unique()
+                && self.find(table, p, *i, kn)?.is_some()
+            {
+                return Err(violation(table, u, kn));
             }
+        }
+        let t = self.storage(table, p)?;
+        if !t.overwrite(id, &new, &old)? {
+            return Ok(());
+        }
+        for (i, _, kn) in moves {
+            if let (Some(ix), Some(kn)) = (t.indexes.get_mut(i), kn) {
+                ix.insert(kn, id);
+            }
+        }
+        let changed = (!table.views.is_empty()).then(|| old.clone());
+        self.log(table, p, Undo::Updated { id, old });
+        if let Some(old) = changed {
+            crate::views::row_changed(self, table, p, id, &old)?;
         }
         Ok(())
     }

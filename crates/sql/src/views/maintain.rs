@@ -26,7 +26,7 @@ use voltrs_storage::{Partition, Row, RowId, Value};
 
 use super::join::{JoinInput, joined, passes};
 use super::{GROUP_KEY, ViewDef, group_index};
-use crate::apply::{Writer, check_row};
+use crate::apply::{Writer, check_row, check_value};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::exec::{Env, ExecContext, eval};
@@ -112,9 +112,11 @@ fn maintain(
     let deltas = with_ctx(|ctx| {
         if def.sources.len() == 1 {
             // A single-table view: the row is the joined row; no join, no grouping map.
-            let all: Vec<usize> = (0..def.filter.len()).collect();
-            if !passes(row, &all, &def.filter, ctx)? {
-                return Ok(Groups { list: Vec::new() });
+            if !def.filter.is_empty() {
+                let all: Vec<usize> = (0..def.filter.len()).collect();
+                if !passes(row, &all, &def.filter, ctx)? {
+                    return Ok(Groups { list: Vec::new() });
+                }
             }
             return fold_one(def, row, ctx).map(|g| Groups { list: vec![g] });
         }
@@ -134,12 +136,22 @@ fn maintain(
                 w.insert(view, p, new)?;
             }
             (None, Some(id)) => {
-                let mut tail = current_tail(w, view, def, p, id)?;
-                for ((a, t), d) in def.aggs.iter().zip(tail.iter_mut()).zip(&delta) {
-                    *t = merge(a, t, d)?;
+                // The group's row gains the delta: only its aggregate columns change.
+                let found = w.update_row(view, p, id, |old| {
+                    let mut new = old.to_vec();
+                    let start = def.count_column();
+                    let tail = new.get_mut(start..).unwrap_or_default();
+                    for ((a, t), d) in def.aggs.iter().zip(tail.iter_mut()).zip(&delta) {
+                        *t = merge(a, t, d)?;
+                    }
+                    for (t, c) in tail.iter_mut().zip(view.columns.get(start..).unwrap_or_default()) {
+                        *t = check_value(view, c, t)?;
+                    }
+                    Ok(new.into_boxed_slice())
+                })?;
+                if !found {
+                    return Err(vanished(view, id));
                 }
-                let new = check_row(view, key.into_iter().chain(tail).collect())?;
-                w.update_many(view, p, vec![(id, new)])?;
             }
             (Some(_), None) => {
                 return Err(Error::Invalid(format!(
@@ -275,11 +287,15 @@ fn recompute(w: &Writer, def: &ViewDef, g: &Group, mut tail: Vec<Value>, redo: &
 fn current_tail(w: &Writer, view: &TableDef, def: &ViewDef, p: usize, id: RowId) -> Result<Vec<Value>> {
     match w.row(view, p, id) {
         Some(r) => Ok(r.get(def.count_column()..).map(|t| t.to_vec()).unwrap_or_default()),
-        None => Err(Error::Invalid(format!(
-            "internal: row {id} of materialized view \"{}\" vanished",
-            view.name
-        ))),
+        None => Err(vanished(view, id)),
     }
+}
+
+fn vanished(view: &TableDef, id: RowId) -> Error {
+    Error::Invalid(format!(
+        "internal: row {id} of materialized view \"{}\" vanished",
+        view.name
+    ))
 }
 
 /// The view row holding group `key` in partition `p`.

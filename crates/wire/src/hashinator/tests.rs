@@ -217,3 +217,34 @@ fn malformed_configs_are_rejected() {
         assert!(!expected.to_string().is_empty());
     }
 }
+
+/// The division used for evenly spaced rings finds the same entry as the binary search,
+/// at every ring token, next to it, and at the ends of the token range.
+#[test]
+fn even_ring_lookup_matches_binary_search() {
+    for partitions in [1, 2, 3, 8, 61] {
+        let even = Hashinator::new(partitions);
+        let searched = Hashinator {
+            even_step: None,
+            ..even.clone()
+        };
+        assert!(even.even_step.is_some(), "{partitions} partitions");
+        let mut tokens = vec![i32::MIN, i32::MIN + 1, i32::MAX - 1, i32::MAX, 0, -1, 1];
+        for &(token, _) in even.ring() {
+            tokens.extend([token, token.saturating_sub(1), token.saturating_add(1)]);
+        }
+        for token in tokens {
+            assert_eq!(
+                even.partition_for_token(token),
+                searched.partition_for_token(token),
+                "{partitions} partitions, token {token}"
+            );
+        }
+    }
+    // A ring read from a config with uneven tokens keeps the binary search.
+    let uneven = Hashinator::from_config_bytes(&config(&[(i32::MIN, 0), (-5, 1), (100, 2)])).expect("valid");
+    assert!(uneven.even_step.is_none());
+    assert_eq!(uneven.partition_for_token(-6), 0);
+    assert_eq!(uneven.partition_for_token(-5), 1);
+    assert_eq!(uneven.partition_for_token(i32::MAX), 2);
+}
