@@ -22,8 +22,11 @@ struct PlannedUpdate {
     id: RowId,
     old: Row,
     new: Row,
-    moves: Vec<(usize, Option<Box<[Value]>>, Option<Box<[Value]>>)>,
+    moves: Vec<(usize, IndexKey, IndexKey)>,
 }
+
+/// A row's key in one index; `None` when the row is not in it.
+type IndexKey = Option<Box<[Value]>>;
 
 /// Whether a row's key for `u` may differ between two images: false only for a plain
 /// column key whose columns hold equal values (then the keys are equal, no need to build
