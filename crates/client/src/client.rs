@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use voltrs_storage::Value;
 use voltrs_wire::codec::{self, Response, status};
 
-use crate::connection::{Connection, PushHandler, Unsent};
+use crate::connection::{Connection, PushHandler, Reply, Unsent};
 use crate::error::ClientError;
 use crate::topology::Topology;
 
@@ -173,6 +173,53 @@ impl Client {
     pub async fn call(&self, procedure: &str, params: Vec<Value>) -> Result<Response, ClientError> {
         let host = self.read_topology(|t| t.host_for(procedure, &params));
         self.invoke(procedure, None, &params, host).await
+    }
+
+    /// Calls a procedure and hands its answer to `callback` rather than returning a future,
+    /// as VoltDB's asynchronous clients do: cheaper per call than [`Client::call`] when
+    /// many are in flight (no task is woken for each answer). The callback runs on the
+    /// connection's reader task, so it must not block; it may make further calls. A
+    /// failure to send (no live connection and no reconnect) reaches the callback too.
+    /// Must be called within a Tokio runtime: with no live connection, the reconnect runs
+    /// as a task.
+    pub fn call_with_callback(
+        &self,
+        procedure: &str,
+        params: Vec<Value>,
+        callback: impl FnOnce(Result<Response, ClientError>) + Send + 'static,
+    ) {
+        let host = self.read_topology(|t| t.host_for(procedure, &params));
+        let handle = self.inner.next_handle.fetch_add(1, Ordering::Relaxed);
+        let mut frame = Vec::with_capacity(64);
+        codec::encode_invocation(&mut frame, procedure, handle, None, &params);
+        let mut reply = Reply::Callback(Box::new(callback));
+        if let Some(conn) = self.live_connection(host) {
+            match conn.send_to(handle, frame, reply) {
+                Ok(()) => return,
+                Err((unsent, back)) => (frame, reply) = (unsent.frame, back),
+            }
+        }
+        // No live connection took it: reconnect (or fall back) in a task, then send once.
+        let client = self.clone();
+        tokio::spawn(async move {
+            match client.connection_for(host).await {
+                Ok(conn) => {
+                    if let Err((unsent, reply)) = conn.send_to(handle, frame, reply) {
+                        reply.deliver(Err(unsent.error));
+                    }
+                }
+                Err(e) => reply.deliver(Err(e)),
+            }
+        });
+    }
+
+    /// The connection [`Client::connection_for`] would pick first, if it is live (the
+    /// rest, falling back and reconnecting, is left to that).
+    fn live_connection(&self, host: Option<i32>) -> Option<Arc<Connection>> {
+        let slots = &self.inner.slots;
+        let preferred = host.and_then(|h| slots.iter().position(|s| s.state().host_id == Some(h)));
+        let first = preferred.unwrap_or_else(|| self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % slots.len());
+        slots.get(first)?.live()
     }
 
     /// Calls a single-partition procedure on `partition`, whatever its partitioning

@@ -2,11 +2,13 @@
 //!
 //! 1. [`Connection::open`] dials the server, sends the login (SHA-256 of the password) and
 //!    reads the answer, then splits the socket between two tasks.
-//! 2. A call registers its handle in the [`Pending`] map with a oneshot sender and hands
+//! 2. A call registers its handle in the [`Pending`] map with where its answer goes (a
+//!    oneshot sender a task awaits, or a callback) and hands
 //!    its encoded frame to the **writer** task, which writes every frame queued by then
 //!    with one `write_all` (so concurrent calls share system calls).
 //! 3. The **reader** task owns the read half: it decodes each response frame and completes
-//!    the oneshot of its handle, in whatever order the server answers. Frames on the
+//!    the oneshot of its handle (or runs its callback, on the reader task itself), in
+//!    whatever order the server answers. Frames on the
 //!    reserved handles (ping, topology and procedure pushes) go to the push callback.
 //! 4. When the socket closes or breaks, the reader marks the map lost: every waiting call
 //!    fails with [`ClientError::ConnectionLost`], and later registrations are refused, so
@@ -36,7 +38,27 @@ const KEPT_BUFFER_BYTES: usize = 1 << 20;
 /// Receives the frames that answer no call: pushes and keepalive replies.
 pub(crate) type PushHandler = Arc<dyn Fn(Response) + Send + Sync>;
 
-type Reply = oneshot::Sender<Result<Response, ClientError>>;
+/// A callback that takes a call's answer (see [`crate::Client::call_with_callback`]).
+pub(crate) type Callback = Box<dyn FnOnce(Result<Response, ClientError>) + Send>;
+
+/// Where a call's answer goes.
+pub(crate) enum Reply {
+    /// To a task awaiting the receiver.
+    Wait(oneshot::Sender<Result<Response, ClientError>>),
+    /// To a callback, run on the connection's reader task.
+    Callback(Callback),
+}
+
+impl Reply {
+    pub(crate) fn deliver(self, result: Result<Response, ClientError>) {
+        match self {
+            Reply::Wait(tx) => {
+                let _ = tx.send(result);
+            }
+            Reply::Callback(f) => f(result),
+        }
+    }
+}
 
 /// Calls waiting for their response, by handle; `lost` once the connection is gone.
 #[derive(Default)]
@@ -111,24 +133,32 @@ impl Connection {
         frame: Vec<u8>,
     ) -> Result<oneshot::Receiver<Result<Response, ClientError>>, Unsent> {
         let (tx, rx) = oneshot::channel();
+        self.send_to(handle, frame, Reply::Wait(tx))
+            .map_err(|(unsent, _)| unsent)?;
+        Ok(rx)
+    }
+
+    /// Sends one encoded invocation frame whose answer goes to `reply`. If it cannot be
+    /// sent, `reply` comes back unused with the frame.
+    pub fn send_to(&self, handle: i64, frame: Vec<u8>, reply: Reply) -> Result<(), (Unsent, Reply)> {
         {
             let mut pending = lock(&self.pending);
             if let Some(reason) = &pending.lost {
-                return Err(Unsent {
-                    error: self.lost(reason),
-                    frame,
-                });
+                let error = self.lost(reason);
+                return Err((Unsent { error, frame }, reply));
             }
-            pending.calls.insert(handle, tx);
+            pending.calls.insert(handle, reply);
         }
         if let Err(mpsc::error::SendError(frame)) = self.frames.send(frame) {
-            lock(&self.pending).calls.remove(&handle);
-            return Err(Unsent {
-                error: self.lost("the connection's writer has stopped"),
-                frame,
-            });
+            let reply = lock(&self.pending).calls.remove(&handle);
+            let error = self.lost("the connection's writer has stopped");
+            return match reply {
+                Some(reply) => Err((Unsent { error, frame }, reply)),
+                // The reader failed it meanwhile (the connection was lost): it is answered.
+                None => Ok(()),
+            };
         }
-        Ok(rx)
+        Ok(())
     }
 
     /// Sends a frame nobody waits for (a subscription, a keepalive ping).
@@ -165,7 +195,7 @@ fn fail_all(pending: &Mutex<Pending>, server: &str, reason: &str) {
         std::mem::take(&mut p.calls)
     };
     for (_, reply) in calls {
-        let _ = reply.send(Err(ClientError::ConnectionLost {
+        reply.deliver(Err(ClientError::ConnectionLost {
             server: server.to_string(),
             reason: reason.to_string(),
         }));
@@ -281,8 +311,10 @@ fn deliver(pending: &Mutex<Pending>, server: &str, body: &[u8], on_push: &PushHa
         }
         return;
     }
-    // A handle nobody waits for (a call whose future was dropped) is dropped too.
-    if let Some(reply) = lock(pending).calls.remove(&handle) {
-        let _ = reply.send(result);
+    // A handle nobody waits for (a call whose future was dropped) is dropped too. The
+    // lock is released before a callback runs: it may make the next call.
+    let reply = lock(pending).calls.remove(&handle);
+    if let Some(reply) = reply {
+        reply.deliver(result);
     }
 }

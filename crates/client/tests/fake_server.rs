@@ -219,3 +219,69 @@ async fn a_client_needs_a_server() {
     };
     assert!(matches!(Client::connect(config).await, Err(ClientError::Invalid(_))));
 }
+
+/// `call_with_callback`: answers in any order reach their callbacks, a callback may make
+/// the next call, and a lost connection fails the callbacks still waiting.
+#[tokio::test]
+async fn callbacks_get_their_answers_and_the_loss() {
+    let (listener, addr) = listen().await;
+    let server = tokio::spawn(async move {
+        let (mut s, _) = accept(&listener).await;
+        let mut calls = Vec::new();
+        for _ in 0..10 {
+            calls.push(next_call(&mut s).await.expect("a call"));
+        }
+        for call in calls.iter().rev() {
+            answer(&mut s, call.handle, status::SUCCESS, "ok", Some(&first_param(call))).await;
+        }
+        // The call made from the callback of value 0, then two left hanging.
+        let chained = next_call(&mut s).await.expect("the chained call");
+        answer(
+            &mut s,
+            chained.handle,
+            status::SUCCESS,
+            "ok",
+            Some(&first_param(&chained)),
+        )
+        .await;
+        for _ in 0..2 {
+            next_call(&mut s).await.expect("a hanging call");
+        }
+        drop(s);
+    });
+    let client = Client::connect(ClientConfig::new([addr])).await.expect("connect");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..10i64 {
+        let (tx, chain) = (tx.clone(), client.clone());
+        client.call_with_callback("Echo", vec![Value::Integer(i)], move |r| {
+            let _ = tx.send((i, r.map(|r| r.tables[0].rows.clone())));
+            if i == 0 {
+                let tx = tx.clone();
+                chain.call_with_callback("Echo", vec![Value::Integer(100)], move |r| {
+                    let _ = tx.send((100, r.map(|r| r.tables[0].rows.clone())));
+                });
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    for _ in 0..11 {
+        let (i, rows) = rx.recv().await.expect("an answer");
+        assert_eq!(rows.expect("answered"), [vec![Value::Integer(i)]]);
+        seen.push(i);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..10).chain([100]).collect::<Vec<_>>());
+    for _ in 0..2 {
+        let tx = tx.clone();
+        client.call_with_callback("Hang", vec![], move |r| {
+            let _ = tx.send((-1, r.map(|_| Vec::new())));
+        });
+    }
+    for _ in 0..2 {
+        match rx.recv().await.expect("the loss") {
+            (-1, Err(ClientError::ConnectionLost { .. })) => {}
+            other => panic!("expected a lost connection, got {other:?}"),
+        }
+    }
+    server.await.expect("server");
+}
