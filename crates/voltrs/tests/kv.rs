@@ -1,13 +1,41 @@
-//! `voltrs bench kv` (examples/kv) against the real binary: a short run on a fresh server
-//! creates the schema, preloads the keys, reports in JSON and checks itself; the values are
-//! really stored; a second run keeps the keys, a run with another value size reloads them.
+//! The kv example (examples/kv) against the real binary: `Get` and `Put` answer as its
+//! tutorial shows; a short `voltrs bench kv` on a fresh server creates the schema, preloads
+//! the keys, reports in JSON and checks itself; the values are really stored; a second run
+//! keeps the keys, a run with another value size reloads them.
 
 mod common;
 
 use std::process::{Command, Output};
 
-use common::{Server, adhoc, client as connect};
+use common::{Server, adhoc, client as connect, sql};
 use voltrs_client::{Value, status};
+
+const DDL: &str = include_str!("../../../examples/kv/ddl.sql");
+
+#[test]
+fn get_and_put_answer_as_the_tutorial_shows() {
+    let server = Server::start(&[]);
+    let load = sql(&server, &[], DDL);
+    assert_eq!(load.code, Some(0), "{}{}", load.stdout, load.stderr);
+    assert_eq!(
+        load.stdout,
+        "CREATE TABLE\nPARTITION TABLE\nCREATE PROCEDURE\nCREATE PROCEDURE\n"
+    );
+    let csv = |exec: &str| {
+        let out = sql(&server, &["--output-format", "csv"], exec);
+        assert_eq!(out.code, Some(0), "{exec}: {}{}", out.stdout, out.stderr);
+        out.stdout
+    };
+    // Put inserts, then replaces: one row changed each time.
+    assert_eq!(csv("exec Put 'apple' x'6170706C65';"), "modified_tuples\n1\n");
+    assert_eq!(csv("exec Put 'apple' x'415050';"), "modified_tuples\n1\n");
+    assert_eq!(csv("exec Get 'apple';"), "KEY,VALUE\napple,415050\n");
+    assert_eq!(csv("exec Get 'pear';"), "KEY,VALUE\n");
+    assert_eq!(
+        csv("SELECT key, OCTET_LENGTH(value) AS bytes FROM store;"),
+        "KEY,BYTES\napple,3\n"
+    );
+}
 
 /// Runs `voltrs bench kv` against `server` with `args` (and `--json`); its output and the
 /// JSON line that ends its standard output.
