@@ -1,6 +1,7 @@
-//! `voltrs bench ping|select|adhoc-select|insert|voter`: round-trip latency and throughput
-//! through `voltrs-client` against a running server. `voter` (VoltDB's voter client
-//! workload) lives in [`voter`]; the rest here:
+//! `voltrs bench ping|select|adhoc-select|insert|voter|kv`: round-trip latency and
+//! throughput through `voltrs-client` against a running server. The workloads of VoltDB's
+//! example clients live in [`voter`] (voter) and [`kv`] (voltkv), on what [`driver`] and
+//! [`schema`] give them; the rest here:
 //!
 //! 1. Every workload but `ping` first makes sure its schema exists (table `BENCH_KV`
 //!    partitioned on `ID`, single-partition procedure `BENCH_GET`) and upserts `--rows`
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use voltrs_client::{Client, Value, status};
 
+mod driver;
+mod kv;
+mod schema;
 mod voter;
 
 #[derive(clap::Args)]
@@ -39,6 +43,10 @@ enum BenchWorkload {
     /// VoltDB's voter client: asynchronous `Vote` calls, then a report and a consistency
     /// check against `Results` (creates the voter schema of examples/voter if missing).
     Voter(voter::VoterArgs),
+    /// VoltDB's voltkv client: `Get` and `Put` of values by key (`--get-ratio` gets), then a
+    /// report and a check that every key is stored (creates the schema of examples/kv and
+    /// preloads the keys if missing).
+    Kv(kv::KvArgs),
 }
 
 /// The flags of the call-in-a-loop workloads.
@@ -79,6 +87,7 @@ impl Workload {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (workload, args) = match args.workload {
         BenchWorkload::Voter(args) => return voter::run(args),
+        BenchWorkload::Kv(args) => return kv::run(args),
         BenchWorkload::Ping(args) => (Workload::Ping, args),
         BenchWorkload::Select(args) => (Workload::Select, args),
         BenchWorkload::AdhocSelect(args) => (Workload::AdhocSelect, args),

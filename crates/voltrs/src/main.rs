@@ -4,7 +4,8 @@
 //!   the JSON HTTP API with `/metrics`); see docs/CONFIG.md.
 //! * `voltrs sql`: a sqlcmd-like shell connected to a server with `voltrs-client`
 //!   ([`sql_shell`]); with standard input not a terminal it runs the script it reads.
-//! * `voltrs bench ping|select`: round-trip latency and throughput against a server.
+//! * `voltrs bench ping|select|...|voter|kv`: round-trip latency and throughput against a
+//!   server, and the workloads of VoltDB's voter and voltkv example clients.
 //! * `voltrs embedded`: the SQL shell on an in-process database (no server); with
 //!   standard input not a terminal it runs the script it reads and exits.
 
