@@ -4,11 +4,13 @@
 //!
 //! 1. [`RunArgs`]: `--servers`, `--duration`, `--warmup`, `--connections`,
 //!    `--max-outstanding`, `--ratelimit`, `--json`; [`RunArgs::connect`] opens the clients.
-//! 2. [`drive`]: `--max-outstanding` tasks, spread over the clients, each with its own
-//!    [`Workload`], call in a loop and wait for each answer, so that many calls are in
-//!    flight; [`Plan`] paces them under `--ratelimit` and stops them after the warmup and
-//!    `--duration` measured seconds (the calls in flight are awaited). A progress line every
-//!    second.
+//! 2. [`drive`]: `--max-outstanding` chains of calls, spread over the clients, each with its
+//!    own [`Workload`], make one call at a time, so that many calls are in flight. Without
+//!    `--ratelimit` each answer's callback makes the chain's next call
+//!    ([`Client::call_with_callback`], VoltDB's asynchronous style: no task is woken per
+//!    call); under it each chain is a task that waits for its slot ([`Plan`]) and for each
+//!    answer. They stop after the warmup and `--duration` measured seconds (the calls in
+//!    flight are awaited). A progress line every second.
 //! 3. [`Summary`]: the measured calls, throughput and latency percentiles (HdrHistogram,
 //!    microseconds), failures; the report around the workload's own lines, and the JSON
 //!    line's common fields. With `--json` every line goes to standard error ([`say`]) and standard output
@@ -103,7 +105,7 @@ pub fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(bench: F) -
         .block_on(bench)
 }
 
-/// One calling task's view of a workload. Each task has its own, and makes one call at a
+/// One chain of calls' view of a workload. Each chain has its own, and makes one call at a
 /// time: [`Workload::answer`] judges the answer to the last [`Workload::next_call`].
 pub trait Workload: Send + 'static {
     /// The next call: the procedure and its parameters.
@@ -170,7 +172,7 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Runs the calls: one task per `--max-outstanding`, task `n` on client `n mod
+/// Runs the calls: one chain per `--max-outstanding`, chain `n` on client `n mod
 /// clients` with workload `workload(n)`; the summary once the last call is answered.
 pub async fn drive<W: Workload>(
     args: &RunArgs,
@@ -183,50 +185,139 @@ pub async fn drive<W: Workload>(
     let plan = Plan::new(args);
     let tally = Arc::new(Tally::default());
     let progress = tokio::spawn(progress(tally.clone(), plan, args.json));
-    let mut tasks = Vec::with_capacity(args.max_outstanding);
-    for n in 0..args.max_outstanding {
-        let client = clients[n % clients.len()].clone();
-        tasks.push(tokio::spawn(caller(client, workload(n), tally.clone(), plan)));
-    }
     let mut latency = new_histogram();
-    for t in tasks {
-        latency.add(t.await.context("a calling task failed")?)?;
+    if plan.interval.is_none() {
+        // As fast as answers come: each answer's callback makes the next call (VoltDB's
+        // asynchronous client style), so no task is woken per call.
+        let mut chains = Vec::with_capacity(args.max_outstanding);
+        for n in 0..args.max_outstanding {
+            let (done, finished) = tokio::sync::oneshot::channel();
+            let chain = Chain {
+                client: clients[n % clients.len()].clone(),
+                workload: workload(n),
+                tally: tally.clone(),
+                plan,
+                latency: new_histogram(),
+                done,
+            };
+            Box::new(chain).next();
+            chains.push(finished);
+        }
+        for finished in chains {
+            latency.add(
+                finished
+                    .await
+                    .context("a chain of calls stopped without its latencies")?,
+            )?;
+        }
+    } else {
+        let mut tasks = Vec::with_capacity(args.max_outstanding);
+        for n in 0..args.max_outstanding {
+            let client = clients[n % clients.len()].clone();
+            tasks.push(tokio::spawn(caller(client, workload(n), tally.clone(), plan)));
+        }
+        for t in tasks {
+            latency.add(t.await.context("a calling task failed")?)?;
+        }
     }
     let measured = plan.measure.elapsed();
     progress.abort();
     Ok(Summary::new(&tally, &latency, measured))
 }
 
-/// One calling task: calls until the end of the plan; the latencies (µs) of its measured,
-/// successful calls.
+/// One calling task (under `--ratelimit`): calls until the end of the plan; the latencies
+/// (µs) of its measured, successful calls.
 async fn caller<W: Workload>(client: Client, mut workload: W, tally: Arc<Tally>, plan: Plan) -> Histogram<u64> {
     let mut latency = new_histogram();
     while let Some(sent) = plan.next_send(&tally.started).await {
         let (procedure, params) = workload.next_call();
         let result = client.call(procedure, params).await;
-        let micros = sent.elapsed().as_micros() as u64;
-        let measured = sent >= plan.measure;
-        let verdict = workload.answer(result, measured);
-        tally.answered.fetch_add(1, Ordering::Relaxed);
-        match verdict {
-            Ok(()) if measured => {
-                tally.ok.fetch_add(1, Ordering::Relaxed);
-                latency.saturating_record(micros.max(1));
-            }
-            Ok(()) => {}
-            Err(message) => {
-                if measured {
-                    tally.failed.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut first) = tally.first_failure.lock() {
-                        first.get_or_insert(message);
-                    }
-                }
-                // A server that is gone fails calls at once: do not spin on it.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+        if !count(&mut workload, result, sent, &plan, &tally, &mut latency) {
+            // A server that is gone fails calls at once: do not spin on it.
+            tokio::time::sleep(FAILED_CALL_PAUSE).await;
         }
     }
     latency
+}
+
+/// The pause after a failed call before the next.
+const FAILED_CALL_PAUSE: Duration = Duration::from_millis(10);
+
+/// Judges and counts one answer to a call sent at `sent`; false if the call failed.
+fn count<W: Workload>(
+    workload: &mut W,
+    result: Result<Response, ClientError>,
+    sent: Instant,
+    plan: &Plan,
+    tally: &Tally,
+    latency: &mut Histogram<u64>,
+) -> bool {
+    let micros = sent.elapsed().as_micros() as u64;
+    let measured = sent >= plan.measure;
+    let verdict = workload.answer(result, measured);
+    tally.answered.fetch_add(1, Ordering::Relaxed);
+    match verdict {
+        Ok(()) => {
+            if measured {
+                tally.ok.fetch_add(1, Ordering::Relaxed);
+                latency.saturating_record(micros.max(1));
+            }
+            true
+        }
+        Err(message) => {
+            if measured {
+                tally.failed.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut first) = tally.first_failure.lock() {
+                    first.get_or_insert(message);
+                }
+            }
+            false
+        }
+    }
+}
+
+/// One chain of calls (without `--ratelimit`): each answer's callback counts it and makes
+/// the next call, until the end of the plan; then the latencies go to `done`.
+struct Chain<W> {
+    client: Client,
+    workload: W,
+    tally: Arc<Tally>,
+    plan: Plan,
+    latency: Histogram<u64>,
+    done: tokio::sync::oneshot::Sender<Histogram<u64>>,
+}
+
+impl<W: Workload> Chain<W> {
+    /// Makes the next call, or ends the chain once the run is over.
+    fn next(mut self: Box<Self>) {
+        self.tally.started.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        if sent >= self.plan.end {
+            let _ = self.done.send(self.latency);
+            return;
+        }
+        let (procedure, params) = self.workload.next_call();
+        let client = self.client.clone();
+        client.call_with_callback(procedure, params, move |result| {
+            let chain = &mut *self;
+            if count(
+                &mut chain.workload,
+                result,
+                sent,
+                &chain.plan,
+                &chain.tally,
+                &mut chain.latency,
+            ) {
+                self.next();
+            } else {
+                // A server that is gone fails calls at once: do not spin on it.
+                tokio::spawn(async move {
+                    tokio::time::sleep(FAILED_CALL_PAUSE).await;
+                    self.next();
+                });
+            }
+        });
+    }
 }
 
 /// Prints a progress line every second until aborted.

@@ -5,8 +5,8 @@
 //!    `examples/voter/ddl.sql` (embedded: statements whose table, view or procedure exists
 //!    are skipped) and call `Initialize`, which loads contestants and area codes once.
 //! 2. Read the vote total of `Results`: the baseline of the consistency check.
-//! 3. `--max-outstanding` tasks, spread over the clients, call `Vote(phone, contestant,
-//!    maxvotes)` in a loop, each waiting for its answer, so that many calls are in flight;
+//! 3. `--max-outstanding` chains of calls, spread over the clients, call `Vote(phone,
+//!    contestant, maxvotes)` one at a time each, so that many calls are in flight;
 //!    `--ratelimit` paces them. Calls made during `--warmup` are not measured (but their
 //!    accepted votes are counted for the consistency check). The loop, the pacing and the
 //!    progress lines are [`super::driver`]'s; [`Voter`] makes the calls and judges them.
