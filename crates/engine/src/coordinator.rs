@@ -82,7 +82,8 @@ pub(crate) fn run_coordinator(shared: Arc<Shared>, inbox: Receiver<MpTask>, retu
             }
         }
         let watermark = shared.log_committed(&work, txn, crate::durability::record::MULTI_PARTITION, &result);
-        shared.gate.release(watermark, move |durable| {
+        // The coordinator's queue follows the sites'.
+        shared.gate.release(shared.lanes.len(), watermark, move |durable| {
             reply(crate::durability::gated(result, durable))
         });
     }

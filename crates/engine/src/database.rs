@@ -371,7 +371,8 @@ impl Database {
             hashinator: Hashinator::new(n as u32),
             lanes,
             mp: mp_tx,
-            gate: crate::gate::ReleaseGate::new(u64::MAX),
+            // One queue per site, and one for the coordinator.
+            gate: crate::gate::ReleaseGate::new(n + 1, u64::MAX),
             plan_cache: Mutex::new(PlanCache::default()),
             row_counts: RowCounts::new(n),
             procedure_stats: ProcedureStats::new(n),

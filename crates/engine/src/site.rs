@@ -167,7 +167,7 @@ pub(crate) fn run_site(p: usize, shared: Arc<Shared>, inbox: Receiver<SiteTask>,
                 };
                 record(&shared, work.label(), p, started, &result);
                 let watermark = shared.log_committed(&work, txn, p as i32, &result);
-                shared.gate.release(watermark, move |durable| {
+                shared.gate.release(p, watermark, move |durable| {
                     reply(crate::durability::gated(result, durable))
                 });
             }
