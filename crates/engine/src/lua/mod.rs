@@ -15,11 +15,18 @@
 //!    chunk was compiled or garbage piled up past a slack), the instruction counter
 //!    starts at zero, a read-only call gets a wall-clock deadline; `math.random` is seeded
 //!    from [`TxnInfo::seed`].
-//! 3. `run(params...)` starts in a fresh coroutine. `voltdb.queue` collects statements; each
-//!    `voltdb.execute` yields the batch to Rust, which calls [`LuaHost::execute`], checks the
-//!    expectations and resumes `run` with the result tables.
+//! 3. `run(params...)` starts in a coroutine (a new one, or the one a short call that ended
+//!    well left: `coroutine.rs`). `voltdb.queue` collects statements; each `voltdb.execute`
+//!    yields to Rust, which calls [`LuaHost::execute`] with the batch, checks the
+//!    expectations and resumes `run`, which gets the result tables.
 //! 4. `run`'s return value becomes the [`ProcOutput`] tables; any failure (abort, failed
 //!    expectation, SQL error, limit, Lua error) becomes a [`LuaError`]. The limits are lifted.
+//!
+//! Where the work is: what a procedure calls on every transaction (`voltdb.queue`,
+//! `queue_expect`, `execute`, `EXPECT_SCALAR_MATCH`, the methods of result tables) are C
+//! functions over Lua's C API (`batch.rs`, `result.rs`, rules in `raw.rs`); the coroutine is
+//! driven with `lua_resume` (`coroutine.rs`); the rest of the `voltdb` library is mlua
+//! callbacks (`api.rs`) and Lua (`prelude.lua`). [`LuaSite`] (`site.rs`) runs the loop.
 //!
 //! # The procedure API
 //!
@@ -63,7 +70,11 @@
 //! `t:get(row, col)` (1-based row; `col` a 1-based index or a case-insensitive column name);
 //! `t:row(i)` (a Lua table keyed by upper-case column name and by 1-based index);
 //! `t:scalar()` (the only value of a one-row, one-column table); `t:columns()` (array of
-//! names); `t:rows()` (iterator: `for row in t:rows() do ... end`).
+//! names); `t:rows()` (iterator: `for row in t:rows() do ... end`). A result table is a Lua
+//! table (its layout is in `prelude.lua`) with a protected metatable; treat it as
+//! read-only: returned from the call that made it, it returns the result as SQL or
+//! `voltdb.table` made it, whatever was written into it. Its values count toward the
+//! memory limit.
 //!
 //! What `run` returns: `nil` → no tables; an integer (or a float with an integral value) →
 //! one 1×1 BIGINT table with the column name `""` (as VoltDB does for a `long`); a result
@@ -164,7 +175,11 @@
 //! thread that uses it.
 
 mod api;
+mod batch;
+mod coroutine;
 mod random;
+mod raw;
+mod result;
 mod site;
 mod values;
 
