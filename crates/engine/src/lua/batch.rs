@@ -244,14 +244,19 @@ unsafe fn enqueue(l: *mut ffi::lua_State, expects: bool) -> Result<(), Refused> 
         if !matches!(shared.try_borrow().map(|st| st.phase), Ok(Phase::Running { .. })) {
             return Err(Refused::NotRunning);
         }
-        if !has_metatable(l, 1, ffi::lua_upvalueindex(2)) {
-            return Err(Refused::NotStatement);
-        }
-        ffi::lua_getiuservalue(l, 1, 1);
-        let mine = ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(4)) != 0;
-        ffi::lua_pop(l, 1);
+        // Only this procedure's handles carry its token as their user value.
+        let mine = ffi::lua_type(l, 1) == ffi::LUA_TUSERDATA && {
+            ffi::lua_getiuservalue(l, 1, 1);
+            let same = ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(4)) != 0;
+            ffi::lua_pop(l, 1);
+            same
+        };
         if !mine {
-            return Err(Refused::OtherProcedure);
+            return Err(if has_metatable(l, 1, ffi::lua_upvalueindex(2)) {
+                Refused::OtherProcedure
+            } else {
+                Refused::NotStatement
+            });
         }
         let stmt = usize::try_from(ffi::lua_touserdata(l, 1).cast::<i64>().read()).map_err(|_| Refused::Internal)?;
         let (expect, first) = if expects {

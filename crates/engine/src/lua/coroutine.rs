@@ -6,12 +6,15 @@
 //!
 //! Reuse: a call that ends normally leaves the coroutine finished and empty, and the next
 //! call starts in it again, saving the creation of a thread, its first stack growth and
-//! its call frames. Only calls that ran fewer than [`HOOK_INTERVAL`](super::HOOK_INTERVAL)
-//! VM instructions hand it back ([`super::site`] decides): such a call is too short to have
-//! grown the coroutine's stack or call-frame list by more than a few kilobytes, so the next
-//! call's memory limit sees the same heap it would see with a new coroutine, to within
-//! that. Every start resets the hook's instruction countdown, so the instruction limit
-//! counts from the call's first instruction, as in a new coroutine.
+//! its call frames. The memory limit must not notice: a reused coroutine keeps the stack
+//! and call frames its calls grew (Lua shrinks them only at a collection), which a new one
+//! would not have. So [`super::site`] hands the coroutine on only after a call that ran
+//! fewer than [`HOOK_INTERVAL`](super::HOOK_INTERVAL) VM instructions (it cannot have
+//! gone deep) and grew the heap by less than 256 KiB (its stack cannot have grown much):
+//! the next call starts with at most that much more than a new coroutine would hold, and
+//! what a procedure does decides it, the same on every replica. Every start also resets the
+//! hook's instruction countdown, so the instruction limit counts from the call's first
+//! instruction, as in a new coroutine.
 
 use std::cell::RefCell;
 use std::ffi::c_int;

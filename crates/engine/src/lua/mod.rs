@@ -149,8 +149,8 @@
 //!   [`LuaLimits::memory_bytes`]. An
 //!   allocation past it first triggers Lua's emergency full collection, so the call fails
 //!   (`memory limit N bytes exceeded`) exactly when its live data would pass the limit,
-//!   whatever the collector's timing: deterministic. Between calls the cap is
-//!   [`SITE_MEMORY_CAP`].
+//!   whatever the collector's timing: deterministic. Result tables are Lua tables and count.
+//!   Between calls the cap is [`SITE_MEMORY_CAP`].
 //! * Time: a read-only call also fails after [`LuaLimits::read_only_timeout`] of wall-clock
 //!   time (checked in the same hook). Writes are never timed out, as in VoltDB: a replica
 //!   must not fail a write that another replica committed.
@@ -169,7 +169,14 @@
 //! subject) runs without hook checks until it returns; and collection time is not counted as
 //! instructions, so a call that keeps its live data just under the memory limit while making
 //! garbage forces an emergency full collection every few allocations and can run many times
-//! slower than its instruction count suggests before the instruction limit ends it.
+//! slower than its instruction count suggests before the instruction limit ends it. Lua's
+//! own structures count as memory too, and their sizes depend on history: the stack and call
+//! frames of the coroutine a call runs in, which Lua shrinks only at a collection, and which
+//! a call inherits when the one before it ran under [`HOOK_INTERVAL`] instructions and grew
+//! the heap by less than 256 KiB (the coroutine is then reused: `coroutine.rs`). A call
+//! that short cannot normally leave more than a few kilobytes; only a deep recursion of
+//! large frames within those instructions, while collections free as much earlier garbage,
+//! could leave more (a few MiB at worst) for the next call to start with.
 //!
 //! A [`LuaSite`] is not `Send` (a Lua state belongs to one thread): create it on the site
 //! thread that uses it.

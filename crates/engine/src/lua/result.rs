@@ -63,7 +63,11 @@ impl Scratch {
                 let first = self.upper_spans.len();
                 for c in &t.columns {
                     let start = self.upper.len();
-                    self.upper.push_str(&c.name.to_uppercase());
+                    if c.name.is_ascii() {
+                        self.upper.extend(c.name.chars().map(|ch| ch.to_ascii_uppercase()));
+                    } else {
+                        self.upper.push_str(&c.name.to_uppercase());
+                    }
                     self.upper_spans.push(start..self.upper.len());
                 }
                 self.upper_names.push(Some(first..self.upper_spans.len()));

@@ -30,6 +30,10 @@ pub const SITE_MEMORY_CAP: usize = 1 << 30;
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
+/// A call hands its coroutine to the next only if it ran under [`HOOK_INTERVAL`]
+/// instructions and the heap grew by less than this (see `coroutine.rs`).
+const REUSE_GROWTH: usize = 256 << 10;
+
 /// One Lua state running procedures: one per site thread, one for the MP coordinator.
 ///
 /// Not `Send`: create it on the thread that uses it.
@@ -50,6 +54,8 @@ pub struct LuaSite {
     next_chunk: u64,
     /// Memory in use after the last full collection (0: collect at the next call).
     baseline: usize,
+    /// Memory in use when the call in progress started.
+    used_at_start: usize,
 }
 
 /// A procedure's chunk after its declaration ran.
@@ -97,6 +103,7 @@ impl LuaSite {
             chunks: HashMap::new(),
             next_chunk: 0,
             baseline: 0,
+            used_at_start: 0,
         })
     }
 
@@ -224,6 +231,7 @@ impl LuaSite {
             self.lua.gc_collect().map_err(|e| self.failure_of(&e))?;
             self.baseline = self.lua.used_memory().max(1);
         }
+        self.used_at_start = self.lua.used_memory();
         let limit = self.baseline.saturating_add(memory_bytes);
         self.lua.set_memory_limit(limit).map_err(|e| self.failure_of(&e))?;
         Ok(())
@@ -326,7 +334,8 @@ impl LuaSite {
                         co.take(&self.lua, 2).map_err(|e| self.failure_of(&e))?
                     };
                     co.clear();
-                    if self.shared.borrow().instructions == 0 {
+                    let grew = self.lua.used_memory().saturating_sub(self.used_at_start);
+                    if self.shared.borrow().instructions == 0 && grew < REUSE_GROWTH {
                         self.coroutine = Some(co);
                     }
                     return Ok(value);

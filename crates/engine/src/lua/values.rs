@@ -265,22 +265,37 @@ fn read_result(t: &Table) -> Result<ResultTable, String> {
 /// Appends the column types to `out` in the form [`decode_types`] reads: a letter per type,
 /// followed by the length for VARCHAR and VARBINARY.
 pub(super) fn encode_types(types: impl Iterator<Item = DataType>, out: &mut String) {
-    use std::fmt::Write;
     for ty in types {
-        let _ = match ty {
-            DataType::TinyInt => write!(out, "t"),
-            DataType::SmallInt => write!(out, "s"),
-            DataType::Integer => write!(out, "i"),
-            DataType::BigInt => write!(out, "b"),
-            DataType::Float => write!(out, "f"),
-            DataType::Decimal => write!(out, "d"),
-            DataType::Varchar { len, bytes: false } => write!(out, "v{len}"),
-            DataType::Varchar { len, bytes: true } => write!(out, "V{len}"),
-            DataType::Varbinary { len } => write!(out, "x{len}"),
-            DataType::Timestamp => write!(out, "T"),
-            DataType::Boolean => write!(out, "B"),
-            DataType::Null => write!(out, "n"),
+        let (letter, len) = match ty {
+            DataType::TinyInt => ('t', None),
+            DataType::SmallInt => ('s', None),
+            DataType::Integer => ('i', None),
+            DataType::BigInt => ('b', None),
+            DataType::Float => ('f', None),
+            DataType::Decimal => ('d', None),
+            DataType::Varchar { len, bytes: false } => ('v', Some(len)),
+            DataType::Varchar { len, bytes: true } => ('V', Some(len)),
+            DataType::Varbinary { len } => ('x', Some(len)),
+            DataType::Timestamp => ('T', None),
+            DataType::Boolean => ('B', None),
+            DataType::Null => ('n', None),
         };
+        out.push(letter);
+        if let Some(len) = len {
+            // Digits by hand: `write!` costs more than the rest of a small result's build.
+            let mut digits = [0u8; 10];
+            let mut n = len;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            out.extend(digits[i..].iter().map(|&d| char::from(d)));
+        }
     }
 }
 
