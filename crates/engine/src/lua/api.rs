@@ -1,11 +1,11 @@
-//! The Rust half of the `voltdb` library, and the per-call state it shares with the site.
+//! The mlua half of the `voltdb` library, and the per-call state it shares with the site.
 //!
-//! The primitives made here are handed to `prelude.lua`, which builds each procedure's
-//! `voltdb` table from them and adds the Lua half (`queue` checks its arguments before
-//! calling the C function of `raw.rs`, `execute` and `abort` yield to the site, result
-//! tables have Lua methods). Every primitive reaches the call through one
-//! `Rc<RefCell<CallState>>`, borrowed only for the length of the primitive (never across a
-//! call into Lua).
+//! [`primitives`] collects what `prelude.lua` builds each procedure's `voltdb` table from:
+//! the mlua callbacks made here (`sql`, `abort`, `table`, `set_app_status`, ..., the
+//! message handler and `check`), and the C functions of `batch.rs`, `result.rs` and
+//! `coroutine.rs`, which serve what a procedure calls on every transaction. Every one
+//! reaches the call through one `Rc<RefCell<CallState>>`: the callbacks borrow it only for
+//! their own length (never across a call into Lua); the C functions follow `raw.rs`.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -41,13 +41,14 @@ impl Phase {
     }
 }
 
-/// Codes shared with `prelude.lua` (handed to it in the primitives table): the phase the
-/// trampoline sets, and the first value of each yield to the site.
+/// Codes shared with `prelude.lua` and the C functions: the phase the trampoline receives
+/// (only `RUNNING` is handed to the prelude, which gives `run` its parameters then), and
+/// the first value of each yield to the site.
 const DECLARING: i64 = 1;
 const RUNNING: i64 = 2;
 pub(super) const YIELD_EXECUTE: i64 = 1;
 pub(super) const YIELD_ABORT: i64 = 2;
-/// Bits of a result table's `origin` field that hold its position in `CallState::results`.
+/// Bits of a result table's origin (slot 4) that hold its position in `CallState::results`.
 const ORIGIN_POSITION_BITS: u32 = 24;
 
 /// A statement queued for the next `execute`.
@@ -71,13 +72,13 @@ pub(super) struct CallState {
     /// This call's number, which tells its result tables from those an earlier call made.
     pub(super) call: u64,
     /// Every result this call handed to Lua, so that returning one returns it exactly: its
-    /// Lua table carries `origin` = (call << 24) + position + 1 ([`CallState::origin_at`]).
+    /// Lua table carries the origin (call << 24) + position + 1 ([`CallState::origin_at`]).
     pub(super) results: Vec<ResultTable>,
-    /// The results of the last `voltdb.execute`, which `results()` (raw.rs) hands to Lua,
+    /// The results of the last `voltdb.execute`, which its continuation (batch.rs) hands to Lua,
     /// and the text it needs for them.
     pub(super) batch: Range<usize>,
     pub(super) scratch: Scratch,
-    /// The invocation's parameters as `run` receives them (`params()` in raw.rs).
+    /// The invocation's parameters as `run` receives them (`params()` in coroutine.rs).
     pub(super) args: Vec<Value>,
     pub(super) app_status: Option<(i8, Option<String>)>,
     /// The failure that ends this call. Once set, the hook raises at every tick and the

@@ -70,7 +70,7 @@ local BASE = {
 --   it, for values.rs; 0 if none), [5 .. 4+w] the column names, then the values row by row
 --   (NULL is a hole), then, only when some name is not upper case, the upper-case names
 --   (the keys of t:row(i)).
--- Built by raw.rs; read back by values.rs when `run` returns one. The methods that read
+-- Built by result.rs; read back by values.rs when `run` returns one. The methods that read
 -- values or can fail are C functions (result.rs); these are the rest.
 
 local RESULT = copy(P.METHODS)

@@ -1,5 +1,5 @@
 //! Conversions between SQL values and Lua values, and result tables read back from Lua
-//! (`raw.rs` builds them; `prelude.lua` describes their layout).
+//! (`result.rs` builds them; `prelude.lua` describes their layout).
 //!
 //! | SQL | Lua (to) | Lua (from, by column type) |
 //! |---|---|---|
@@ -162,7 +162,7 @@ pub(super) fn build_table(columns: &Table, rows: Option<&Table>) -> Result<Resul
 pub(super) struct Results<'a> {
     /// The metatable of every result table.
     pub(super) result_mt: &'a Table,
-    /// The result of this call with that `origin` field, exactly as SQL or `voltdb.table`
+    /// The result of this call with that origin (slot 4), exactly as SQL or `voltdb.table`
     /// made it.
     pub(super) original: &'a dyn Fn(i64) -> Option<ResultTable>,
 }
