@@ -1,21 +1,26 @@
-//! The Rust half of the `voltdb` library, and the per-call state it shares with the site.
+//! The mlua half of the `voltdb` library, and the per-call state it shares with the site.
 //!
-//! The primitives made here are handed to `prelude.lua`, which builds each procedure's
-//! `voltdb` table from them and adds the Lua half (`execute` and `abort` yield to the site).
-//! Every primitive reaches the call through one `Rc<RefCell<CallState>>`, borrowed only for
-//! the length of the primitive (never across a call into Lua).
+//! [`primitives`] collects what `prelude.lua` builds each procedure's `voltdb` table from:
+//! the mlua callbacks made here (`sql`, `abort`, `table`, `set_app_status`, ..., the
+//! message handler and `check`), and the C functions of `batch.rs`, `result.rs` and
+//! `coroutine.rs`, which serve what a procedure calls on every transaction. Every one
+//! reaches the call through one `Rc<RefCell<CallState>>`: the callbacks borrow it only for
+//! their own length (never across a call into Lua); the C functions follow `raw.rs`.
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::rc::Rc;
 use std::time::Instant;
 
-use mlua::{Lua, MultiValue, Result as LuaResult, Table, UserData, UserDataMethods, Value as LuaValue, Variadic};
+use mlua::{Lua, MultiValue, Result as LuaResult, Table, Value as LuaValue, Variadic};
 use voltrs_sql::outcome::ResultTable;
 use voltrs_storage::{DataType, Value};
 
+use super::batch::{self, Metatables};
 use super::random::Rng;
-use super::values::{self, LuaTable};
+use super::result::{self, Scratch};
 use super::{LuaFailure, LuaLimits, TxnInfo};
+use super::{coroutine, values};
 
 /// Where the site is: between calls, running a chunk's top level, or running `run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +29,27 @@ pub(super) enum Phase {
     Declaring { chunk: u64 },
     Running { chunk: u64 },
 }
+
+impl Phase {
+    /// The phase as `prelude.lua`'s trampoline receives it.
+    pub(super) fn code(self) -> i64 {
+        match self {
+            Phase::Idle => 0,
+            Phase::Declaring { .. } => DECLARING,
+            Phase::Running { .. } => RUNNING,
+        }
+    }
+}
+
+/// Codes shared with `prelude.lua` and the C functions: the phase the trampoline receives
+/// (only `RUNNING` is handed to the prelude, which gives `run` its parameters then), and
+/// the first value of each yield to the site.
+const DECLARING: i64 = 1;
+const RUNNING: i64 = 2;
+pub(super) const YIELD_EXECUTE: i64 = 1;
+pub(super) const YIELD_ABORT: i64 = 2;
+/// Bits of a result table's origin (slot 4) that hold its position in `CallState::results`.
+const ORIGIN_POSITION_BITS: u32 = 24;
 
 /// A statement queued for the next `execute`.
 #[derive(Debug)]
@@ -43,6 +69,17 @@ pub(super) struct CallState {
     /// Statements declared so far by the chunk being declared.
     pub(super) declared: Vec<String>,
     pub(super) queue: Vec<Pending>,
+    /// This call's number, which tells its result tables from those an earlier call made.
+    pub(super) call: u64,
+    /// Every result this call handed to Lua, so that returning one returns it exactly: its
+    /// Lua table carries the origin (call << 24) + position + 1 ([`CallState::origin_at`]).
+    pub(super) results: Vec<ResultTable>,
+    /// The results of the last `voltdb.execute`, which its continuation (batch.rs) hands to Lua,
+    /// and the text it needs for them.
+    pub(super) batch: Range<usize>,
+    pub(super) scratch: Scratch,
+    /// The invocation's parameters as `run` receives them (`params()` in coroutine.rs).
+    pub(super) args: Vec<Value>,
     pub(super) app_status: Option<(i8, Option<String>)>,
     /// The failure that ends this call. Once set, the hook raises at every tick and the
     /// guarded `pcall` re-raises, so Lua cannot continue past it.
@@ -68,6 +105,11 @@ impl CallState {
             rng: Rng::new(0),
             declared: Vec::new(),
             queue: Vec::new(),
+            call: 0,
+            results: Vec::new(),
+            batch: 0..0,
+            scratch: Scratch::default(),
+            args: Vec::new(),
             app_status: None,
             failure: None,
             instructions: 0,
@@ -93,24 +135,30 @@ impl CallState {
         error
     }
 
+    /// The `origin` of the result at `position` of `results`, or 0 (none) past 2^24.
+    pub(super) fn origin_at(&self, position: usize) -> i64 {
+        let position = position as i64 + 1;
+        let call = (self.call & ((1 << (63 - ORIGIN_POSITION_BITS)) - 1)) as i64;
+        if position < 1 << ORIGIN_POSITION_BITS {
+            (call << ORIGIN_POSITION_BITS) | position
+        } else {
+            0
+        }
+    }
+
+    /// The result of this call whose Lua table has `origin`.
+    pub(super) fn original(&self, origin: i64) -> Option<ResultTable> {
+        let call = (self.call & ((1 << (63 - ORIGIN_POSITION_BITS)) - 1)) as i64;
+        if origin >> ORIGIN_POSITION_BITS != call {
+            return None;
+        }
+        let position = (origin & ((1 << ORIGIN_POSITION_BITS) - 1)) as usize;
+        position.checked_sub(1).and_then(|p| self.results.get(p)).cloned()
+    }
+
     /// The memory-limit failure of this call.
     pub(super) fn memory_failure(&self) -> LuaFailure {
         LuaFailure::Limit(format!("memory limit {} bytes exceeded", self.limits.memory_bytes))
-    }
-}
-
-/// A statement handle from `voltdb.sql`: the chunk that declared it and its position.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Stmt {
-    pub(super) chunk: u64,
-    pub(super) index: usize,
-}
-
-impl UserData for Stmt {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(mlua::MetaMethod::ToString, |_, s, ()| {
-            Ok(format!("statement {}", s.index + 1))
-        });
     }
 }
 
@@ -126,14 +174,33 @@ pub(super) enum Expectation {
     ScalarMatch(i64),
 }
 
-impl UserData for Expectation {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(mlua::MetaMethod::ToString, |_, e, ()| Ok(e.describe()));
-    }
-}
-
 impl Expectation {
-    fn describe(self) -> String {
+    /// The constants, in the order of their codes (1, 2, ...).
+    const CONSTANTS: [(&'static str, Expectation); 6] = [
+        ("EXPECT_ONE_ROW", Expectation::OneRow),
+        ("EXPECT_ZERO_OR_ONE_ROW", Expectation::ZeroOrOneRow),
+        ("EXPECT_EMPTY", Expectation::Empty),
+        ("EXPECT_NON_EMPTY", Expectation::NonEmpty),
+        ("EXPECT_SCALAR", Expectation::Scalar),
+        ("EXPECT_SCALAR_LONG", Expectation::ScalarLong),
+    ];
+    /// The code of `EXPECT_SCALAR_MATCH(n)`.
+    pub(super) const SCALAR_MATCH: i64 = 7;
+
+    /// The expectation `prelude.lua` names by `code` (0: none; 1 to 6: the constants; 7:
+    /// `ScalarMatch(n)`); `None` for an unknown code.
+    pub(super) fn from_code(code: i64, n: i64) -> Option<Option<Expectation>> {
+        match code {
+            0 => Some(None),
+            Self::SCALAR_MATCH => Some(Some(Expectation::ScalarMatch(n))),
+            _ => {
+                let i = usize::try_from(code).ok()?.checked_sub(1)?;
+                Self::CONSTANTS.get(i).map(|(_, e)| Some(*e))
+            }
+        }
+    }
+
+    pub(super) fn describe(self) -> String {
         match self {
             Expectation::OneRow => "exactly one row".into(),
             Expectation::ZeroOrOneRow => "zero or one row".into(),
@@ -178,16 +245,29 @@ impl Expectation {
     }
 }
 
-/// Builds the table of primitives `prelude.lua` receives.
-pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
+/// Builds the table of primitives `prelude.lua` receives. `result_mt` is the (still empty)
+/// metatable of result tables, which the prelude fills in.
+pub(super) fn primitives(lua: &Lua, shared: &Shared, result_mt: &Table) -> LuaResult<Table> {
     let p = lua.create_table()?;
+    p.set("RUNNING", RUNNING)?;
+    p.set("ABORT", YIELD_ABORT)?;
+    p.set("RESULT_MT", result_mt)?;
+    p.set("METHODS", result::methods(lua, result_mt)?)?;
+    p.set("params", coroutine::params_function(lua, shared)?)?;
+    for pair in batch::functions(lua, shared, &Metatables::new(lua)?, result_mt)?.pairs::<String, mlua::Function>() {
+        let (name, f) = pair?;
+        p.set(name, f)?;
+    }
+    let names = lua.create_sequence_from(Expectation::CONSTANTS.iter().map(|(name, _)| *name))?;
+    p.set("EXPECT_NAMES", names)?;
 
+    // `voltdb.sql(text)` records the text; the position it returns goes into the handle.
     let s = shared.clone();
     p.set(
         "sql",
         lua.create_function(move |_, text: LuaValue| {
             let mut st = s.borrow_mut();
-            let Phase::Declaring { chunk } = st.phase else {
+            if !matches!(st.phase, Phase::Declaring { .. }) {
                 return Err(mlua::Error::runtime(
                     "voltdb.sql may only be called while the procedure is declared (at the top level of \
                      the chunk), not inside run",
@@ -206,43 +286,8 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
                 return Err(mlua::Error::runtime("voltdb.sql: the SQL text is empty"));
             }
             st.declared.push(text.to_string());
-            Ok(Stmt {
-                chunk,
-                index: st.declared.len() - 1,
-            })
+            Ok(st.declared.len() - 1)
         })?,
-    )?;
-
-    let s = shared.clone();
-    p.set(
-        "queue",
-        lua.create_function(move |_, args: Variadic<LuaValue>| queue(&s, "voltdb.queue", None, &args))?,
-    )?;
-
-    let s = shared.clone();
-    p.set(
-        "queue_expect",
-        lua.create_function(move |_, args: Variadic<LuaValue>| {
-            let expect = match args.get(1) {
-                Some(LuaValue::UserData(ud)) => ud.borrow::<Expectation>().ok().map(|e| *e),
-                _ => None,
-            };
-            let Some(expect) = expect else {
-                return Err(mlua::Error::runtime(format!(
-                    "voltdb.queue_expect: argument 2 must be an expectation (voltdb.EXPECT_...), got {}",
-                    args.get(1).map_or("nothing".into(), values::describe)
-                )));
-            };
-            let mut rest: Vec<LuaValue> = args.iter().cloned().collect();
-            rest.remove(1);
-            queue(&s, "voltdb.queue_expect", Some(expect), &rest)
-        })?,
-    )?;
-
-    let s = shared.clone();
-    p.set(
-        "check_running",
-        lua.create_function(move |_, what: String| s.borrow().running(&what).map(|_| ()))?,
     )?;
 
     let s = shared.clone();
@@ -262,17 +307,33 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
         })?,
     )?;
 
+    let s = shared.clone();
+    let mt = result_mt.clone();
     p.set(
         "table",
-        lua.create_function(|_, (columns, rows): (LuaValue, Option<Table>)| {
+        lua.create_function(move |lua, (columns, rows): (LuaValue, Option<Table>)| {
             let LuaValue::Table(columns) = columns else {
                 return Err(mlua::Error::runtime(
                     "voltdb.table needs an array of {name, type} columns as its first argument",
                 ));
             };
-            values::build_table(&columns, rows.as_ref())
-                .map(LuaTable)
-                .map_err(|e| mlua::Error::runtime(format!("voltdb.table: {e}")))
+            let table = values::build_table(&columns, rows.as_ref())
+                .map_err(|e| mlua::Error::runtime(format!("voltdb.table: {e}")))?;
+            // Kept as the original only inside run: a table built while the chunk is
+            // declared outlives the call.
+            let origin = {
+                let st = s.borrow();
+                if matches!(st.phase, Phase::Running { .. }) {
+                    st.origin_at(st.results.len())
+                } else {
+                    0
+                }
+            };
+            let built = result::build_result(lua, &mt, &table, origin)?;
+            if origin != 0 {
+                s.borrow_mut().results.push(table);
+            }
+            Ok(built)
         })?,
     )?;
 
@@ -348,12 +409,6 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
 
     let s = shared.clone();
     p.set(
-        "failed",
-        lua.create_function(move |_, ()| Ok(s.borrow().failure.is_some()))?,
-    )?;
-
-    let s = shared.clone();
-    p.set(
         "handler",
         lua.create_function(move |lua, error: LuaValue| {
             if is_memory_error(&error) {
@@ -366,60 +421,7 @@ pub(super) fn primitives(lua: &Lua, shared: &Shared) -> LuaResult<Table> {
         })?,
     )?;
 
-    for (name, e) in [
-        ("EXPECT_ONE_ROW", Expectation::OneRow),
-        ("EXPECT_ZERO_OR_ONE_ROW", Expectation::ZeroOrOneRow),
-        ("EXPECT_EMPTY", Expectation::Empty),
-        ("EXPECT_NON_EMPTY", Expectation::NonEmpty),
-        ("EXPECT_SCALAR", Expectation::Scalar),
-        ("EXPECT_SCALAR_LONG", Expectation::ScalarLong),
-    ] {
-        p.set(name, e)?;
-    }
-    p.set(
-        "EXPECT_SCALAR_MATCH",
-        lua.create_function(|_, n: LuaValue| match values::integer(&n) {
-            Some(n) => Ok(Expectation::ScalarMatch(n)),
-            None => Err(mlua::Error::runtime(format!(
-                "voltdb.EXPECT_SCALAR_MATCH needs an integer, got {}",
-                values::describe(&n)
-            ))),
-        })?,
-    )?;
     Ok(p)
-}
-
-/// `voltdb.queue(stmt, ...)` and the tail of `queue_expect`: `args[0]` is the statement.
-fn queue(shared: &Shared, what: &str, expect: Option<Expectation>, args: &[LuaValue]) -> LuaResult<()> {
-    let mut st = shared.borrow_mut();
-    let chunk = st.running(what)?;
-    let stmt = match args.first() {
-        Some(LuaValue::UserData(ud)) => ud.borrow::<Stmt>().ok().map(|s| *s),
-        _ => None,
-    };
-    let Some(stmt) = stmt else {
-        return Err(mlua::Error::runtime(format!(
-            "{what}: argument 1 must be a statement made by voltdb.sql, got {}",
-            args.first().map_or("nothing".into(), values::describe)
-        )));
-    };
-    if stmt.chunk != chunk {
-        return Err(mlua::Error::runtime(format!(
-            "{what}: the statement belongs to another procedure"
-        )));
-    }
-    let params = args[1..]
-        .iter()
-        .enumerate()
-        .map(|(i, v)| values::to_param(v).map_err(|e| format!("{what}: parameter {}: {e}", i + 1)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(mlua::Error::runtime)?;
-    st.queue.push(Pending {
-        stmt: stmt.index,
-        params,
-        expect,
-    });
-    Ok(())
 }
 
 /// The message handler of the `xpcall` that runs every chunk and `run`: keeps string errors

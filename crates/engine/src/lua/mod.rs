@@ -15,11 +15,18 @@
 //!    chunk was compiled or garbage piled up past a slack), the instruction counter
 //!    starts at zero, a read-only call gets a wall-clock deadline; `math.random` is seeded
 //!    from [`TxnInfo::seed`].
-//! 3. `run(params...)` starts in a fresh coroutine. `voltdb.queue` collects statements; each
-//!    `voltdb.execute` yields the batch to Rust, which calls [`LuaHost::execute`], checks the
-//!    expectations and resumes `run` with the result tables.
+//! 3. `run(params...)` starts in a coroutine (a new one, or the one a short call that ended
+//!    well left: `coroutine.rs`). `voltdb.queue` collects statements; each `voltdb.execute`
+//!    yields to Rust, which calls [`LuaHost::execute`] with the batch, checks the
+//!    expectations and resumes `run`, which gets the result tables.
 //! 4. `run`'s return value becomes the [`ProcOutput`] tables; any failure (abort, failed
 //!    expectation, SQL error, limit, Lua error) becomes a [`LuaError`]. The limits are lifted.
+//!
+//! Where the work is: what a procedure calls on every transaction (`voltdb.queue`,
+//! `queue_expect`, `execute`, `EXPECT_SCALAR_MATCH`, the methods of result tables) are C
+//! functions over Lua's C API (`batch.rs`, `result.rs`, rules in `raw.rs`); the coroutine is
+//! driven with `lua_resume` (`coroutine.rs`); the rest of the `voltdb` library is mlua
+//! callbacks (`api.rs`) and Lua (`prelude.lua`). [`LuaSite`] (`site.rs`) runs the loop.
 //!
 //! # The procedure API
 //!
@@ -63,7 +70,11 @@
 //! `t:get(row, col)` (1-based row; `col` a 1-based index or a case-insensitive column name);
 //! `t:row(i)` (a Lua table keyed by upper-case column name and by 1-based index);
 //! `t:scalar()` (the only value of a one-row, one-column table); `t:columns()` (array of
-//! names); `t:rows()` (iterator: `for row in t:rows() do ... end`).
+//! names); `t:rows()` (iterator: `for row in t:rows() do ... end`). A result table is a Lua
+//! table (its layout is in `prelude.lua`) with a protected metatable; treat it as
+//! read-only: returned from the call that made it, it returns the result as SQL or
+//! `voltdb.table` made it, whatever was written into it. Its values count toward the
+//! memory limit.
 //!
 //! What `run` returns: `nil` → no tables; an integer (or a float with an integral value) →
 //! one 1×1 BIGINT table with the column name `""` (as VoltDB does for a `long`); a result
@@ -138,8 +149,8 @@
 //!   [`LuaLimits::memory_bytes`]. An
 //!   allocation past it first triggers Lua's emergency full collection, so the call fails
 //!   (`memory limit N bytes exceeded`) exactly when its live data would pass the limit,
-//!   whatever the collector's timing: deterministic. Between calls the cap is
-//!   [`SITE_MEMORY_CAP`].
+//!   whatever the collector's timing: deterministic. Result tables are Lua tables and count.
+//!   Between calls the cap is [`SITE_MEMORY_CAP`].
 //! * Time: a read-only call also fails after [`LuaLimits::read_only_timeout`] of wall-clock
 //!   time (checked in the same hook). Writes are never timed out, as in VoltDB: a replica
 //!   must not fail a write that another replica committed.
@@ -158,13 +169,24 @@
 //! subject) runs without hook checks until it returns; and collection time is not counted as
 //! instructions, so a call that keeps its live data just under the memory limit while making
 //! garbage forces an emergency full collection every few allocations and can run many times
-//! slower than its instruction count suggests before the instruction limit ends it.
+//! slower than its instruction count suggests before the instruction limit ends it. Lua's
+//! own structures count as memory too, and their sizes depend on history: the stack and call
+//! frames of the coroutine a call runs in, which Lua shrinks only at a collection, and which
+//! a call inherits when the one before it ran under [`HOOK_INTERVAL`] instructions and grew
+//! the heap by less than 256 KiB (the coroutine is then reused: `coroutine.rs`). A call
+//! that short cannot normally leave more than a few kilobytes; only a deep recursion of
+//! large frames within those instructions, while collections free as much earlier garbage,
+//! could leave more (a few MiB at worst) for the next call to start with.
 //!
 //! A [`LuaSite`] is not `Send` (a Lua state belongs to one thread): create it on the site
 //! thread that uses it.
 
 mod api;
+mod batch;
+mod coroutine;
 mod random;
+mod raw;
+mod result;
 mod site;
 mod values;
 

@@ -1,14 +1,21 @@
 -- The Lua half of the procedure runtime. Runs once per LuaSite, with the state's real
 -- globals, before any procedure; procedures never see these globals. Receives the table of
--- Rust primitives (api.rs) and returns the functions the site uses:
---   new_env()         a fresh environment (the _G) for one procedure's chunk
---   freeze(env)       moves env's globals behind a read-only view; returns the backing table
---   trampoline(f,...) runs f(...) under the message handler; the body of every coroutine
+-- primitives (mlua callbacks from api.rs; C functions from batch.rs, result.rs and
+-- coroutine.rs) and returns what the site uses:
+--   new_env()             a fresh environment (the _G) for one procedure's chunk
+--   freeze(env)           moves env's globals behind a read-only view; returns the backing table
+--   trampoline(phase, f)  runs f(params()) under the message handler; the body of every coroutine
+--
+-- What a procedure calls on every transaction (voltdb.queue, queue_expect, execute,
+-- EXPECT_SCALAR_MATCH, the methods of result tables) are C functions, called directly:
+-- no Lua wrapper here adds VM instructions, each of which the limit hook makes expensive.
 local P = ...
 
-local yield, isyieldable, xpcall, pcall, error, next, rawget, type, tostring, setmetatable =
-  coroutine.yield, coroutine.isyieldable, xpcall, pcall, error, next, rawget, type, tostring, setmetatable
-local check, failed, handler, check_running, abort_now = P.check, P.failed, P.handler, P.check_running, P.abort
+local yield, xpcall, pcall, error, next, rawget, type, tostring, setmetatable =
+  coroutine.yield, xpcall, pcall, error, next, rawget, type, tostring, setmetatable
+local check, handler, abort_now, declare, params, statement, queues =
+  P.check, P.handler, P.abort, P.sql, P.params, P.statement, P.queues
+local RUNNING, ABORT = P.RUNNING, P.ABORT
 
 -- Bytecode is never loaded (chunks load in text mode), and cannot be made either.
 string.dump = nil
@@ -57,28 +64,60 @@ local BASE = {
   _VERSION = _VERSION,
 }
 
-local VOLTDB = {
-  sql = P.sql, queue = P.queue, queue_expect = P.queue_expect, table = P.table,
-  set_app_status = P.set_app_status, transaction_time = P.transaction_time,
-  unique_id = P.unique_id, EXPECT_SCALAR_MATCH = P.EXPECT_SCALAR_MATCH,
-  EXPECT_ONE_ROW = P.EXPECT_ONE_ROW, EXPECT_ZERO_OR_ONE_ROW = P.EXPECT_ZERO_OR_ONE_ROW,
-  EXPECT_EMPTY = P.EXPECT_EMPTY, EXPECT_NON_EMPTY = P.EXPECT_NON_EMPTY,
-  EXPECT_SCALAR = P.EXPECT_SCALAR, EXPECT_SCALAR_LONG = P.EXPECT_SCALAR_LONG,
-}
+---------------------------------------------------------------------------------------
+-- Result tables. A result with n rows of w columns is one table, all in its array part:
+--   [1] n, [2] w, [3] the column types (encoded by values.rs), [4] origin (which call made
+--   it, for values.rs; 0 if none), [5 .. 4+w] the column names, then the values row by row
+--   (NULL is a hole), then, only when some name is not upper case, the upper-case names
+--   (the keys of t:row(i)).
+-- Built by result.rs; read back by values.rs when `run` returns one. The methods that read
+-- values or can fail are C functions (result.rs); these are the rest.
 
--- Hands the queued batch to the site, which resumes with the result tables (or never).
-function VOLTDB.execute(final)
-  check_running("voltdb.execute")
-  if not isyieldable() then
-    error("voltdb.execute cannot run inside a function called by a library function (table.sort, string.gsub, ...)", 2)
-  end
-  return yield("execute", final == true)
+local RESULT = copy(P.METHODS)
+local RESULT_MT = P.RESULT_MT  -- made by the site, which sets it on every result table
+RESULT_MT.__index = RESULT
+RESULT_MT.__len = RESULT.count
+RESULT_MT.__tostring = function(t) return "result table (" .. t[2] .. " columns, " .. t[1] .. " rows)" end
+RESULT_MT.__metatable = false
+
+function RESULT.columns(t)
+  local names = {}
+  for j = 1, t[2] do names[j] = t[4 + j] end
+  return names
 end
+
+function RESULT.rows(t)
+  local r, n, row = 0, t[1], RESULT.row
+  return function()
+    if r >= n then return nil end
+    r = r + 1
+    return row(t, r)
+  end
+end
+
+---------------------------------------------------------------------------------------
+-- The voltdb library.
+
+local VOLTDB = {
+  table = P.table, set_app_status = P.set_app_status, transaction_time = P.transaction_time,
+  unique_id = P.unique_id, execute = P.execute, EXPECT_SCALAR_MATCH = P.EXPECT_SCALAR_MATCH,
+}
+for code, name in ipairs(P.EXPECT_NAMES) do VOLTDB[name] = P.expectation(code) end
 
 -- Records the abort, then hands control to the site, which never resumes.
 function VOLTDB.abort(message)
   abort_now(message)
-  return yield("abort")
+  return yield(ABORT)
+end
+
+-- The functions of `voltdb` that know the procedure's own statements: each handle carries
+-- the procedure's token, and only its own `queue` accepts it.
+local function statement_functions(v)
+  local token = {}
+  function v.sql(text)
+    return statement(token, declare(text))
+  end
+  v.queue, v.queue_expect = queues(token)
 end
 
 local function new_env()
@@ -90,6 +129,7 @@ local function new_env()
   env.math.random = P.random
   env.math.randomseed = nil
   env.voltdb = copy(VOLTDB)
+  statement_functions(env.voltdb)
   env._G = env
   return env
 end
@@ -108,8 +148,10 @@ local function freeze(env)
   return backing
 end
 
-local function trampoline(f, ...)
-  return xpcall(f, handler, ...)
+-- The body of every coroutine: runs f with the call's parameters (none while declaring).
+local function trampoline(phase, f)
+  if phase == RUNNING then return xpcall(f, handler, params()) end
+  return xpcall(f, handler)
 end
 
 return { new_env = new_env, freeze = freeze, trampoline = trampoline }

@@ -1,25 +1,26 @@
 //! [`LuaSite`]: one Lua state, its compiled procedures, and the loop that runs a call.
 //!
 //! `run` executes in a coroutine so that the site stays sans-IO: `voltdb.execute` yields the
-//! queued batch, the site calls the [`LuaHost`] outside Lua and resumes the coroutine with the
-//! result tables. A call that must end (abort, failed expectation, SQL error) is simply never
-//! resumed, so nothing in Lua can continue past it.
+//! queued batch, the site calls the [`LuaHost`] outside Lua and resumes the coroutine, which
+//! picks up the result tables. A call that must end (abort, failed expectation, SQL error) is
+//! simply never resumed, so nothing in Lua can continue past it.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ffi::c_int;
 use std::rc::Rc;
 use std::time::Instant;
 
 use mlua::chunk::ChunkMode;
-use mlua::thread::ThreadStatus;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue, VmState};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value as LuaValue, VmState};
 use voltrs_sql::error::Error;
 use voltrs_sql::outcome::ResultTable;
-use voltrs_storage::Value;
+use voltrs_storage::{DataType, Decimal, Value};
 
 use super::api::{self, CallState, Phase, Shared};
+use super::coroutine::{self, Coroutine, Resumed};
 use super::random::Rng;
-use super::values::{self, LuaTable};
+use super::values::Results;
 use super::{LuaError, LuaFailure, LuaHost, LuaLimits, LuaProcedure, ProcOutput, Queued, TxnInfo};
 
 /// VM instructions between two runs of the limit hook.
@@ -28,6 +29,10 @@ pub const HOOK_INTERVAL: u32 = 1000;
 pub const SITE_MEMORY_CAP: usize = 1 << 30;
 
 const PRELUDE: &str = include_str!("prelude.lua");
+
+/// A call hands its coroutine to the next only if it ran under [`HOOK_INTERVAL`]
+/// instructions and the heap grew by less than this (see `coroutine.rs`).
+const REUSE_GROWTH: usize = 256 << 10;
 
 /// One Lua state running procedures: one per site thread, one for the MP coordinator.
 ///
@@ -39,19 +44,28 @@ pub struct LuaSite {
     new_env: Function,
     freeze: Function,
     trampoline: Function,
+    /// Registry reference of `trampoline`, which starts every coroutine.
+    trampoline_ref: c_int,
+    /// The metatable of result tables.
+    result_mt: Table,
+    /// The coroutine the last call ended in, when it may run the next (see `coroutine.rs`).
+    coroutine: Option<Coroutine>,
     pub(super) chunks: HashMap<String, Compiled>,
     next_chunk: u64,
     /// Memory in use after the last full collection (0: collect at the next call).
     baseline: usize,
+    /// Memory in use when the call in progress started.
+    used_at_start: usize,
 }
 
 /// A procedure's chunk after its declaration ran.
 #[derive(Clone)]
 pub(super) struct Compiled {
     version: u64,
-    /// Identity of this compilation: statement handles carry it.
+    /// Identity of this compilation.
     pub(super) chunk: u64,
-    run: Function,
+    /// Registry reference of its `run` (released when the chunk is replaced).
+    run: c_int,
     statements: Rc<[String]>,
 }
 
@@ -61,7 +75,8 @@ impl LuaSite {
         let libs = StdLib::STRING | StdLib::TABLE | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
         let lua = Lua::new_with(libs, LuaOptions::default()).map_err(internal)?;
         let shared = Rc::new(RefCell::new(CallState::new(limits)));
-        let primitives = api::primitives(&lua, &shared).map_err(internal)?;
+        let result_mt = lua.create_table().map_err(internal)?;
+        let primitives = api::primitives(&lua, &shared, &result_mt).map_err(internal)?;
         let exports: Table = lua
             .load(PRELUDE)
             .set_name("=prelude")
@@ -74,15 +89,21 @@ impl LuaSite {
         })
         .map_err(internal)?;
         lua.set_memory_limit(SITE_MEMORY_CAP).map_err(internal)?;
+        lua.gc_set_mode(mlua::state::GcMode::Generational(mlua::state::GcGenParams::default()));
+        let trampoline: Function = exports.get("trampoline").map_err(internal)?;
         Ok(LuaSite {
             new_env: exports.get("new_env").map_err(internal)?,
             freeze: exports.get("freeze").map_err(internal)?,
-            trampoline: exports.get("trampoline").map_err(internal)?,
+            trampoline_ref: coroutine::reference(&lua, &trampoline).map_err(internal)?,
+            trampoline,
+            result_mt,
+            coroutine: None,
             lua,
             shared,
             chunks: HashMap::new(),
             next_chunk: 0,
             baseline: 0,
+            used_at_start: 0,
         })
     }
 
@@ -119,7 +140,9 @@ impl LuaSite {
             return Ok(c.clone());
         }
         let compiled = self.compile(&proc.name, &proc.source, proc.version)?;
-        self.chunks.insert(proc.name.clone(), compiled.clone());
+        if let Some(old) = self.chunks.insert(proc.name.clone(), compiled.clone()) {
+            coroutine::release(&self.lua, old.run);
+        }
         self.baseline = 0;
         Ok(compiled)
     }
@@ -138,23 +161,19 @@ impl LuaSite {
             .set_environment(env.clone())
             .into_function()
             .map_err(|e| LuaFailure::Runtime(api::error_message(&e)))?;
+        let function = coroutine::reference(&self.lua, &function).map_err(|e| self.failure_of(&e))?;
         let txn = TxnInfo {
             unique_id: 0,
             timestamp: 0,
             seed: 0,
         };
+        let phase = Phase::Declaring { chunk };
         let declared = self
-            .arm(Phase::Declaring { chunk }, txn, false)
-            .and_then(|()| {
-                self.drive(
-                    name,
-                    MultiValue::from_vec(vec![LuaValue::Function(function)]),
-                    &[],
-                    &mut NoSql,
-                )
-            })
+            .arm(phase, txn, false)
+            .and_then(|()| self.drive(name, phase, function, &[], &mut NoSql))
             .map(|_| std::mem::take(&mut self.shared.borrow_mut().declared));
         self.disarm();
+        coroutine::release(&self.lua, function);
         let statements = declared?;
         let globals: Table = self.freeze.call(env).map_err(|e| self.failure_of(&e))?;
         let run = match globals.raw_get::<LuaValue>("run").map_err(|e| self.failure_of(&e))? {
@@ -175,7 +194,7 @@ impl LuaSite {
         Ok(Compiled {
             version,
             chunk,
-            run,
+            run: coroutine::reference(&self.lua, &run).map_err(|e| self.failure_of(&e))?,
             statements: statements.into(),
         })
     }
@@ -189,6 +208,8 @@ impl LuaSite {
             st.rng = Rng::new(txn.seed);
             st.declared.clear();
             st.queue.clear();
+            st.results.clear();
+            st.call = st.call.wrapping_add(1);
             st.app_status = None;
             st.failure = None;
             st.instructions = 0;
@@ -210,6 +231,7 @@ impl LuaSite {
             self.lua.gc_collect().map_err(|e| self.failure_of(&e))?;
             self.baseline = self.lua.used_memory().max(1);
         }
+        self.used_at_start = self.lua.used_memory();
         let limit = self.baseline.saturating_add(memory_bytes);
         self.lua.set_memory_limit(limit).map_err(|e| self.failure_of(&e))?;
         Ok(())
@@ -222,6 +244,7 @@ impl LuaSite {
         let mut st = self.shared.borrow_mut();
         st.phase = Phase::Idle;
         st.queue.clear();
+        st.results.clear();
         st.failure = None;
         st.deadline = None;
         st.app_status.take()
@@ -243,12 +266,14 @@ impl LuaSite {
                 params.len()
             )));
         }
-        let mut args = MultiValue::with_capacity(params.len() + 1);
-        args.push_back(LuaValue::Function(compiled.run.clone()));
-        for (v, ty) in params.iter().zip(&proc.param_types) {
-            args.push_back(values::param_to_lua(&self.lua, v, *ty).map_err(|e| self.failure_of(&e))?);
+        {
+            let mut st = self.shared.borrow_mut();
+            st.args.clear();
+            st.args
+                .extend(params.iter().zip(&proc.param_types).map(|(v, ty)| lua_param(v, *ty)));
         }
-        let returned = self.drive(name, args, &compiled.statements, host)?;
+        let phase = Phase::Running { chunk: compiled.chunk };
+        let returned = self.drive(name, phase, compiled.run, &compiled.statements, host)?;
         let unexecuted = self.shared.borrow().queue.len();
         if unexecuted > 0 {
             return Err(LuaFailure::Runtime(format!(
@@ -256,78 +281,109 @@ impl LuaSite {
                  call voltdb.execute()"
             )));
         }
-        values::returned_tables(returned.front().unwrap_or(&LuaValue::Nil))
+        let shared = &self.shared;
+        let original = |origin| shared.borrow().original(origin);
+        let results = Results {
+            result_mt: &self.result_mt,
+            original: &original,
+        };
+        results
+            .returned(&returned)
             .map_err(|m| LuaFailure::Runtime(format!("{name}: {m}")))
     }
 
-    /// Runs `args[0](args[1..])` in a new coroutine under the trampoline, serving each
-    /// `voltdb.execute` from `host`, until it returns (its results) or fails.
+    /// Runs `function` (a registry reference) in a coroutine under the trampoline in
+    /// `phase`, serving each `voltdb.execute` from `host`, until it returns (its first value)
+    /// or fails. The coroutine is kept for the next call when this one was short and ended
+    /// well (`coroutine.rs` explains why only then).
     fn drive(
         &mut self,
         name: &str,
-        args: MultiValue,
+        phase: Phase,
+        function: c_int,
         statements: &[String],
         host: &mut dyn LuaHost,
-    ) -> Result<MultiValue, LuaFailure> {
-        let thread = self
-            .lua
-            .create_thread(self.trampoline.clone())
-            .map_err(|e| self.failure_of(&e))?;
-        let mut input = args;
+    ) -> Result<LuaValue, LuaFailure> {
+        let co = match self.coroutine.take() {
+            Some(co) => co,
+            None => Coroutine::new(&self.lua, &self.trampoline).map_err(|e| self.failure_of(&e))?,
+        };
+        let mut resumed = co.start(self.trampoline_ref, phase.code(), function);
         loop {
-            let resumed = thread.resume::<MultiValue>(input);
             if let Some(failure) = self.shared.borrow_mut().failure.take() {
                 return Err(failure);
             }
-            let mut out = resumed.map_err(|e| self.failure_of(&e))?;
-            match thread.status() {
-                ThreadStatus::Resumable => input = self.execute(name, &mut out, statements, host)?,
-                ThreadStatus::Finished => {
-                    return match out.pop_front() {
-                        Some(LuaValue::Boolean(true)) => Ok(out),
-                        _ => Err(self.error_failure(out.pop_front())),
-                    };
+            match resumed {
+                Resumed::Yielded(n) if n >= 1 && co.integer(1) == Some(api::YIELD_EXECUTE) => {
+                    let final_batch = co.is_true(2);
+                    self.execute(name, final_batch, statements, host)?;
+                    resumed = co.resume();
                 }
-                status => {
-                    return Err(LuaFailure::Runtime(format!(
-                        "internal: the procedure's coroutine stopped in state {status:?}"
-                    )));
+                Resumed::Yielded(_) => {
+                    return Err(LuaFailure::Runtime(
+                        "internal: the procedure yielded outside voltdb.execute".into(),
+                    ));
+                }
+                Resumed::Returned if co.is_true(1) => {
+                    // Integers and nil (the usual returns) are read in place.
+                    let value = if co.is_nil(2) {
+                        LuaValue::Nil
+                    } else if let Some(i) = co.integer(2) {
+                        LuaValue::Integer(i)
+                    } else {
+                        co.take(&self.lua, 2).map_err(|e| self.failure_of(&e))?
+                    };
+                    co.clear();
+                    let grew = self.lua.used_memory().saturating_sub(self.used_at_start);
+                    if self.shared.borrow().instructions == 0 && grew < REUSE_GROWTH {
+                        self.coroutine = Some(co);
+                    }
+                    return Ok(value);
+                }
+                Resumed::Returned => {
+                    let error = co.take(&self.lua, 2);
+                    return Err(match error {
+                        Ok(e) => self.error_failure(Some(e)),
+                        Err(e) => self.failure_of(&e),
+                    });
+                }
+                Resumed::Failed(status) => {
+                    if status == mlua::ffi::LUA_ERRMEM {
+                        return Err(self.shared.borrow().memory_failure());
+                    }
+                    let error = co.take(&self.lua, co.top());
+                    return Err(match error {
+                        Ok(e) => self.error_failure(Some(e)),
+                        Err(e) => self.failure_of(&e),
+                    });
                 }
             }
         }
     }
 
     /// Serves one `voltdb.execute`: runs the queued batch on `host`, checks expectations and
-    /// returns the array of result tables to resume `run` with.
+    /// leaves the result tables for the coroutine's `results()` to pick up.
     fn execute(
         &mut self,
         name: &str,
-        yielded: &mut MultiValue,
+        final_batch: bool,
         statements: &[String],
         host: &mut dyn LuaHost,
-    ) -> Result<MultiValue, LuaFailure> {
-        let is_execute = matches!(yielded.pop_front(), Some(LuaValue::String(s)) if s == "execute");
-        if !is_execute {
-            return Err(LuaFailure::Runtime(
-                "internal: the procedure yielded outside voltdb.execute".into(),
-            ));
-        }
-        let final_batch = matches!(yielded.pop_front(), Some(LuaValue::Boolean(true)));
+    ) -> Result<(), LuaFailure> {
         let pending = std::mem::take(&mut self.shared.borrow_mut().queue);
         let mut tables = Vec::new();
+        let mut expects = Vec::with_capacity(pending.len());
         if !pending.is_empty() {
-            let (batch, expects): (Vec<Queued>, Vec<_>) = pending
+            let batch = pending
                 .into_iter()
                 .map(|p| {
-                    (
-                        Queued {
-                            stmt: p.stmt,
-                            params: p.params,
-                        },
-                        (p.stmt, p.expect),
-                    )
+                    expects.push((p.stmt, p.expect));
+                    Queued {
+                        stmt: p.stmt,
+                        params: p.params,
+                    }
                 })
-                .unzip();
+                .collect();
             tables = host.execute(batch, final_batch).map_err(LuaFailure::Sql)?;
             if tables.len() != expects.len() {
                 return Err(LuaFailure::Sql(Error::Invalid(format!(
@@ -349,14 +405,13 @@ impl LuaSite {
                 }
             }
         }
-        let array = self
-            .lua
-            .create_table_with_capacity(tables.len(), 0)
-            .map_err(|e| self.failure_of(&e))?;
-        for (i, table) in tables.into_iter().enumerate() {
-            array.raw_set(i + 1, LuaTable(table)).map_err(|e| self.failure_of(&e))?;
-        }
-        Ok(MultiValue::from_vec(vec![LuaValue::Table(array)]))
+        let mut st = self.shared.borrow_mut();
+        let st = &mut *st;
+        let start = st.results.len();
+        st.results.extend(tables);
+        st.batch = start..st.results.len();
+        st.scratch.prepare(&st.results[start..]);
+        Ok(())
     }
 
     /// The failure for an error value that reached the trampoline's `xpcall`.
@@ -379,6 +434,18 @@ impl LuaSite {
         } else {
             LuaFailure::Runtime(api::error_message(e))
         }
+    }
+}
+
+/// An invocation parameter as `run` receives it, by its declared type: an integer given for
+/// a FLOAT parameter is a float, and for a DECIMAL parameter a decimal string; a DECIMAL is
+/// its text (Lua has no decimals).
+fn lua_param(v: &Value, ty: DataType) -> Value {
+    match (v, ty) {
+        (Value::Integer(i), DataType::Float) => Value::Float(*i as f64),
+        (Value::Integer(i), DataType::Decimal) => Value::str(&Decimal::from_i64(*i).to_string()),
+        (Value::Decimal(d), _) => Value::str(&d.to_string()),
+        _ => v.clone(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Conversions between SQL values and Lua values, and the result-table userdata.
+//! Conversions between SQL values and Lua values, and result tables read back from Lua
+//! (`result.rs` builds them; `prelude.lua` describes their layout).
 //!
 //! | SQL | Lua (to) | Lua (from, by column type) |
 //! |---|---|---|
@@ -10,116 +11,22 @@
 //! | VARBINARY | string of raw bytes | string |
 //! | NULL | nil | nil |
 
-use mlua::{AnyUserData, Lua, MetaMethod, Result as LuaResult, Table, UserData, UserDataMethods, Value as LuaValue};
+use mlua::{Table, Value as LuaValue};
 use voltrs_sql::outcome::{ResultColumn, ResultTable};
 use voltrs_storage::{DataType, Decimal, Value};
-
-/// A result table as Lua sees it: from `voltdb.execute` or built by `voltdb.table`.
-#[derive(Clone, Debug)]
-pub(super) struct LuaTable(pub(super) ResultTable);
-
-impl UserData for LuaTable {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_method("count", |_, t, ()| Ok(t.0.rows.len()));
-        methods.add_meta_method(MetaMethod::Len, |_, t, ()| Ok(t.0.rows.len()));
-        methods.add_meta_method(MetaMethod::ToString, |_, t, ()| {
-            Ok(format!(
-                "result table ({} columns, {} rows)",
-                t.0.columns.len(),
-                t.0.rows.len()
-            ))
-        });
-        methods.add_method("get", |lua, t, (row, col): (LuaValue, LuaValue)| {
-            let r = t.row_index(&row).map_err(mlua::Error::runtime)?;
-            let c = t.column_index(&col).map_err(mlua::Error::runtime)?;
-            t.0.rows[r].get(c).map_or(Ok(LuaValue::Nil), |v| to_lua(lua, v))
-        });
-        methods.add_method("row", |lua, t, row: LuaValue| {
-            let r = t.row_index(&row).map_err(mlua::Error::runtime)?;
-            t.row_table(lua, r)
-        });
-        methods.add_method("scalar", |lua, t, ()| match t.0.rows.as_slice() {
-            [row] if row.len() == 1 => to_lua(lua, &row[0]),
-            _ => Err(mlua::Error::runtime(format!(
-                "scalar() needs one row of one column, the table has {} rows of {} columns",
-                t.0.rows.len(),
-                t.0.columns.len()
-            ))),
-        });
-        methods.add_method("columns", |lua, t, ()| {
-            lua.create_sequence_from(t.0.columns.iter().map(|c| c.name.clone()))
-        });
-        methods.add_function("rows", |lua, this: AnyUserData| {
-            let mut next = 0;
-            lua.create_function_mut(move |lua, ()| {
-                let t = this.borrow::<LuaTable>()?;
-                if next >= t.0.rows.len() {
-                    return Ok(LuaValue::Nil);
-                }
-                next += 1;
-                Ok(LuaValue::Table(t.row_table(lua, next - 1)?))
-            })
-        });
-    }
-}
-
-impl LuaTable {
-    /// A 1-based Lua row number to a 0-based index, checked.
-    fn row_index(&self, row: &LuaValue) -> Result<usize, String> {
-        let n = self.0.rows.len();
-        match integer(row) {
-            Some(i) if i >= 1 && (i as u64) <= n as u64 => Ok(i as usize - 1),
-            Some(i) => Err(format!("row {i} is out of range: the table has {n} rows")),
-            None => Err(format!("row must be an integer, got {}", describe(row))),
-        }
-    }
-
-    /// A 1-based column number or a case-insensitive column name to a 0-based index.
-    fn column_index(&self, col: &LuaValue) -> Result<usize, String> {
-        let columns = &self.0.columns;
-        if let LuaValue::String(s) = col {
-            let name = s.to_str().map_err(|_| "column name is not UTF-8".to_string())?;
-            return columns
-                .iter()
-                .position(|c| c.name.eq_ignore_ascii_case(&name))
-                .ok_or_else(|| format!("no column named \"{}\" (columns: {})", &*name, column_list(columns)));
-        }
-        match integer(col) {
-            Some(i) if i >= 1 && (i as u64) <= columns.len() as u64 => Ok(i as usize - 1),
-            Some(i) => Err(format!(
-                "column {i} is out of range: the table has {} columns",
-                columns.len()
-            )),
-            None => Err(format!("column must be a number or a name, got {}", describe(col))),
-        }
-    }
-
-    /// Row `r` as a Lua table keyed by upper-case column name and by 1-based column number.
-    fn row_table(&self, lua: &Lua, r: usize) -> LuaResult<Table> {
-        let columns = &self.0.columns;
-        let table = lua.create_table_with_capacity(columns.len(), columns.len())?;
-        for (i, (column, value)) in columns.iter().zip(&self.0.rows[r]).enumerate() {
-            let v = to_lua(lua, value)?;
-            table.raw_set(i + 1, v.clone())?;
-            table.raw_set(column.name.to_uppercase(), v)?;
-        }
-        Ok(table)
-    }
-}
-
-fn column_list(columns: &[ResultColumn]) -> String {
-    columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-}
 
 /// An integer as Lua reads one: an integer, or a float with an integral value in range.
 pub(super) fn integer(v: &LuaValue) -> Option<i64> {
     match v {
         LuaValue::Integer(i) => Some(*i),
-        LuaValue::Number(f) if f.fract() == 0.0 && *f >= -9.223_372_036_854_776e18 && *f < 9.223_372_036_854_776e18 => {
-            Some(*f as i64)
-        }
+        LuaValue::Number(f) => float_integer(*f),
         _ => None,
     }
+}
+
+/// A float with an integral value in the range of an integer, as that integer.
+pub(super) fn float_integer(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f)).then_some(f as i64)
 }
 
 /// A short description of a Lua value for messages: its type, and the value of a number.
@@ -129,46 +36,6 @@ pub(super) fn describe(v: &LuaValue) -> String {
         LuaValue::Number(f) => format!("float {f}"),
         other => other.type_name().to_string(),
     }
-}
-
-/// A SQL value to Lua.
-pub(super) fn to_lua(lua: &Lua, v: &Value) -> LuaResult<LuaValue> {
-    Ok(match v {
-        Value::Null => LuaValue::Nil,
-        Value::Integer(i) | Value::Timestamp(i) => LuaValue::Integer(*i),
-        Value::Float(f) => LuaValue::Number(*f),
-        Value::Decimal(d) => LuaValue::String(lua.create_string(d.to_string())?),
-        Value::Varchar(s) => LuaValue::String(lua.create_string(&**s)?),
-        Value::Varbinary(b) => LuaValue::String(lua.create_string(&**b)?),
-        Value::Boolean(b) => LuaValue::Boolean(*b),
-    })
-}
-
-/// An invocation parameter to Lua, by its declared type: an integer given for a FLOAT
-/// parameter is a float, and for a DECIMAL parameter a decimal string.
-pub(super) fn param_to_lua(lua: &Lua, v: &Value, ty: DataType) -> LuaResult<LuaValue> {
-    match (v, ty) {
-        (Value::Integer(i), DataType::Float) => Ok(LuaValue::Number(*i as f64)),
-        (Value::Integer(i), DataType::Decimal) => {
-            Ok(LuaValue::String(lua.create_string(Decimal::from_i64(*i).to_string())?))
-        }
-        _ => to_lua(lua, v),
-    }
-}
-
-/// A `voltdb.queue` argument to a SQL parameter; the host coerces it to the statement's type.
-pub(super) fn to_param(v: &LuaValue) -> Result<Value, String> {
-    Ok(match v {
-        LuaValue::Nil => Value::Null,
-        LuaValue::Boolean(b) => Value::Boolean(*b),
-        LuaValue::Integer(i) => Value::Integer(*i),
-        LuaValue::Number(f) => Value::Float(*f),
-        LuaValue::String(s) => match s.to_str() {
-            Ok(text) => Value::str(&text),
-            Err(_) => Value::bytes(&s.as_bytes()),
-        },
-        other => return Err(format!("a {} cannot be a SQL parameter", other.type_name())),
-    })
 }
 
 /// A value for a column of type `ty` of a table built by `voltdb.table`.
@@ -219,7 +86,12 @@ fn to_cell(v: &LuaValue, ty: DataType) -> Result<Value, String> {
             LuaValue::String(s) => Ok(Value::bytes(&s.as_bytes())),
             _ => Err(wrong()),
         },
-        DataType::Boolean | DataType::Null => Err(wrong()),
+        // Only in a result read back: voltdb.table has no BOOLEAN type name.
+        DataType::Boolean => match v {
+            LuaValue::Boolean(b) => Ok(Value::Boolean(*b)),
+            _ => Err(wrong()),
+        },
+        DataType::Null => Err(wrong()),
     }
 }
 
@@ -286,42 +158,173 @@ pub(super) fn build_table(columns: &Table, rows: Option<&Table>) -> Result<Resul
     Ok(out)
 }
 
-/// The tables `run` returned: see the module docs for the accepted shapes.
-pub(super) fn returned_tables(v: &LuaValue) -> Result<Vec<ResultTable>, String> {
-    let not_a_table =
-        |what: &str| format!("{what}; run must return nil, an integer, a result table or an array of result tables");
-    match v {
-        LuaValue::Nil => Ok(Vec::new()),
-        LuaValue::Integer(_) | LuaValue::Number(_) => match integer(v) {
-            Some(i) => Ok(vec![ResultTable {
-                columns: vec![ResultColumn {
-                    name: String::new(),
-                    ty: DataType::BigInt,
-                }],
-                rows: vec![vec![Value::Integer(i)]],
-            }]),
-            None => Err(not_a_table(&format!(
-                "run returned the non-integral number {}",
-                describe(v)
-            ))),
-        },
-        LuaValue::UserData(ud) => match ud.borrow::<LuaTable>() {
-            Ok(t) => Ok(vec![t.0.clone()]),
-            Err(_) => Err(not_a_table("run returned a userdata that is not a result table")),
-        },
-        LuaValue::Table(array) => {
-            let mut tables = Vec::new();
-            for i in 1..=array.raw_len() {
-                let element: LuaValue = array.raw_get(i).map_err(|e| e.to_string())?;
-                let table = match &element {
-                    LuaValue::UserData(ud) => ud.borrow::<LuaTable>().ok().map(|t| t.0.clone()),
-                    _ => None,
-                };
-                let what = format!("element {i} of the array run returned is {}", describe(&element));
-                tables.push(table.ok_or_else(|| not_a_table(&what))?);
+/// Recognises result tables among Lua values and reads them back.
+pub(super) struct Results<'a> {
+    /// The metatable of every result table.
+    pub(super) result_mt: &'a Table,
+    /// The result of this call with that origin (slot 4), exactly as SQL or `voltdb.table`
+    /// made it.
+    pub(super) original: &'a dyn Fn(i64) -> Option<ResultTable>,
+}
+
+impl Results<'_> {
+    /// The tables `run` returned: see the module docs for the accepted shapes.
+    pub(super) fn returned(&self, v: &LuaValue) -> Result<Vec<ResultTable>, String> {
+        let not_a_table = |what: &str| {
+            format!("{what}; run must return nil, an integer, a result table or an array of result tables")
+        };
+        match v {
+            LuaValue::Nil => Ok(Vec::new()),
+            LuaValue::Integer(_) | LuaValue::Number(_) => match integer(v) {
+                Some(i) => Ok(vec![ResultTable {
+                    columns: vec![ResultColumn {
+                        name: String::new(),
+                        ty: DataType::BigInt,
+                    }],
+                    rows: vec![vec![Value::Integer(i)]],
+                }]),
+                None => Err(not_a_table(&format!(
+                    "run returned the non-integral number {}",
+                    describe(v)
+                ))),
+            },
+            LuaValue::UserData(_) => Err(not_a_table("run returned a userdata that is not a result table")),
+            LuaValue::Table(t) if t.metatable().as_ref() == Some(self.result_mt) => Ok(vec![self.read(t)?]),
+            LuaValue::Table(array) => {
+                let mut tables = Vec::new();
+                for i in 1..=array.raw_len() {
+                    let element: LuaValue = array.raw_get(i).map_err(|e| e.to_string())?;
+                    match &element {
+                        LuaValue::Table(t) if t.metatable().as_ref() == Some(self.result_mt) => {
+                            tables.push(self.read(t)?)
+                        }
+                        _ => {
+                            let what = format!("element {i} of the array run returned is {}", describe(&element));
+                            return Err(not_a_table(&what));
+                        }
+                    }
+                }
+                Ok(tables)
             }
-            Ok(tables)
+            other => Err(not_a_table(&format!("run returned a {}", other.type_name()))),
         }
-        other => Err(not_a_table(&format!("run returned a {}", other.type_name()))),
     }
+
+    /// A result table: the original when it was made in this call, else rebuilt from its
+    /// contents (a result kept from an earlier call).
+    fn read(&self, t: &Table) -> Result<ResultTable, String> {
+        if let Ok(origin) = t.raw_get::<i64>(4)
+            && let Some(original) = (self.original)(origin)
+        {
+            return Ok(original);
+        }
+        read_result(t).map_err(|e| format!("a result table that run returned is damaged: {e}"))
+    }
+}
+
+/// A result table rebuilt from the Lua table (the layout described in `prelude.lua`).
+fn read_result(t: &Table) -> Result<ResultTable, String> {
+    let get = |i: i64| t.raw_get::<LuaValue>(i).map_err(|e| e.to_string());
+    let count = |i: i64| match get(i)? {
+        LuaValue::Integer(n) if n >= 0 => Ok(n),
+        _ => Err(format!("slot {i} is not a count")),
+    };
+    let (n, w) = (count(1)?, count(2)?);
+    let types = match get(3)? {
+        LuaValue::String(s) => decode_types(&s.as_bytes()),
+        _ => None,
+    };
+    let types = types
+        .filter(|types| types.len() as i64 == w)
+        .ok_or("its column types are unreadable")?;
+    let header = super::result::HEADER as i64;
+    let mut out = ResultTable::default();
+    for (j, ty) in (1..=w).zip(types) {
+        let LuaValue::String(name) = get(header + j)? else {
+            return Err(format!("column {j} has no name"));
+        };
+        let name = name
+            .to_str()
+            .map_err(|_| format!("column {j}: the name is not UTF-8"))?;
+        out.columns.push(ResultColumn {
+            name: name.to_string(),
+            ty,
+        });
+    }
+    for r in 0..n {
+        let mut row = Vec::with_capacity(out.columns.len());
+        for (c, column) in (1..).zip(&out.columns) {
+            let v = get(header + w + r * w + c)?;
+            row.push(to_cell(&v, column.ty).map_err(|e| format!("row {}, column {c} ({}): {e}", r + 1, column.name))?);
+        }
+        out.rows.push(row);
+    }
+    Ok(out)
+}
+
+/// Appends the column types to `out` in the form [`decode_types`] reads: a letter per type,
+/// followed by the length for VARCHAR and VARBINARY.
+pub(super) fn encode_types(types: impl Iterator<Item = DataType>, out: &mut String) {
+    for ty in types {
+        let (letter, len) = match ty {
+            DataType::TinyInt => ('t', None),
+            DataType::SmallInt => ('s', None),
+            DataType::Integer => ('i', None),
+            DataType::BigInt => ('b', None),
+            DataType::Float => ('f', None),
+            DataType::Decimal => ('d', None),
+            DataType::Varchar { len, bytes: false } => ('v', Some(len)),
+            DataType::Varchar { len, bytes: true } => ('V', Some(len)),
+            DataType::Varbinary { len } => ('x', Some(len)),
+            DataType::Timestamp => ('T', None),
+            DataType::Boolean => ('B', None),
+            DataType::Null => ('n', None),
+        };
+        out.push(letter);
+        if let Some(len) = len {
+            // Digits by hand: `write!` costs more than the rest of a small result's build.
+            let mut digits = [0u8; 10];
+            let mut n = len;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            out.extend(digits[i..].iter().map(|&d| char::from(d)));
+        }
+    }
+}
+
+/// The column types [`encode_types`] wrote; `None` if `s` is not such a text.
+pub(super) fn decode_types(s: &[u8]) -> Option<Vec<DataType>> {
+    let mut types = Vec::new();
+    let mut i = 0;
+    while let Some(&letter) = s.get(i) {
+        i += 1;
+        let digits = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let len = std::str::from_utf8(&s[i..i + digits])
+            .ok()
+            .and_then(|d| d.parse::<u32>().ok());
+        i += digits;
+        types.push(match (letter, len) {
+            (b't', None) => DataType::TinyInt,
+            (b's', None) => DataType::SmallInt,
+            (b'i', None) => DataType::Integer,
+            (b'b', None) => DataType::BigInt,
+            (b'f', None) => DataType::Float,
+            (b'd', None) => DataType::Decimal,
+            (b'v', Some(len)) => DataType::Varchar { len, bytes: false },
+            (b'V', Some(len)) => DataType::Varchar { len, bytes: true },
+            (b'x', Some(len)) => DataType::Varbinary { len },
+            (b'T', None) => DataType::Timestamp,
+            (b'B', None) => DataType::Boolean,
+            (b'n', None) => DataType::Null,
+            _ => return None,
+        });
+    }
+    Some(types)
 }

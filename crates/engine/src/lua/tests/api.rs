@@ -509,3 +509,45 @@ fn parameter_count_is_checked() {
     let err = site().call(&proc, txn(1), &[Value::Integer(1)], false, &mut FakeHost::counting());
     assert_eq!(failure(err), LuaFailure::Runtime("P takes 2 parameters, got 1".into()));
 }
+
+#[test]
+fn a_result_kept_from_an_earlier_call_returns_as_it_came() {
+    // The first call keeps the result in a chunk-level local; the second returns it, so it
+    // is read back from its Lua table (column types included), not from the call's own results.
+    let source = r#"
+        local s = voltdb.sql("SELECT * FROM t")
+        local kept
+        function run()
+          if kept == nil then
+            voltdb.queue(s)
+            kept = voltdb.execute()[1]
+            return 0
+          end
+          return kept
+        end"#;
+    let answer = table(
+        &[
+            ("Id", DataType::SmallInt),
+            ("name", DataType::Varchar { len: 12, bytes: true }),
+            ("B", DataType::Varbinary { len: 3 }),
+            ("D", DataType::Decimal),
+            ("T", DataType::Timestamp),
+        ],
+        vec![
+            vec![
+                Value::Integer(1),
+                Value::str("é"),
+                Value::bytes(&[0, 1]),
+                Value::Decimal(voltrs_storage::Decimal::from_i64(5)),
+                Value::Timestamp(-3),
+            ],
+            vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null],
+        ],
+    );
+    let reply = answer.clone();
+    let mut host = FakeHost::new(move |_| Ok(reply.clone()));
+    let proc = procedure(source, &[]);
+    let mut site = site();
+    assert_eq!(ok(site.call(&proc, txn(1), &[], false, &mut host)), vec![count(0)]);
+    assert_eq!(ok(site.call(&proc, txn(2), &[], false, &mut host)), vec![answer]);
+}

@@ -300,3 +300,24 @@ fn declaration_runs_under_the_limits() {
     assert_eq!(hungry, memory_limit());
     assert_eq!(ok(call(&mut site, GOOD)), vec![count(42)]);
 }
+
+#[test]
+fn the_instruction_count_starts_afresh_in_a_reused_coroutine() {
+    // A call under HOOK_INTERVAL (1000) instructions hands its coroutine to the next call.
+    // The limit hook counts down per coroutine, so unless each call restarts the count, a
+    // call of ~1400 instructions after one of ~950 would see two ticks (2000 > 1000) and
+    // fail, where alone it sees one.
+    let mut site = LuaSite::new(LuaLimits {
+        instructions: 1000,
+        ..small_limits()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let loop_of = |n: u32| format!("function run()\n local x = 0\n for i = 1, {n} do x = x + i end\n return x\nend");
+    let (short, long) = (loop_of(470), loop_of(700));
+    let long_alone = ok(call(&mut site, &long));
+    assert_eq!(long_alone, vec![count(245_350)]);
+    for _ in 0..3 {
+        assert_eq!(ok(call(&mut site, &short)), vec![count(110_685)]);
+        assert_eq!(ok(call(&mut site, &long)), long_alone, "after a short call");
+    }
+}
