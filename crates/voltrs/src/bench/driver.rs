@@ -8,8 +8,9 @@
 //!    own [`Workload`], make one call at a time, so that many calls are in flight. Without
 //!    `--ratelimit` each answer's callback makes the chain's next call
 //!    ([`Client::call_with_callback`], VoltDB's asynchronous style: no task is woken per
-//!    call); under it each chain is a task that waits for its slot ([`Plan`]) and for each
-//!    answer. They stop after the warmup and `--duration` measured seconds (the calls in
+//!    call); under it a pacing thread sends call `k` at `k / rate` seconds on an idle
+//!    chain ([`pace`]), spaced by the OS's sleep rather than the runtime's millisecond
+//!    timer. They stop after the warmup and `--duration` measured seconds (the calls in
 //!    flight are awaited). A progress line every second.
 //! 3. [`Summary`]: the measured calls, throughput and latency percentiles (HdrHistogram,
 //!    microseconds), failures; the report around the workload's own lines, and the JSON
@@ -138,21 +139,6 @@ impl Plan {
             interval: args.ratelimit.map(|r| Duration::from_secs_f64(1.0 / r as f64)),
         }
     }
-
-    /// Waits for the next call's turn (its slot under `--ratelimit`); when to send it, or
-    /// `None` once the run is over.
-    async fn next_send(&self, started: &AtomicU64) -> Option<Instant> {
-        let slot = started.fetch_add(1, Ordering::Relaxed);
-        if let Some(interval) = self.interval {
-            let at = self.start + interval.mul_f64(slot as f64);
-            if at >= self.end {
-                return None;
-            }
-            tokio::time::sleep_until(at.into()).await;
-        }
-        let now = Instant::now();
-        (now < self.end).then_some(now)
-    }
 }
 
 /// Counts the callers share. `ok` and `failed` are of the measured calls.
@@ -211,33 +197,82 @@ pub async fn drive<W: Workload>(
             )?;
         }
     } else {
-        let mut tasks = Vec::with_capacity(args.max_outstanding);
-        for n in 0..args.max_outstanding {
-            let client = clients[n % clients.len()].clone();
-            tasks.push(tokio::spawn(caller(client, workload(n), tally.clone(), plan)));
-        }
-        for t in tasks {
-            latency.add(t.await.context("a calling task failed")?)?;
-        }
+        let chains = (0..args.max_outstanding)
+            .map(|n| Paced {
+                client: clients[n % clients.len()].clone(),
+                workload: workload(n),
+                latency: new_histogram(),
+            })
+            .collect();
+        let (tally, runtime) = (tally.clone(), tokio::runtime::Handle::current());
+        let pacer = std::thread::Builder::new()
+            .name("voltrs-bench-pacer".into())
+            .spawn(move || pace(chains, &tally, plan, runtime))?;
+        let paced = tokio::task::spawn_blocking(move || pacer.join()).await?;
+        latency.add(paced.map_err(|_| anyhow::anyhow!("the pacing thread failed"))??)?;
     }
     let measured = plan.measure.elapsed();
     progress.abort();
     Ok(Summary::new(&tally, &latency, measured))
 }
 
-/// One calling task (under `--ratelimit`): calls until the end of the plan; the latencies
-/// (µs) of its measured, successful calls.
-async fn caller<W: Workload>(client: Client, mut workload: W, tally: Arc<Tally>, plan: Plan) -> Histogram<u64> {
-    let mut latency = new_histogram();
-    while let Some(sent) = plan.next_send(&tally.started).await {
-        let (procedure, params) = workload.next_call();
-        let result = client.call(procedure, params).await;
-        if !count(&mut workload, result, sent, &plan, &tally, &mut latency) {
-            // A server that is gone fails calls at once: do not spin on it.
-            tokio::time::sleep(FAILED_CALL_PAUSE).await;
-        }
+/// A chain of calls under `--ratelimit`, handed out by the pacer when idle.
+struct Paced<W> {
+    client: Client,
+    workload: W,
+    latency: Histogram<u64>,
+}
+
+/// Under `--ratelimit`: sends call `k` at `start + k × interval` on an idle chain (late, at
+/// once, when every chain is in flight), from a thread of its own so calls are spaced by
+/// the operating system's sleep (tens of microseconds) rather than bunched on the async
+/// runtime's millisecond timer ticks. The latencies of every chain once all are back.
+fn pace<W: Workload>(
+    chains: Vec<Paced<W>>,
+    tally: &Arc<Tally>,
+    plan: Plan,
+    runtime: tokio::runtime::Handle,
+) -> anyhow::Result<Histogram<u64>> {
+    // Calls reconnect on the runtime when they must.
+    let _runtime = runtime.enter();
+    let interval = plan.interval.unwrap_or_default();
+    let total = chains.len();
+    let (back, idle) = std::sync::mpsc::channel();
+    for chain in chains {
+        let _ = back.send(chain);
     }
-    latency
+    for slot in 0u64.. {
+        let at = plan.start + interval.mul_f64(slot as f64);
+        if at >= plan.end {
+            break;
+        }
+        if let Some(wait) = at.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let Ok(mut chain) = idle.recv() else {
+            break;
+        };
+        tally.started.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        if sent >= plan.end {
+            let _ = back.send(chain);
+            break;
+        }
+        let (procedure, params) = chain.workload.next_call();
+        let (client, back, tally) = (chain.client.clone(), back.clone(), tally.clone());
+        client.call_with_callback(procedure, params, move |result| {
+            count(&mut chain.workload, result, sent, &plan, &tally, &mut chain.latency);
+            let _ = back.send(chain);
+        });
+    }
+    let mut latency = new_histogram();
+    for _ in 0..total {
+        let chain = idle
+            .recv_timeout(Duration::from_secs(120))
+            .context("calls still unanswered two minutes after the run")?;
+        latency.add(chain.latency)?;
+    }
+    Ok(latency)
 }
 
 /// The pause after a failed call before the next.
