@@ -26,6 +26,12 @@ BASELINES="${BASELINES:-pg redis tarantool sqlite}"
 SHARED_BENCH="${SHARED_BENCH:-$root/../shared/bench}"
 OUT="${OUT:-$(mktemp -d /tmp/voltrs-compare.XXXXXX)}"
 mkdir -p "$OUT"
+# The baseline scripts append to dated CSV files: rows of an earlier run in the same folder
+# would be counted in this run's medians.
+if [ -n "$(ls -A "$OUT")" ]; then
+  echo "compare: $OUT is not empty; give a new folder (OUT=...) so earlier rows are not mixed in" >&2
+  exit 2
+fi
 export RESULTS_DIR="$OUT"
 # The SQLite baseline runs its Rust program from $SHARED_BENCH/rust/target: it builds there
 # when that folder is writable, and is skipped (SKIP_RUST=1) when it is not.
