@@ -193,7 +193,8 @@ impl Client {
         let mut frame = Vec::with_capacity(64);
         codec::encode_invocation(&mut frame, procedure, handle, None, &params);
         let mut reply = Reply::Callback(Box::new(callback));
-        if let Some(conn) = self.live_connection(host) {
+        let first = self.first_choice(host);
+        if let Some(conn) = self.inner.slots[first].live() {
             match conn.send_to(handle, frame, reply) {
                 Ok(()) => return,
                 Err((unsent, back)) => (frame, reply) = (unsent.frame, back),
@@ -202,7 +203,7 @@ impl Client {
         // No live connection took it: reconnect (or fall back) in a task, then send once.
         let client = self.clone();
         tokio::spawn(async move {
-            match client.connection_for(host).await {
+            match client.connection_from(first).await {
                 Ok(conn) => {
                     if let Err((unsent, reply)) = conn.send_to(handle, frame, reply) {
                         reply.deliver(Err(unsent.error));
@@ -211,15 +212,6 @@ impl Client {
                 Err(e) => reply.deliver(Err(e)),
             }
         });
-    }
-
-    /// The connection [`Client::connection_for`] would pick first, if it is live (the
-    /// rest, falling back and reconnecting, is left to that).
-    fn live_connection(&self, host: Option<i32>) -> Option<Arc<Connection>> {
-        let slots = &self.inner.slots;
-        let preferred = host.and_then(|h| slots.iter().position(|s| s.state().host_id == Some(h)));
-        let first = preferred.unwrap_or_else(|| self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % slots.len());
-        slots.get(first)?.live()
     }
 
     /// Calls a single-partition procedure on `partition`, whatever its partitioning
@@ -364,9 +356,20 @@ impl Client {
     /// The live connection to use: `host`'s if known and live, else the next live one in
     /// round-robin order; with none live, a reconnect of the first choice.
     async fn connection_for(&self, host: Option<i32>) -> Result<Arc<Connection>, ClientError> {
+        self.connection_from(self.first_choice(host)).await
+    }
+
+    /// The slot a call led by `host` tries first: that host's, else the next in round-robin
+    /// order.
+    fn first_choice(&self, host: Option<i32>) -> usize {
         let slots = &self.inner.slots;
         let preferred = host.and_then(|h| slots.iter().position(|s| s.state().host_id == Some(h)));
-        let first = preferred.unwrap_or_else(|| self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % slots.len());
+        preferred.unwrap_or_else(|| self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % slots.len())
+    }
+
+    /// [`Client::connection_for`] from slot `first`.
+    async fn connection_from(&self, first: usize) -> Result<Arc<Connection>, ClientError> {
+        let slots = &self.inner.slots;
         if let Some(c) = slots[first].live() {
             return Ok(c);
         }

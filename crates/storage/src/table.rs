@@ -131,11 +131,7 @@ impl Table {
         let Some(old) = self.get(id) else {
             return Ok(None);
         };
-        if let Err(e) = self.write(id as usize, row) {
-            // Put the old image back: the slot must never hold a half-written row.
-            let _ = self.write(id as usize, &old);
-            return Err(e);
-        }
+        self.overwrite(id, row, &old)?;
         Ok(Some(old))
     }
 

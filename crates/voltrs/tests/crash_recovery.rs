@@ -525,15 +525,20 @@ async fn verify(c: &Client, m: &Shared) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts a server on `dir` and kills it after `after` (often while it recovers); a
-/// server that exits by itself in that time is a failure.
-fn kill_during_start(dir: &Path, args: &[String], after: Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
+/// Starts `voltrs` with `args`, its standard error piped.
+fn spawn_with_stderr(args: &[String]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_voltrs"))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start voltrs");
+        .expect("start voltrs")
+}
+
+/// Starts a server on `dir` and kills it after `after` (often while it recovers); a
+/// server that exits by itself in that time is a failure.
+fn kill_during_start(dir: &Path, args: &[String], after: Duration) {
+    let mut child = spawn_with_stderr(args);
     std::thread::sleep(after);
     if let Ok(Some(status)) = child.try_wait() {
         let mut err = String::new();
@@ -695,12 +700,7 @@ async fn kill_9_under_load_loses_no_acknowledged_write_with_an_async_command_log
 
 /// Runs `voltrs` with `args` (a start expected to fail); its exit code and standard error.
 fn run_failing(args: &[String]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voltrs"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start voltrs");
+    let mut child = spawn_with_stderr(args);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Ok(Some(s)) = child.try_wait() {

@@ -41,7 +41,7 @@ pub struct RunArgs {
     /// Clients to open (each has one connection per server).
     #[arg(long, default_value_t = 1)]
     pub connections: usize,
-    /// Calls in flight at most (the number of calling tasks).
+    /// Calls in flight at most (the number of chains of calls).
     #[arg(long, default_value_t = 200)]
     pub max_outstanding: usize,
     /// Calls per second at most (default: as fast as the server answers).
@@ -148,8 +148,6 @@ struct Tally {
     failed: AtomicU64,
     /// Calls answered, warmup included (for the progress lines).
     answered: AtomicU64,
-    /// Calls started so far (the slots of `--ratelimit`).
-    started: AtomicU64,
     first_failure: Mutex<Option<String>>,
 }
 
@@ -252,7 +250,6 @@ fn pace<W: Workload>(
         let Ok(mut chain) = idle.recv() else {
             break;
         };
-        tally.started.fetch_add(1, Ordering::Relaxed);
         let sent = Instant::now();
         if sent >= plan.end {
             let _ = back.send(chain);
@@ -325,7 +322,6 @@ struct Chain<W> {
 impl<W: Workload> Chain<W> {
     /// Makes the next call, or ends the chain once the run is over.
     fn next(mut self: Box<Self>) {
-        self.tally.started.fetch_add(1, Ordering::Relaxed);
         let sent = Instant::now();
         if sent >= self.plan.end {
             let _ = self.done.send(self.latency);

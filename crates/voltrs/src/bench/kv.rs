@@ -154,7 +154,7 @@ impl Counts {
     }
 }
 
-/// One calling task's `Get` and `Put` calls.
+/// One chain of calls' `Get` and `Put` calls.
 struct Kv {
     pool: Arc<Pool>,
     rng: Rng,

@@ -104,7 +104,7 @@ struct Counts {
     uncertain: AtomicU64,
 }
 
-/// One calling task's `Vote` calls.
+/// One chain of calls' `Vote` calls.
 struct Voter {
     generator: Generator,
     counts: Arc<Counts>,
